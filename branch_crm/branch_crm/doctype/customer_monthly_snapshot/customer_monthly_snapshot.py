@@ -1,0 +1,24 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.model.document import Document
+
+from branch_crm.data_intake import snapshot_name
+from branch_crm.validation import validate_doc_with
+
+
+class CustomerMonthlySnapshot(Document):
+	def autoname(self):
+		self.month = frappe.utils.get_first_day(self.month)
+		self.name = snapshot_name(self.customer, self.month)
+
+	def validate(self):
+		self.month = frappe.utils.get_first_day(self.month)
+		validate_doc_with("snapshots", self)
+
+
+def on_doctype_update():
+	# one snapshot per customer and month, and the customer + month look-ups every job makes
+	frappe.db.add_unique("Customer Monthly Snapshot", ["customer", "month"], constraint_name="unique_customer_month")
+	frappe.db.add_index("Customer Monthly Snapshot", ["month"])

@@ -1,0 +1,137 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.tests.test_api import FrappeAPITestCase
+from frappe.tests.utils import FrappeTestCase
+
+from branch_crm import data_intake, testing
+from branch_crm.tasks import run_profile_balance_refresh
+
+test_ignore = testing.TEST_IGNORE
+SNAPSHOT = "Customer Monthly Snapshot"
+
+
+def snapshot(customer="_T-CRM-0001", month="2025-01", **values):
+	return {"customer": customer, "month": month, "aum": 100_000, "deposits": 60_000, "investments": 40_000, **values}
+
+
+class TestSnapshotIntake(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		testing.make_world()
+
+	def test_good_batch_then_repeat_changes_nothing(self):
+		batch = [snapshot(month=f"2024-{m:02d}", aum=1000 * m) for m in range(1, 13)]
+		first = data_intake.run("snapshots", batch).as_dict()
+		self.assertEqual((first["inserted"], first["updated"], first["rejected_count"]), (12, 0, 0))
+		stored = frappe.get_all(SNAPSHOT, filters={"customer": "_T-CRM-0001", "month": ("between", ["2024-01-01", "2024-12-01"])}, fields=["name", "aum", "modified"])
+		self.assertEqual(sorted(float(s.aum) for s in stored), [1000.0 * m for m in range(1, 13)])
+
+		again = data_intake.run("snapshots", batch).as_dict()
+		self.assertEqual((again["inserted"], again["updated"], again["unchanged"]), (0, 0, 12))
+		after = frappe.get_all(SNAPSHOT, filters={"name": ("in", [s.name for s in stored])}, fields=["name", "modified"])
+		self.assertEqual({s.name: s.modified for s in stored}, {s.name: s.modified for s in after})
+
+	def test_changed_record_is_updated_in_place(self):
+		data_intake.run("snapshots", [snapshot(month="2023-06", aum=500)])
+		result = data_intake.run("snapshots", [snapshot(month="2023-06-15", aum=700)]).as_dict()
+		self.assertEqual((result["inserted"], result["updated"]), (0, 1))
+		self.assertEqual(frappe.db.count(SNAPSHOT, {"customer": "_T-CRM-0001", "month": "2023-06-01"}), 1)
+		self.assertEqual(frappe.db.get_value(SNAPSHOT, "_T-CRM-0001-2023-06", "aum"), 700)
+
+	def test_bad_records_rejected_with_index_field_and_reason_good_ones_saved(self):
+		batch = [
+			snapshot(month="2022-01"),
+			snapshot(month="2022-02", aum=-5),
+			snapshot(customer="_T-NO-SUCH", month="2022-03"),
+			{"customer": "_T-CRM-0001"},
+			snapshot(month="2022-01"),
+		]
+		result = data_intake.run("snapshots", batch).as_dict()
+		self.assertEqual(result["inserted"], 1)
+		problems = {(r["index"], r["field"]) for r in result["rejected"]}
+		self.assertEqual(problems, {(1, "aum"), (2, "customer"), (3, "month"), (4, None)})
+		self.assertIn("_T-NO-SUCH", next(r["reason"] for r in result["rejected"] if r["index"] == 2))
+		self.assertFalse(frappe.db.exists(SNAPSHOT, "_T-CRM-0001-2022-02"))
+
+	def test_batch_over_limit_is_refused_whole(self):
+		with self.assertRaises(frappe.ValidationError):
+			data_intake.run("snapshots", [snapshot(month="2021-01")] * 3, batch_limit=2)
+		self.assertFalse(frappe.db.exists(SNAPSHOT, "_T-CRM-0001-2021-01"))
+
+	def test_desk_form_follows_the_same_rules_and_unique_month(self):
+		doc = frappe.get_doc({"doctype": SNAPSHOT, **snapshot(month="2020-05-20", aum=-1)})
+		with self.assertRaisesRegex(frappe.ValidationError, "AUM"):
+			doc.insert()
+		doc = frappe.get_doc({"doctype": SNAPSHOT, **snapshot(month="2020-05-20")}).insert()
+		self.assertEqual(doc.name, "_T-CRM-0001-2020-05")
+		self.assertEqual(str(doc.month), "2020-05-01")
+		with self.assertRaises(frappe.DuplicateEntryError):
+			frappe.get_doc({"doctype": SNAPSHOT, **snapshot(month="2020-05-01")}).insert()
+
+	def test_balance_refresh_sets_profile_from_latest_month(self):
+		data_intake.run(
+			"snapshots",
+			[snapshot("_T-CRM-0005", f"2024-{m:02d}", aum=1000 * m, contribution=10, salary_credit=8000 if m == 12 else 0) for m in range(1, 13)],
+		)
+		run_profile_balance_refresh(customers=["_T-CRM-0005"])
+		profile = frappe.get_doc("Bank Customer Profile", "_T-CRM-0005")
+		self.assertEqual(str(profile.as_of_month), "2024-12-01")
+		self.assertEqual(profile.aum, 12000)
+		self.assertEqual(profile.avg_aum, 11000)  # Oct-Dec
+		self.assertEqual(profile.annual_contribution, 120)
+		self.assertEqual(profile.salary_credited_here, 1)
+
+
+class TestIntakeREST(FrappeAPITestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		testing.make_world()
+		integration = "_test.crm.integration@bank.example"
+		if not frappe.db.exists("User", integration):
+			frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": integration,
+					"first_name": "Core Banking",
+					"send_welcome_email": 0,
+					"roles": [{"role": "Branch CRM Integration"}],
+				}
+			).insert(ignore_permissions=True)
+		cls.headers = testing.api_headers(integration)
+
+	def test_rest_intake_good_bad_and_repeated(self):
+		url = self.method("branch_crm.api.upsert_snapshots")
+		batch = [snapshot("_T-CRM-0002", "2019-01"), snapshot("_T-CRM-0002", "2019-02", txn_count=-1)]
+		first = self.post(url, {"records": batch}, headers=self.headers)
+		self.assertEqual(first.status_code, 200, first.text)
+		body = first.json["message"]
+		self.assertEqual(body["inserted"], 1)
+		self.assertEqual([(r["index"], r["field"]) for r in body["rejected"]], [(1, "txn_count")])
+		second = self.post(url, {"records": batch}, headers=self.headers).json["message"]
+		self.assertEqual((second["inserted"], second["updated"], second["unchanged"]), (0, 0, 1))
+		frappe.db.delete(SNAPSHOT, {"customer": "_T-CRM-0002", "month": "2019-01-01"})
+		frappe.db.commit()
+
+	def test_rest_customer_and_holdings_intake(self):
+		customers = self.post(
+			self.method("branch_crm.api.upsert_customers"),
+			{"records": [testing.customer_record("_T-CRM-0006", hobbies="钓鱼")]},
+			headers=self.headers,
+		).json["message"]
+		self.assertEqual(customers["rejected"], [])
+		self.assertEqual(frappe.db.get_value("Bank Customer Profile", "_T-CRM-0006", "hobbies"), "钓鱼")
+		holdings = [
+			{"customer": "_T-CRM-0006", "product": "DEP-DEMAND", "account_no": "6222-0001", "balance": 5000},
+			{"customer": "_T-CRM-0006", "product": "NO-SUCH-PRODUCT", "balance": 1},
+		]
+		url = self.method("branch_crm.api.upsert_holdings")
+		result = self.post(url, {"records": holdings}, headers=self.headers).json["message"]
+		self.assertEqual((result["inserted"], [r["field"] for r in result["rejected"]]), (1, ["product"]))
+		repeat = self.post(url, {"records": holdings[:1]}, headers=self.headers).json["message"]
+		self.assertEqual((repeat["inserted"], repeat["updated"], repeat["unchanged"]), (0, 0, 1))
+		profile = frappe.get_doc("Bank Customer Profile", "_T-CRM-0006")
+		self.assertEqual([(h.product, h.account_no, h.balance) for h in profile.holdings], [("DEP-DEMAND", "6222-0001", 5000)])

@@ -1,0 +1,15 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.model.document import Document
+
+from branch_crm.roles import ROLE_TYPE_TO_ROLE
+
+
+class RelationshipManager(Document):
+	def on_update(self):
+		# the staff record and the desk role go together, so access follows the record
+		role = ROLE_TYPE_TO_ROLE.get(self.role_type)
+		if self.is_active and role and role not in frappe.get_roles(self.user):
+			frappe.get_doc("User", self.user).add_roles(role)

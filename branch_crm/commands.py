@@ -1,0 +1,132 @@
+"""bench commands: ``bench --site S branch-crm import|demo-data|refresh-balances``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import click
+from frappe.commands import get_site, pass_context
+
+KINDS = ("customers", "holdings", "snapshots")
+
+
+def _connect(context):
+	import frappe
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	return frappe
+
+
+class _Bars:
+	"""One click progress bar per kind of record."""
+
+	def __init__(self):
+		self.bars = {}
+
+	def __call__(self, kind: str, done: int, total: int):
+		if kind not in self.bars:
+			self.bars[kind] = click.progressbar(length=total, label=f"{kind:<10}", show_pos=True)
+			self.bars[kind].__enter__()
+		self.bars[kind].update(done)
+		if self.bars[kind].pos >= total:
+			self.bars[kind].__exit__(None, None, None)
+
+
+@click.group("branch-crm")
+def branch_crm():
+	"""Branch CRM: data intake, demo data and maintenance jobs."""
+
+
+@branch_crm.command("import")
+@click.option("--customers", "customers_file", type=click.Path(exists=True, dir_okay=False), help="customers.csv")
+@click.option("--holdings", "holdings_file", type=click.Path(exists=True, dir_okay=False), help="holdings.csv")
+@click.option("--snapshots", "snapshots_file", type=click.Path(exists=True, dir_okay=False), help="snapshots.csv")
+@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False), help="A folder with any of customers.csv, holdings.csv, snapshots.csv")
+@click.option("--errors", "errors_file", default="branch-crm-import-errors.csv", show_default=True, help="Where rejected rows are written")
+@click.option("--chunk-size", default=5000, show_default=True, help="Rows per committed batch")
+@pass_context
+def import_csv(context, customers_file, holdings_file, snapshots_file, directory, errors_file, chunk_size):
+	"""Import core-banking CSV files (the REST intake shapes), customers first."""
+	files = {"customers": customers_file, "holdings": holdings_file, "snapshots": snapshots_file}
+	if directory:
+		for kind in KINDS:
+			candidate = Path(directory) / f"{kind}.csv"
+			if not files[kind] and candidate.exists():
+				files[kind] = str(candidate)
+	if not any(files.values()):
+		raise click.UsageError("Name at least one CSV file, or a --dir that holds customers.csv, holdings.csv or snapshots.csv")
+
+	frappe = _connect(context)
+	try:
+		from branch_crm import data_intake
+
+		errors = []
+		bars = _Bars()
+		for kind in KINDS:
+			if not files[kind]:
+				continue
+			records = _read_csv(files[kind])
+			result = data_intake.run_in_chunks(
+				kind, records, chunk_size=chunk_size, progress=lambda n, kind=kind, total=len(records): bars(kind, n, total)
+			)
+			summary = result.as_dict()
+			click.echo(
+				f"{kind}: {summary['received']} rows, {summary['inserted']} inserted, {summary['updated']} updated, "
+				f"{summary['unchanged']} unchanged, {summary['rejected_count']} rejected"
+			)
+			# line numbers as a spreadsheet shows them: the header is line 1
+			errors += [{"file": files[kind], "line": r["index"] + 2, **r} for r in result.rejected]
+		if errors:
+			with open(errors_file, "w", newline="", encoding="utf-8") as handle:
+				writer = csv.DictWriter(handle, fieldnames=["file", "line", "index", "key", "field", "reason"])
+				writer.writeheader()
+				writer.writerows(errors)
+			click.echo(f"{len(errors)} problems written to {errors_file}")
+	finally:
+		frappe.destroy()
+
+
+def _read_csv(path: str) -> list[dict]:
+	with open(path, newline="", encoding="utf-8-sig") as handle:
+		return list(csv.DictReader(handle))
+
+
+@branch_crm.command("demo-data")
+@click.option("--customers", default=2000, show_default=True, help="How many customers to generate")
+@click.option("--months", default=24, show_default=True, help="Months of snapshots per customer")
+@click.option("--branches", type=int, help="How many branches (default: one per 3,000 customers)")
+@click.option("--seed", default=7, show_default=True)
+@pass_context
+def demo_data(context, customers, months, branches, seed):
+	"""Generate a realistic demo branch network with planted patterns."""
+	frappe = _connect(context)
+	try:
+		from branch_crm.demo import load_demo_data
+
+		results = load_demo_data(customers, months=months, branches=branches, seed=seed, progress=_Bars())
+		for kind, summary in results.items():
+			shown = {k: v for k, v in summary.items() if k != "rejected"}
+			click.echo(f"{kind}: {shown}")
+			for problem in summary.get("rejected", [])[:5]:
+				click.echo(f"  rejected: {problem}")
+	finally:
+		frappe.destroy()
+
+
+@branch_crm.command("refresh-balances")
+@pass_context
+def refresh_balances(context):
+	"""Refresh every profile's latest balances from the monthly snapshots, now."""
+	frappe = _connect(context)
+	try:
+		from branch_crm.tasks import run_profile_balance_refresh
+
+		click.echo(run_profile_balance_refresh())
+	finally:
+		frappe.destroy()
+
+
+commands = [branch_crm]

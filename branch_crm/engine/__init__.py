@@ -1,0 +1,1 @@
+"""The pure decision engine: functions over pandas DataFrames. Never imports frappe."""

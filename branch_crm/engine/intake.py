@@ -1,0 +1,319 @@
+"""Validation and change detection for core-banking intake batches (REST API and CSV import).
+
+Each record is validated on its own, so one bad record never blocks the good ones. Problems come back
+as ``Rejection`` rows naming the record's index, its key, the field and the reason. The Frappe layer
+translates ``template`` and fills in ``params``; ``reason`` is the same text in English, for logs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from branch_crm.engine import schema
+
+
+@dataclass(frozen=True)
+class Rejection:
+	index: int
+	key: str | None
+	field: str | None
+	template: str
+	params: dict[str, Any] = field(default_factory=dict)
+
+	@property
+	def reason(self) -> str:
+		return self.template.format(**self.params)
+
+	def as_dict(self) -> dict:
+		row = asdict(self)
+		row["reason"] = self.reason
+		return row
+
+
+Name = Annotated[str, Field(min_length=1, max_length=140)]
+Text = Annotated[str, Field(max_length=1000)]
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+
+
+def _select(options: tuple[str, ...]):
+	return Literal[options]  # type: ignore[valid-type]
+
+
+def _is_blank(value: Any) -> bool:
+	if value is None or value is pd.NaT:
+		return True
+	if isinstance(value, str):
+		return not value.strip()
+	return isinstance(value, float) and np.isnan(value)
+
+
+class _Record(BaseModel):
+	model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+	@model_validator(mode="before")
+	@classmethod
+	def _blank_is_missing(cls, data: Any) -> Any:
+		# CSV cells and some integrations send "", NaN or null for "no value": treat them as absent, so
+		# that optional fields take their default and required ones fail with "Field required".
+		if isinstance(data, dict):
+			return {k: v for k, v in data.items() if not _is_blank(v)}
+		return data
+
+
+def _not_future(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+	today = (info.context or {}).get("today")
+	if value is not None and today is not None and value > today:
+		raise ValueError(f"{value.isoformat()} is in the future")
+	return value
+
+
+class CustomerRecord(_Record):
+	customer: Name
+	customer_name: Name
+	branch: Name | None = None
+	relationship_manager: Name | None = None
+	status: _select(schema.PROFILE_STATUSES) = "Active"
+	gender: Name | None = None
+	date_of_birth: dt.date | None = None
+	id_type: _select(schema.ID_TYPES) | None = None
+	id_number: Annotated[str, Field(max_length=40)] | None = None
+	mobile_no: Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9][0-9 \-]{4,}$")] | None = None
+	email_id: Annotated[str, Field(max_length=140, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+	address: Text | None = None
+	occupation_category: _select(schema.OCCUPATION_CATEGORIES) | None = None
+	occupation: Name | None = None
+	employer: Name | None = None
+	income_band: _select(schema.INCOME_BANDS) | None = None
+	declared_annual_income: Amount | None = None
+	family_stage: _select(schema.FAMILY_STAGES) | None = None
+	risk_preference: _select(schema.RISK_PREFERENCES) | None = None
+	investment_intent: Text | None = None
+	hobbies: Text | None = None
+	channel_preference: _select(schema.CHANNELS) | None = None
+	do_not_contact: bool = False
+	intent_level: _select(schema.INTENT_LEVELS) = "Unknown"
+	acquisition_channel: _select(schema.ACQUISITION_CHANNELS) | None = None
+	acquired_on: dt.date | None = None
+	first_served_by: Name | None = None
+	referred_by_staff: Name | None = None
+	referred_by_customer: Name | None = None
+
+	_dob_not_future = field_validator("date_of_birth", "acquired_on")(_not_future)
+
+	@model_validator(mode="after")
+	def _not_self_referred(self):
+		if self.referred_by_customer and self.referred_by_customer == self.customer:
+			raise ValueError("a customer cannot refer themselves")
+		return self
+
+
+class HoldingRecord(_Record):
+	customer: Name
+	product: Name
+	account_no: Annotated[str, Field(max_length=140)] = ""
+	balance: Amount = 0.0
+	opened_on: dt.date | None = None
+	matures_on: dt.date | None = None
+
+	_opened_not_future = field_validator("opened_on")(_not_future)
+
+	@field_validator("account_no", mode="before")
+	@classmethod
+	def _account_no_text(cls, value: Any) -> str:
+		return "" if value is None else str(value)
+
+	@model_validator(mode="after")
+	def _matures_after_opening(self):
+		if self.opened_on and self.matures_on and self.matures_on < self.opened_on:
+			raise ValueError("matures_on is before opened_on")
+		return self
+
+
+class SnapshotRecord(_Record):
+	customer: Name
+	month: dt.date
+	aum: Amount = 0.0
+	deposits: Amount = 0.0
+	investments: Amount = 0.0
+	loans: Amount = 0.0
+	# contribution may be negative: below-zero customers cost the bank money
+	contribution: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+	inflow: Amount = 0.0
+	outflow: Amount = 0.0
+	salary_credit: Amount = 0.0
+	txn_count: Count = 0
+	large_txn_count: Count = 0
+	bill_payments: Count = 0
+	digital_logins: Count = 0
+	complaints: Count = 0
+
+	@field_validator("month", mode="before")
+	@classmethod
+	def _month_start(cls, value: Any) -> Any:
+		# "2025-03", "2025-03-01" and "2025-03-17" all mean March 2025
+		if isinstance(value, str) and len(value.strip()) == 7:
+			value = value.strip() + "-01"
+		if isinstance(value, pd.Timestamp):
+			value = value.date()
+		return value
+
+	@field_validator("month")
+	@classmethod
+	def _first_of_month(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+		value = value.replace(day=1)
+		today = (info.context or {}).get("today")
+		if today is not None and value > today.replace(day=1):
+			raise ValueError(f"month {value:%Y-%m} is in the future")
+		return value
+
+
+MODELS: dict[str, type[_Record]] = {
+	"customers": CustomerRecord,
+	"holdings": HoldingRecord,
+	"snapshots": SnapshotRecord,
+}
+COLUMNS = {
+	"customers": schema.CUSTOMER_COLUMNS,
+	"holdings": schema.HOLDING_COLUMNS,
+	"snapshots": schema.SNAPSHOT_COLUMNS,
+}
+KEYS = {
+	"customers": schema.CUSTOMER_KEY,
+	"holdings": schema.HOLDING_KEY,
+	"snapshots": schema.SNAPSHOT_KEY,
+}
+
+
+def record_key(kind: str, record: Any) -> str | None:
+	if not isinstance(record, dict):
+		return None
+	parts = [record.get(col) for col in KEYS[kind]]
+	if all(p in (None, "") for p in parts):
+		return None
+	return "/".join("" if p is None else str(p) for p in parts)
+
+
+def validate_records(
+	kind: str, records: list[Any], *, today: dt.date, batch_limit: int | None = None
+) -> tuple[pd.DataFrame, list[Rejection]]:
+	"""Validate each record on its own. Returns the valid records as a frame (with ``_index``, the
+	record's position in the batch) and a rejection per problem found."""
+	if kind not in MODELS:
+		raise ValueError(f"unknown intake kind {kind!r}; expected one of {', '.join(MODELS)}")
+	if batch_limit is not None and len(records) > batch_limit:
+		raise ValueError(f"a batch holds at most {batch_limit} records; this one has {len(records)}")
+
+	model = MODELS[kind]
+	context = {"today": today}
+	rows: list[dict] = []
+	rejections: list[Rejection] = []
+	first_seen: dict[tuple, int] = {}
+	for index, record in enumerate(records):
+		if not isinstance(record, dict):
+			rejections.append(Rejection(index, None, None, "record must be an object, got {type}", {"type": type(record).__name__}))
+			continue
+		try:
+			valid = model.model_validate(record, context=context)
+		except ValidationError as error:
+			key = record_key(kind, record)
+			for problem in error.errors(include_url=False):
+				loc = ".".join(str(part) for part in problem["loc"]) or None
+				message = problem["msg"].removeprefix("Value error, ")
+				rejections.append(Rejection(index, key, loc, "{message}", {"message": message}))
+			continue
+		row = valid.model_dump()
+		natural_key = tuple(row[col] for col in KEYS[kind])
+		if natural_key in first_seen:
+			rejections.append(
+				Rejection(
+					index,
+					record_key(kind, row),
+					None,
+					"duplicate of record {first} in this batch",
+					{"first": first_seen[natural_key]},
+				)
+			)
+			continue
+		first_seen[natural_key] = index
+		row["_index"] = index
+		rows.append(row)
+
+	frame = pd.DataFrame(rows, columns=[*COLUMNS[kind], "_index"])
+	return frame, rejections
+
+
+def check_references(
+	kind: str, frame: pd.DataFrame, known: dict[str, set[str] | frozenset[str]], labels: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list[Rejection]]:
+	"""Reject rows whose link columns name records that do not exist. ``known`` maps a column to the
+	set of values that exist (in the site, or earlier in the same batch)."""
+	labels = labels or {}
+	bad = pd.Series(False, index=frame.index)
+	rejections: list[Rejection] = []
+	for column, values in known.items():
+		present = frame[column].notna() & (frame[column] != "")
+		missing = present & ~frame[column].isin(values)
+		for idx in frame.index[missing]:
+			rejections.append(
+				Rejection(
+					int(frame.at[idx, "_index"]),
+					record_key(kind, frame.loc[idx].to_dict()),
+					column,
+					"{doctype} {value} does not exist",
+					{"doctype": labels.get(column, column), "value": frame.at[idx, column]},
+				)
+			)
+		bad |= missing
+	return frame[~bad], rejections
+
+
+def _is_numeric(series: pd.Series) -> bool:
+	return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
+
+
+def _comparable(series: pd.Series, numeric: bool) -> pd.Series:
+	"""Normalise values so that what the database returns (Decimal, date, NULL) compares equal to
+	what a batch sends (float, date, None)."""
+	if numeric:
+		return pd.to_numeric(series, errors="coerce").astype(float).round(6).fillna(0.0)
+	text = series.map(lambda v: "" if _is_blank(v) else str(v))
+	return text.str.replace(r" 00:00:00$", "", regex=True)
+
+
+def _comparable_frame(frame: pd.DataFrame, columns: list[str], numeric: dict[str, bool]) -> pd.DataFrame:
+	return pd.DataFrame({c: _comparable(frame[c], numeric[c]) for c in columns}, index=frame.index)
+
+
+def split_changes(
+	incoming: pd.DataFrame, existing: pd.DataFrame, key: list[str] | tuple[str, ...], columns: list[str] | tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+	"""Split a validated batch into rows to insert, rows to update and rows already up to date.
+
+	``existing`` holds the stored rows for the batch's keys (same column names). Comparing first is
+	what makes a repeated batch a no-op: unchanged rows are not written at all."""
+	key, columns = list(key), [c for c in columns if c not in key]
+	if existing.empty or incoming.empty:
+		return incoming, incoming.iloc[0:0], incoming.iloc[0:0]
+	# the batch decides how a column compares: numbers as numbers, everything else as text
+	numeric = {c: _is_numeric(incoming[c]) for c in key + columns}
+	stored = _comparable_frame(existing, key + columns, numeric).drop_duplicates(key)
+	merged = (
+		_comparable_frame(incoming, key, numeric)
+		.reset_index()
+		.merge(stored, on=key, how="left", indicator=True)
+		.set_index("index")
+		.reindex(incoming.index)
+	)
+	is_new = merged["_merge"] == "left_only"
+	incoming_values = _comparable_frame(incoming, columns, numeric)
+	differs = pd.Series(False, index=incoming.index)
+	for column in columns:
+		differs |= merged[column] != incoming_values[column]
+	return incoming[is_new], incoming[~is_new & differs], incoming[~is_new & ~differs]

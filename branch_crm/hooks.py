@@ -1,0 +1,81 @@
+app_name = "branch_crm"
+app_title = "Branch CRM"
+app_publisher = "branch_crm contributors"
+app_description = "Bank-branch customer relationship management on ERPNext v15"
+app_email = "maintainers@branch-crm.example"
+app_license = "MIT"
+app_icon = "octicon octicon-organization"
+app_color = "#2E7D32"
+
+required_apps = ["erpnext"]
+
+# Installation
+# ------------
+after_install = "branch_crm.install.after_install"
+before_uninstall = "branch_crm.install.before_uninstall"
+
+# Desk
+# ----
+doctype_js = {
+	"Customer": "public/js/customer.js",
+	"Lead": "public/js/lead.js",
+}
+
+# Fixtures: the app's roles (branch_crm/roles.py names them). Workflows join as features need them.
+fixtures = [
+	{
+		"dt": "Role",
+		"filters": [
+			[
+				"role_name",
+				"in",
+				[
+					"Branch CRM Admin",
+					"Branch Manager",
+					"Relationship Manager",
+					"Private Banker",
+					"Lobby Manager",
+					"Bank Teller",
+					"Branch CRM Integration",
+				],
+			]
+		],
+	},
+]
+
+# Row-level access: a relationship manager sees their book, a branch manager their branch.
+# Field-level access (tellers see basic fields only) is done with perm levels in the doctypes.
+permission_query_conditions = {
+	"Bank Customer Profile": "branch_crm.permissions.profile_query",
+	"Customer Monthly Snapshot": "branch_crm.permissions.customer_fact_query",
+	"Contact Plan": "branch_crm.permissions.customer_fact_query",
+	"Contact Log": "branch_crm.permissions.customer_fact_query",
+	"Tier Change Log": "branch_crm.permissions.customer_fact_query",
+}
+has_permission = {
+	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
+	"Customer Monthly Snapshot": "branch_crm.permissions.has_customer_fact_permission",
+	"Contact Plan": "branch_crm.permissions.has_customer_fact_permission",
+	"Contact Log": "branch_crm.permissions.has_customer_fact_permission",
+	"Tier Change Log": "branch_crm.permissions.has_customer_fact_permission",
+}
+
+# Document events
+# ---------------
+doc_events = {
+	"Customer": {
+		# A Lead converted into a Customer gets its bank profile straight away.
+		"after_insert": "branch_crm.profiles.create_profile_for_converted_lead",
+	},
+}
+
+# Scheduled jobs: entry points in tasks.py only find the work and enqueue chunks on the long queue.
+scheduler_events = {
+	"daily_long": [
+		"branch_crm.tasks.refresh_profile_balances",
+	],
+}
+
+# Tests
+# -----
+before_tests = "branch_crm.install.before_tests"

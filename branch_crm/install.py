@@ -1,0 +1,75 @@
+"""Install, uninstall and test set-up: sensible defaults, all editable afterwards."""
+
+import frappe
+
+from branch_crm.engine.defaults import DEFAULT_CADENCE, DEFAULT_GROUPS, DEFAULT_PRODUCTS, DEFAULT_TIERS
+from branch_crm.roles import ALL_ROLES
+
+
+def after_install():
+	ensure_erpnext_masters()
+	install_defaults()
+
+
+def before_tests():
+	# run-tests only calls this app's before_tests; ERPNext's own (which completes the setup
+	# wizard with a test company) is needed by the Customer records the tests create.
+	if not frappe.db.a_row_exists("Company"):
+		from erpnext.setup.utils import before_tests as erpnext_before_tests
+
+		erpnext_before_tests()
+	ensure_erpnext_masters()
+	install_defaults()
+	frappe.db.commit()
+
+
+def before_uninstall():
+	# The module's doctypes, workspace and reports go with the app; its roles are fixtures
+	# outside the module, so remove them and their assignments here.
+	for role in ALL_ROLES:
+		frappe.db.delete("Has Role", {"role": role})
+		frappe.db.delete("Custom DocPerm", {"role": role})
+		frappe.delete_doc("Role", role, ignore_missing=True, force=True, ignore_permissions=True)
+
+
+def ensure_erpnext_masters():
+	"""Intake creates Customers in a default group and territory: make sure they exist even on a
+	site whose setup wizard has not run."""
+	for doctype, root, child, field in (
+		("Customer Group", "All Customer Groups", "Individual", "customer_group_name"),
+		("Territory", "All Territories", None, "territory_name"),
+	):
+		if not frappe.db.exists(doctype, root):
+			frappe.get_doc({"doctype": doctype, field: root, "is_group": 1}).insert(ignore_permissions=True)
+		if child and not frappe.db.exists(doctype, child):
+			frappe.get_doc({"doctype": doctype, field: child, "is_group": 0, f"parent_{frappe.scrub(doctype)}": root}).insert(
+				ignore_permissions=True
+			)
+	for gender in ("Male", "Female"):
+		if not frappe.db.exists("Gender", gender):
+			frappe.get_doc({"doctype": "Gender", "gender": gender}).insert(ignore_permissions=True)
+
+
+def install_defaults():
+	"""Tiers, segments, the product catalogue and cadence rules: created only where missing, so an
+	admin's edits survive re-installs and migrations."""
+	for tier in DEFAULT_TIERS:
+		_insert_if_missing("Customer Tier", tier["tier_name"], tier)
+	for group in DEFAULT_GROUPS:
+		_insert_if_missing("Bank Customer Group", group["group_name"], group)
+	for product in DEFAULT_PRODUCTS:
+		_insert_if_missing("Bank Product", product["product_code"], product)
+
+	settings = frappe.get_single("Branch CRM Settings")
+	settings.default_customer_group = settings.default_customer_group or "Individual"
+	settings.default_territory = settings.default_territory or "All Territories"
+	if not settings.cadence_rules:
+		for rule in DEFAULT_CADENCE:
+			settings.append("cadence_rules", rule)
+	settings.flags.ignore_permissions = True
+	settings.save()
+
+
+def _insert_if_missing(doctype: str, name: str, values: dict) -> None:
+	if not frappe.db.exists(doctype, name):
+		frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)

@@ -1,0 +1,169 @@
+"""The one module that moves data between the site database and pandas DataFrames, in bulk.
+
+Reads are single set-based SELECTs per chunk; writes are multi-row ``INSERT ... ON DUPLICATE KEY
+UPDATE`` or ``UPDATE ... JOIN`` statements, never a ``get_doc`` + ``save`` loop. Column names are
+checked against the doctype's meta before they reach SQL; values always travel as parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+
+import frappe
+import numpy as np
+import pandas as pd
+from frappe.model import default_fields
+
+WRITE_CHUNK = 1000
+READ_CHUNK = 5000
+
+
+def chunked(values: Sequence, size: int) -> Iterator[Sequence]:
+	for start in range(0, len(values), size):
+		yield values[start : start + size]
+
+
+def _table(doctype: str) -> str:
+	return f"`tab{doctype}`"
+
+
+def _checked_columns(doctype: str, columns: Iterable[str]) -> list[str]:
+	"""Only real columns of the doctype may be named in SQL."""
+	allowed = set(frappe.get_meta(doctype).get_valid_columns()) | set(default_fields)
+	columns = list(columns)
+	unknown = [c for c in columns if c not in allowed]
+	if unknown:
+		raise frappe.ValidationError(f"{doctype} has no column(s) {', '.join(unknown)}")
+	return columns
+
+
+def _sql_value(value):
+	"""numpy/pandas scalars to what PyMySQL can escape; NaN/NaT to NULL."""
+	if value is None or value is pd.NaT:
+		return None
+	if isinstance(value, np.generic):
+		value = value.item()
+	if isinstance(value, float) and np.isnan(value):
+		return None
+	if isinstance(value, pd.Timestamp):
+		return value.to_pydatetime()
+	return value
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+	return [tuple(_sql_value(v) for v in row) for row in frame[columns].itertuples(index=False, name=None)]
+
+
+# ---------------------------------------------------------------- reads
+
+
+def read_frame(
+	doctype: str,
+	columns: Sequence[str],
+	*,
+	where: str = "",
+	values: dict | tuple | None = None,
+) -> pd.DataFrame:
+	"""SELECT columns FROM the doctype's table, as a DataFrame with those column names."""
+	columns = _checked_columns(doctype, columns)
+	select = ", ".join(f"`{c}`" for c in columns)
+	query = f"select {select} from {_table(doctype)}" + (f" where {where}" if where else "")
+	rows = frappe.db.sql(query, values, as_list=True)
+	return pd.DataFrame(rows, columns=columns)
+
+
+def read_by_values(doctype: str, columns: Sequence[str], key: str, keys: Iterable) -> pd.DataFrame:
+	"""Rows whose ``key`` column is one of ``keys``, read in chunks."""
+	keys = list(dict.fromkeys(k for k in keys if k is not None))
+	_checked_columns(doctype, [key])
+	frames = [
+		read_frame(doctype, columns, where=f"`{key}` in %(keys)s", values={"keys": tuple(chunk)})
+		for chunk in chunked(keys, READ_CHUNK)
+	]
+	return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
+
+
+def existing_values(doctype: str, column: str = "name", keys: Iterable | None = None) -> set:
+	"""The set of values of one column, optionally limited to ``keys``."""
+	if keys is None:
+		return set(read_frame(doctype, [column])[column])
+	return set(read_by_values(doctype, [column], column, keys)[column])
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _stamp(frame: pd.DataFrame, now: dt.datetime, user: str) -> pd.DataFrame:
+	frame = frame.copy()
+	for column, value in (("creation", now), ("modified", now), ("owner", user), ("modified_by", user)):
+		if column not in frame:
+			frame[column] = value
+	if "docstatus" not in frame:
+		frame["docstatus"] = 0
+	return frame
+
+
+def upsert(
+	doctype: str,
+	frame: pd.DataFrame,
+	columns: Sequence[str],
+	update_columns: Sequence[str] | None = None,
+	*,
+	chunk_size: int = WRITE_CHUNK,
+) -> int:
+	"""Insert rows, or update ``update_columns`` where the primary/unique key already exists.
+
+	``modified``/``modified_by`` move only when a value really changes, so a repeated batch leaves
+	the row exactly as it was. Returns the number of rows sent."""
+	if frame.empty:
+		return 0
+	now, user = frappe.utils.now_datetime(), frappe.session.user
+	frame = _stamp(frame, now, user)
+	columns = _checked_columns(doctype, dict.fromkeys([*columns, "creation", "modified", "owner", "modified_by", "docstatus"]))
+	update_columns = _checked_columns(doctype, update_columns if update_columns is not None else [])
+	unchanged = " and ".join(f"`{c}` <=> values(`{c}`)" for c in update_columns) or "1"
+	# MariaDB applies the assignments left to right: decide on modified before the values move.
+	assignments = [
+		f"`modified` = if({unchanged}, `modified`, values(`modified`))",
+		f"`modified_by` = if({unchanged}, `modified_by`, values(`modified_by`))",
+		*(f"`{c}` = values(`{c}`)" for c in update_columns),
+	]
+	if not update_columns:
+		assignments = ["`name` = `name`"]
+	placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+	head = f"insert into {_table(doctype)} ({', '.join(f'`{c}`' for c in columns)}) values "
+	tail = " on duplicate key update " + ", ".join(assignments)
+	rows = _rows(frame, columns)
+	for chunk in chunked(rows, chunk_size):
+		frappe.db.sql(head + ", ".join([placeholders] * len(chunk)) + tail, [v for row in chunk for v in row])
+	return len(rows)
+
+
+def update_rows(
+	doctype: str, frame: pd.DataFrame, columns: Sequence[str], *, key: str = "name", chunk_size: int = WRITE_CHUNK
+) -> int:
+	"""Set ``columns`` on existing rows matched by ``key``, set-based (UPDATE ... JOIN a derived
+	table of the new values). Rows that no longer exist are skipped, never created."""
+	if frame.empty:
+		return 0
+	columns = _checked_columns(doctype, columns)
+	_checked_columns(doctype, [key])
+	now, user = frappe.utils.now_datetime(), frappe.session.user
+	unchanged = " and ".join(f"t.`{c}` <=> v.`{c}`" for c in columns)
+	assignments = ", ".join(
+		[
+			f"t.`modified` = if({unchanged}, t.`modified`, %s)",
+			f"t.`modified_by` = if({unchanged}, t.`modified_by`, %s)",
+			*(f"t.`{c}` = v.`{c}`" for c in columns),
+		]
+	)
+	select_first = "select " + ", ".join(f"%s as `{c}`" for c in [key, *columns])
+	select_more = "select " + ", ".join(["%s"] * (len(columns) + 1))
+	rows = _rows(frame, [key, *columns])
+	for chunk in chunked(rows, chunk_size):
+		derived = " union all ".join([select_first] + [select_more] * (len(chunk) - 1))
+		query = f"update {_table(doctype)} t join ({derived}) v on t.`{key}` = v.`{key}` set {assignments}"
+		# the derived table's values come first in the statement, the SET clause's after them
+		frappe.db.sql(query, [*(v for row in chunk for v in row), now, user])
+	return len(rows)

@@ -1,0 +1,57 @@
+"""Scheduler entry points: find the work and enqueue it on the long queue. Each job reads in bulk,
+computes with the engine, writes set-based in chunks that commit, and logs a failed chunk without
+stopping the rest. Re-running a job gives the same result."""
+
+from __future__ import annotations
+
+import frappe
+
+from branch_crm import store
+from branch_crm.engine.balances import SUMMARY_COLUMNS, summarise_balances
+
+PROFILE = "Bank Customer Profile"
+SNAPSHOT = "Customer Monthly Snapshot"
+
+
+def refresh_profile_balances():
+	"""Daily: profiles show the latest balances and activity from the monthly snapshots."""
+	frappe.enqueue(
+		"branch_crm.tasks.run_profile_balance_refresh",
+		queue="long",
+		job_id="branch_crm:refresh_profile_balances",
+		deduplicate=True,
+		timeout=3600,
+	)
+
+
+def run_profile_balance_refresh(customers: list[str] | None = None, chunk_size: int | None = None, progress=None) -> dict:
+	settings = frappe.get_cached_doc("Branch CRM Settings")
+	window = settings.tier_window_months or 3
+	chunk_size = chunk_size or settings.recompute_chunk_size or 20000
+	names = customers if customers is not None else sorted(store.existing_values(PROFILE))
+	columns = ["customer", "month", "aum", "deposits", "investments", "loans", "contribution", "salary_credit"]
+	done, failed = 0, 0
+	for chunk in store.chunked(names, chunk_size):
+		try:
+			# 12 months feed the annual contribution; older months are not needed
+			snapshots = store.read_frame(
+				SNAPSHOT,
+				columns,
+				where="`customer` in %(customers)s and `month` >= date_sub(%(latest)s, interval 11 month)",
+				values={"customers": tuple(chunk), "latest": _latest_month()},
+			)
+			summary = summarise_balances(snapshots, window_months=window).rename(columns={"customer": "name"})
+			store.update_rows(PROFILE, summary, [c for c in SUMMARY_COLUMNS if c != "customer"])
+			frappe.db.commit()
+			done += len(chunk)
+		except Exception:
+			frappe.db.rollback()
+			failed += len(chunk)
+			frappe.log_error(title=f"Branch CRM: balance refresh failed for {len(chunk)} profiles from {chunk[0]}")
+		if progress:
+			progress(len(chunk))
+	return {"profiles": done, "failed": failed}
+
+
+def _latest_month():
+	return frappe.db.sql(f"select max(`month`) from `tab{SNAPSHOT}`")[0][0] or frappe.utils.getdate()

@@ -1,0 +1,87 @@
+"""A small, committed test world shared by the site tests: two branches, staff in each role, and
+customers in two relationship managers' books, all created through the intake. Idempotent."""
+
+from __future__ import annotations
+
+import frappe
+
+from branch_crm import data_intake
+from branch_crm.install import ensure_erpnext_masters, install_defaults
+
+BRANCH_A = "_Test CRM Branch A"
+BRANCH_B = "_Test CRM Branch B"
+STAFF = {
+	"rm1": ("_test.crm.rm1@bank.example", "Relationship Manager", BRANCH_A),
+	"rm2": ("_test.crm.rm2@bank.example", "Relationship Manager", BRANCH_A),
+	"rm3": ("_test.crm.rm3@bank.example", "Relationship Manager", BRANCH_B),
+	"bm": ("_test.crm.bm@bank.example", "Branch Manager", BRANCH_A),
+	"teller": ("_test.crm.teller@bank.example", "Teller", BRANCH_A),
+}
+# customer -> (staff key owning the book, branch)
+CUSTOMERS = {
+	"_T-CRM-0001": ("rm1", BRANCH_A),
+	"_T-CRM-0002": ("rm1", BRANCH_A),
+	"_T-CRM-0003": ("rm1", BRANCH_A),
+	"_T-CRM-0004": ("rm2", BRANCH_A),
+	"_T-CRM-0005": ("rm2", BRANCH_A),
+	"_T-CRM-0006": ("rm3", BRANCH_B),
+}
+# test records of ERPNext's masters are not needed: the world below creates what it uses
+TEST_IGNORE = ["Customer", "User", "Employee", "Branch", "Lead", "Gender", "ToDo", "Customer Group", "Territory"]
+
+
+def user(key: str) -> str:
+	return STAFF[key][0]
+
+
+def make_world() -> None:
+	ensure_erpnext_masters()
+	install_defaults()
+	for branch in (BRANCH_A, BRANCH_B):
+		if not frappe.db.exists("Branch", branch):
+			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
+	for key, (email, role_type, branch) in STAFF.items():
+		if not frappe.db.exists("User", email):
+			frappe.get_doc(
+				{"doctype": "User", "email": email, "first_name": f"Test {key}", "send_welcome_email": 0, "user_type": "System User"}
+			).insert(ignore_permissions=True)
+		if not frappe.db.exists("Relationship Manager", email):
+			frappe.get_doc(
+				{"doctype": "Relationship Manager", "user": email, "role_type": role_type, "branch": branch, "is_active": 1}
+			).insert(ignore_permissions=True)
+	result = data_intake.run("customers", [customer_record(c) for c in CUSTOMERS])
+	assert not result.rejected, result.rejected
+	frappe.db.commit()
+
+
+def customer_record(customer: str, **overrides) -> dict:
+	owner, branch = CUSTOMERS[customer]
+	record = {
+		"customer": customer,
+		"customer_name": f"测试客户 {customer[-4:]}",
+		"branch": branch,
+		"relationship_manager": user(owner),
+		"gender": "Female",
+		"date_of_birth": "1980-05-17",
+		"id_type": "Resident ID Card",
+		"id_number": f"11010519800517{customer[-4:]}",
+		"mobile_no": "13800138000",
+		"occupation_category": "Salaried",
+		"family_stage": "Young Family",
+		"acquisition_channel": "Natural Walk-in",
+	}
+	record.update(overrides)
+	return record
+
+
+def api_headers(email: str) -> dict:
+	"""Token auth for a test user, as an integration would call the REST API."""
+	doc = frappe.get_doc("User", email)
+	if not doc.api_key:
+		doc.api_key = frappe.generate_hash(length=15)
+	secret = frappe.generate_hash(length=15)
+	doc.api_secret = secret
+	doc.flags.ignore_permissions = True
+	doc.save()
+	frappe.db.commit()
+	return {"Authorization": f"token {doc.api_key}:{secret}"}

@@ -1,0 +1,212 @@
+"""Static checks of the doctype JSON, hooks, fixtures and workspace: what a broken migrate or a
+dangling link would otherwise only show on a site."""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from branch_crm import hooks, roles
+from branch_crm.engine import schema
+
+APP = Path(__file__).resolve().parents[1] / "branch_crm"
+MODULE = APP / "branch_crm"
+DOCTYPE_FILES = sorted(MODULE.glob("doctype/*/*.json"))
+DOCTYPES = {json.loads(p.read_text())["name"]: json.loads(p.read_text()) for p in DOCTYPE_FILES}
+
+# Frappe 15's field types (frappe/model/__init__.py data_fieldtypes + layout and table types)
+FIELD_TYPES = {
+	"Autocomplete", "Attach", "Attach Image", "Barcode", "Button", "Check", "Code", "Color", "Column Break",
+	"Currency", "Data", "Date", "Datetime", "Duration", "Dynamic Link", "Float", "Fold", "Geolocation",
+	"Heading", "HTML", "HTML Editor", "Icon", "Image", "Int", "JSON", "Link", "Long Text", "Markdown Editor",
+	"Password", "Percent", "Phone", "Read Only", "Rating", "Section Break", "Select", "Signature", "Small Text",
+	"Tab Break", "Table", "Table MultiSelect", "Text", "Text Editor", "Time",
+}
+NO_VALUE = {"Section Break", "Column Break", "Tab Break", "Fold", "Heading", "HTML", "Button", "Image"}
+# Doctypes of Frappe and ERPNext v15 that this app links to
+EXTERNAL_DOCTYPES = {"Customer", "Branch", "User", "Employee", "Lead", "Gender", "Role", "ToDo", "Customer Group", "Territory"}
+KNOWN_ROLES = set(roles.ALL_ROLES) | {"System Manager"}
+
+
+def fields(doctype):
+	return DOCTYPES[doctype]["fields"]
+
+
+def test_doctypes_found():
+	assert {
+		"Bank Customer Profile", "Customer Product Holding", "Bank Product", "Customer Monthly Snapshot", "Customer Tier",
+		"Bank Customer Group", "Relationship Manager", "Contact Plan", "Contact Log", "Tier Change Log", "Branch CRM Settings",
+	} <= set(DOCTYPES)
+
+
+@pytest.mark.parametrize("path", DOCTYPE_FILES, ids=lambda p: p.stem)
+def test_doctype_folder_is_complete(path):
+	doc = json.loads(path.read_text())
+	slug = path.stem
+	assert doc["doctype"] == "DocType"
+	assert doc["module"] == "Branch CRM"
+	assert doc["name"].lower().replace(" ", "_") == slug == path.parent.name
+	assert (path.parent / f"{slug}.py").exists(), "controller missing"
+	assert (path.parent / "__init__.py").exists()
+	if not doc.get("istable") and not doc.get("issingle"):
+		assert (path.parent / f"test_{slug}.py").exists(), "FrappeTestCase missing"
+
+
+@pytest.mark.parametrize("name", sorted(DOCTYPES))
+def test_fields_are_valid(name):
+	doc = DOCTYPES[name]
+	names = [f["fieldname"] for f in doc["fields"]]
+	assert len(names) == len(set(names)), "duplicate fieldnames"
+	assert doc["field_order"] == names
+	by_name = {f["fieldname"]: f for f in doc["fields"]}
+	for f in doc["fields"]:
+		assert f["fieldtype"] in FIELD_TYPES, f
+		assert f["fieldname"].isidentifier() and f["fieldname"].islower(), f
+		if f["fieldtype"] not in ("Column Break",):
+			assert f.get("label"), f"{f['fieldname']} has no label"
+		if f["fieldtype"] in ("Link", "Table", "Table MultiSelect"):
+			target = f.get("options")
+			assert target in DOCTYPES or target in EXTERNAL_DOCTYPES, f"{name}.{f['fieldname']} links to unknown {target}"
+			if f["fieldtype"] == "Table":
+				assert DOCTYPES[target].get("istable"), f"{target} is not a child table"
+		if f.get("fetch_from"):
+			link, _, _ = f["fetch_from"].partition(".")
+			assert by_name[link]["fieldtype"] == "Link", f
+		if f["fieldtype"] == "Select" and f.get("default"):
+			assert f["default"] in f["options"].split("\n"), f
+		if f["fieldtype"] in NO_VALUE:
+			assert not f.get("reqd")
+
+
+@pytest.mark.parametrize("name", sorted(DOCTYPES))
+def test_permissions(name):
+	doc = DOCTYPES[name]
+	if doc.get("istable"):
+		assert not doc["permissions"]
+		return
+	assert doc["permissions"], "no permissions"
+	assert {p["role"] for p in doc["permissions"]} <= KNOWN_ROLES
+	levels = {f.get("permlevel", 0) for f in doc["fields"]}
+	for level in levels - {0}:
+		assert any(p["permlevel"] == level for p in doc["permissions"]), f"nobody can read permlevel {level}"
+
+
+def test_tellers_get_basic_fields_only():
+	perms = DOCTYPES["Bank Customer Profile"]["permissions"]
+	teller_levels = {p["permlevel"] for p in perms if p["role"] == roles.TELLER}
+	assert teller_levels == {0}
+	sensitive = {"id_number", "mobile_no", "email_id", "date_of_birth", "aum", "holdings", "churn_score", "declared_annual_income"}
+	levels = {f["fieldname"]: f.get("permlevel", 0) for f in fields("Bank Customer Profile")}
+	assert all(levels[s] == 1 for s in sensitive)
+
+
+def test_indexes_on_filtered_fields():
+	profile = {f["fieldname"]: f for f in fields("Bank Customer Profile")}
+	assert profile["customer"].get("unique")
+	for name in ("branch", "relationship_manager", "tier", "bank_customer_group"):
+		assert profile[name].get("search_index"), name
+	controller = (MODULE / "doctype/customer_monthly_snapshot/customer_monthly_snapshot.py").read_text()
+	assert 'add_unique("Customer Monthly Snapshot", ["customer", "month"]' in controller
+
+
+def _options(doctype, fieldname):
+	field = next(f for f in fields(doctype) if f["fieldname"] == fieldname)
+	return tuple(o for o in field["options"].split("\n") if o)
+
+
+@pytest.mark.parametrize(
+	"doctype, fieldname, expected",
+	[
+		("Bank Customer Profile", "occupation_category", schema.OCCUPATION_CATEGORIES),
+		("Bank Customer Profile", "family_stage", schema.FAMILY_STAGES),
+		("Bank Customer Profile", "income_band", schema.INCOME_BANDS),
+		("Bank Customer Profile", "risk_preference", schema.RISK_PREFERENCES),
+		("Bank Customer Profile", "channel_preference", schema.CHANNELS),
+		("Bank Customer Profile", "intent_level", schema.INTENT_LEVELS),
+		("Bank Customer Profile", "acquisition_channel", schema.ACQUISITION_CHANNELS),
+		("Bank Customer Profile", "id_type", schema.ID_TYPES),
+		("Bank Customer Profile", "status", schema.PROFILE_STATUSES),
+		("Bank Customer Profile", "life_stage", schema.LIFE_STAGES),
+		("Relationship Manager", "role_type", schema.STAFF_ROLE_TYPES),
+		("Bank Product", "category", schema.PRODUCT_CATEGORIES),
+		("Bank Product", "subcategory", schema.PRODUCT_SUBCATEGORIES),
+		("Bank Product", "risk_level", schema.RISK_LEVELS),
+	],
+)
+def test_select_options_match_engine(doctype, fieldname, expected):
+	assert _options(doctype, fieldname) == expected
+
+
+def test_intake_shapes_are_doctype_fields():
+	profile = {f["fieldname"] for f in fields("Bank Customer Profile")}
+	assert set(schema.CUSTOMER_COLUMNS) <= profile
+	snapshot = {f["fieldname"] for f in fields("Customer Monthly Snapshot")}
+	assert set(schema.SNAPSHOT_COLUMNS) <= snapshot
+	holding = {f["fieldname"] for f in fields("Customer Product Holding")}
+	assert set(schema.HOLDING_COLUMNS) - {"customer"} <= holding
+
+
+def _functions(dotted: str) -> bool:
+	module, _, function = dotted.rpartition(".")
+	path = APP.parent / (module.replace(".", "/") + ".py")
+	tree = ast.parse(path.read_text())
+	return any(isinstance(n, ast.FunctionDef) and n.name == function for n in tree.body)
+
+
+def _hook_paths():
+	paths = [hooks.after_install, hooks.before_uninstall, hooks.before_tests]
+	paths += list(hooks.permission_query_conditions.values()) + list(hooks.has_permission.values())
+	paths += [m for events in hooks.doc_events.values() for m in events.values()]
+	paths += [m for methods in hooks.scheduler_events.values() for m in methods]
+	return paths
+
+
+@pytest.mark.parametrize("dotted", _hook_paths())
+def test_hook_targets_exist(dotted):
+	assert _functions(dotted), dotted
+
+
+def test_hooks_cover_every_customer_doctype_and_declare_erpnext():
+	assert hooks.required_apps == ["erpnext"]
+	for doctype, doc in DOCTYPES.items():
+		if any(f["fieldname"] == "customer" and f.get("options") == "Customer" for f in doc["fields"]) and not doc.get("istable"):
+			assert doctype in hooks.permission_query_conditions, doctype
+			assert doctype in hooks.has_permission, doctype
+	for path in hooks.doctype_js.values():
+		assert (APP / path).exists()
+
+
+def test_role_fixture_matches_roles():
+	fixture = json.loads((APP / "fixtures/role.json").read_text())
+	assert {r["name"] for r in fixture} == set(roles.ALL_ROLES)
+	(role_filter,) = [f for f in hooks.fixtures if f["dt"] == "Role"]
+	assert set(role_filter["filters"][0][2]) == set(roles.ALL_ROLES)
+
+
+def test_workspace_links_exist():
+	workspace = json.loads((MODULE / "workspace/branch_crm/branch_crm.json").read_text())
+	for link in workspace["links"]:
+		if link["type"] == "Link" and link["link_type"] == "DocType":
+			assert link["link_to"] in DOCTYPES or link["link_to"] in EXTERNAL_DOCTYPES
+	for shortcut in workspace["shortcuts"]:
+		assert shortcut["link_to"] in DOCTYPES
+
+
+@pytest.mark.parametrize("folder", ["engine", "reports"])
+def test_pure_layers_never_import_frappe(folder):
+	for path in (APP / folder).rglob("*.py"):
+		tree = ast.parse(path.read_text())
+		for node in ast.walk(tree):
+			names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+			assert not any(n == "frappe" or n.startswith("frappe.") for n in names), path
+
+
+def test_access_scope():
+	assert roles.access_scope({"System Manager"}, None) == "all"
+	assert roles.access_scope({roles.BRANCH_MANAGER, roles.RELATIONSHIP_MANAGER}, "A") == "branch"
+	assert roles.access_scope({roles.BRANCH_MANAGER}, None) == "none"
+	assert roles.access_scope({roles.RELATIONSHIP_MANAGER}, "A") == "book"
+	assert roles.access_scope({roles.TELLER}, "A") == "branch"
+	assert roles.access_scope({roles.TELLER}, None) == "none"
+	assert roles.access_scope({"Sales User"}, "A") == "none"

@@ -7,7 +7,8 @@ app_license = "MIT"
 app_icon = "octicon octicon-organization"
 app_color = "#2E7D32"
 
-required_apps = ["erpnext"]
+# org/app form: Frappe resolves a bare app name by asking GitHub, which a closed network cannot reach
+required_apps = ["frappe/erpnext"]
 
 # Installation
 # ------------

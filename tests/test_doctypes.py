@@ -168,7 +168,7 @@ def test_hook_targets_exist(dotted):
 
 
 def test_hooks_cover_every_customer_doctype_and_declare_erpnext():
-	assert hooks.required_apps == ["erpnext"]
+	assert hooks.required_apps == ["frappe/erpnext"]
 	for doctype, doc in DOCTYPES.items():
 		if any(f["fieldname"] == "customer" and f.get("options") == "Customer" for f in doc["fields"]) and not doc.get("istable"):
 			assert doctype in hooks.permission_query_conditions, doctype

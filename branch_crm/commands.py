@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from functools import partial
 from pathlib import Path
 
 import click
@@ -41,11 +42,28 @@ def branch_crm():
 
 
 @branch_crm.command("import")
-@click.option("--customers", "customers_file", type=click.Path(exists=True, dir_okay=False), help="customers.csv")
-@click.option("--holdings", "holdings_file", type=click.Path(exists=True, dir_okay=False), help="holdings.csv")
-@click.option("--snapshots", "snapshots_file", type=click.Path(exists=True, dir_okay=False), help="snapshots.csv")
-@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False), help="A folder with any of customers.csv, holdings.csv, snapshots.csv")
-@click.option("--errors", "errors_file", default="branch-crm-import-errors.csv", show_default=True, help="Where rejected rows are written")
+@click.option(
+	"--customers", "customers_file", type=click.Path(exists=True, dir_okay=False), help="customers.csv"
+)
+@click.option(
+	"--holdings", "holdings_file", type=click.Path(exists=True, dir_okay=False), help="holdings.csv"
+)
+@click.option(
+	"--snapshots", "snapshots_file", type=click.Path(exists=True, dir_okay=False), help="snapshots.csv"
+)
+@click.option(
+	"--dir",
+	"directory",
+	type=click.Path(exists=True, file_okay=False),
+	help="A folder with any of customers.csv, holdings.csv, snapshots.csv",
+)
+@click.option(
+	"--errors",
+	"errors_file",
+	default="branch-crm-import-errors.csv",
+	show_default=True,
+	help="Where rejected rows are written",
+)
 @click.option("--chunk-size", default=5000, show_default=True, help="Rows per committed batch")
 @pass_context
 def import_csv(context, customers_file, holdings_file, snapshots_file, directory, errors_file, chunk_size):
@@ -57,7 +75,9 @@ def import_csv(context, customers_file, holdings_file, snapshots_file, directory
 			if not files[kind] and candidate.exists():
 				files[kind] = str(candidate)
 	if not any(files.values()):
-		raise click.UsageError("Name at least one CSV file, or a --dir that holds customers.csv, holdings.csv or snapshots.csv")
+		raise click.UsageError(
+			"Name at least one CSV file, or a --dir that holds customers.csv, holdings.csv or snapshots.csv"
+		)
 
 	frappe = _connect(context)
 	try:
@@ -70,7 +90,10 @@ def import_csv(context, customers_file, holdings_file, snapshots_file, directory
 				continue
 			records = _read_csv(files[kind])
 			result = data_intake.run_in_chunks(
-				kind, records, chunk_size=chunk_size, progress=lambda n, kind=kind, total=len(records): bars(kind, n, total)
+				kind,
+				records,
+				chunk_size=chunk_size,
+				progress=partial(bars, kind, total=len(records)),
 			)
 			summary = result.as_dict()
 			click.echo(
@@ -81,7 +104,9 @@ def import_csv(context, customers_file, holdings_file, snapshots_file, directory
 			errors += [{"file": files[kind], "line": r["index"] + 2, **r} for r in result.rejected]
 		if errors:
 			with open(errors_file, "w", newline="", encoding="utf-8") as handle:
-				writer = csv.DictWriter(handle, fieldnames=["file", "line", "index", "key", "field", "reason"])
+				writer = csv.DictWriter(
+					handle, fieldnames=["file", "line", "index", "key", "field", "reason"]
+				)
 				writer.writeheader()
 				writer.writerows(errors)
 			click.echo(f"{len(errors)} problems written to {errors_file}")

@@ -51,7 +51,9 @@ def _render(rejections: list[intake.Rejection]) -> list[dict]:
 	rows = []
 	for r in sorted(rejections, key=lambda r: r.index):
 		params = {k: _(v) if k == "doctype" else v for k, v in r.params.items()}
-		rows.append({"index": r.index, "key": r.key, "field": r.field, "reason": _(r.template).format(**params)})
+		rows.append(
+			{"index": r.index, "key": r.key, "field": r.field, "reason": _(r.template).format(**params)}
+		)
 	return rows
 
 
@@ -113,7 +115,9 @@ def _check_links(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int
 
 def _write_customers(frame: pd.DataFrame):
 	existing = store.read_by_values(PROFILE, ["customer", *PROFILE_FIELDS], "name", frame["customer"])
-	inserted, updated, unchanged = intake.split_changes(frame, existing, schema.CUSTOMER_KEY, schema.CUSTOMER_COLUMNS)
+	inserted, updated, unchanged = intake.split_changes(
+		frame, existing, schema.CUSTOMER_KEY, schema.CUSTOMER_COLUMNS
+	)
 	changed = pd.concat([inserted, updated])
 	if changed.empty:
 		return inserted, updated, unchanged
@@ -147,10 +151,15 @@ def holding_name(customer: str, product: str, account_no: str) -> str:
 
 def _write_holdings(frame: pd.DataFrame):
 	existing = store.read_by_values(
-		HOLDING, ["name", "parent", "idx", "product", "account_no", "balance", "opened_on", "matures_on"], "parent", frame["customer"]
+		HOLDING,
+		["name", "parent", "idx", "product", "account_no", "balance", "opened_on", "matures_on"],
+		"parent",
+		frame["customer"],
 	).rename(columns={"parent": "customer"})
 	existing["account_no"] = existing["account_no"].fillna("")
-	inserted, updated, unchanged = intake.split_changes(frame, existing, schema.HOLDING_KEY, schema.HOLDING_COLUMNS)
+	inserted, updated, unchanged = intake.split_changes(
+		frame, existing, schema.HOLDING_KEY, schema.HOLDING_COLUMNS
+	)
 	changed = pd.concat([inserted, updated])
 	if changed.empty:
 		return inserted, updated, unchanged
@@ -160,16 +169,32 @@ def _write_holdings(frame: pd.DataFrame):
 	keys = pd.MultiIndex.from_frame(changed[["customer", "product", "account_no"]])
 	changed = changed.assign(name=names.reindex(keys).to_numpy())
 	new = changed["name"].isna()
-	changed.loc[new, "name"] = [holding_name(*k) for k in changed.loc[new, ["customer", "product", "account_no"]].itertuples(index=False)]
+	changed.loc[new, "name"] = [
+		holding_name(*k)
+		for k in changed.loc[new, ["customer", "product", "account_no"]].itertuples(index=False)
+	]
 	last_idx = existing.groupby("customer")["idx"].max() if not existing.empty else pd.Series(dtype=int)
 	changed["idx"] = existing.set_index("name")["idx"].reindex(changed["name"]).to_numpy()
 	offsets = changed.loc[new].groupby("customer").cumcount() + 1
-	changed.loc[new, "idx"] = changed.loc[new, "customer"].map(last_idx).fillna(0).to_numpy() + offsets.to_numpy()
+	changed.loc[new, "idx"] = (
+		changed.loc[new, "customer"].map(last_idx).fillna(0).to_numpy() + offsets.to_numpy()
+	)
 	rows = changed.assign(parent=changed["customer"], parenttype=PROFILE, parentfield="holdings")
 	store.upsert(
 		HOLDING,
 		rows,
-		["name", "parent", "parenttype", "parentfield", "idx", "product", "account_no", "balance", "opened_on", "matures_on"],
+		[
+			"name",
+			"parent",
+			"parenttype",
+			"parentfield",
+			"idx",
+			"product",
+			"account_no",
+			"balance",
+			"opened_on",
+			"matures_on",
+		],
 		update_columns=["balance", "opened_on", "matures_on"],
 	)
 	return inserted, updated, unchanged
@@ -183,9 +208,13 @@ def snapshot_name(customer: str, month) -> str:
 
 
 def _write_snapshots(frame: pd.DataFrame):
-	frame = frame.assign(name=[snapshot_name(c, m) for c, m in zip(frame["customer"], frame["month"], strict=True)])
+	frame = frame.assign(
+		name=[snapshot_name(c, m) for c, m in zip(frame["customer"], frame["month"], strict=True)]
+	)
 	existing = store.read_by_values(SNAPSHOT, list(schema.SNAPSHOT_COLUMNS), "name", frame["name"])
-	inserted, updated, unchanged = intake.split_changes(frame, existing, schema.SNAPSHOT_KEY, schema.SNAPSHOT_COLUMNS)
+	inserted, updated, unchanged = intake.split_changes(
+		frame, existing, schema.SNAPSHOT_KEY, schema.SNAPSHOT_COLUMNS
+	)
 	changed = pd.concat([inserted, updated])
 	values = [*schema.SNAPSHOT_AMOUNT_COLUMNS, *schema.SNAPSHOT_COUNT_COLUMNS]
 	store.upsert(SNAPSHOT, changed, ["name", "customer", "month", *values], update_columns=values)
@@ -205,7 +234,12 @@ def run_in_chunks(kind: str, records: list[dict], *, chunk_size: int = 5000, pro
 			frappe.db.rollback()
 			frappe.log_error(title=f"Branch CRM: {kind} intake chunk at row {offset} failed")
 			reason = _("The batch failed and was rolled back: {0}").format(error)
-			result = IntakeResult(kind, rejected=[{"index": i, "key": None, "field": None, "reason": reason} for i in range(len(chunk))])
+			result = IntakeResult(
+				kind,
+				rejected=[
+					{"index": i, "key": None, "field": None, "reason": reason} for i in range(len(chunk))
+				],
+			)
 		total.inserted += result.inserted
 		total.updated += result.updated
 		total.unchanged += result.unchanged

@@ -42,9 +42,9 @@ def ensure_erpnext_masters():
 		if not frappe.db.exists(doctype, root):
 			frappe.get_doc({"doctype": doctype, field: root, "is_group": 1}).insert(ignore_permissions=True)
 		if child and not frappe.db.exists(doctype, child):
-			frappe.get_doc({"doctype": doctype, field: child, "is_group": 0, f"parent_{frappe.scrub(doctype)}": root}).insert(
-				ignore_permissions=True
-			)
+			frappe.get_doc(
+				{"doctype": doctype, field: child, "is_group": 0, f"parent_{frappe.scrub(doctype)}": root}
+			).insert(ignore_permissions=True)
 	for gender in ("Male", "Female"):
 		if not frappe.db.exists("Gender", gender):
 			frappe.get_doc({"doctype": "Gender", "gender": gender}).insert(ignore_permissions=True)

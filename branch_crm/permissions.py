@@ -11,15 +11,13 @@ PROFILE = "Bank Customer Profile"
 
 def get_scope(user: str | None = None) -> tuple[str, str | None]:
 	"""(scope, value): ("all", None), ("branch", branch), ("book", user) or ("none", None).
-	Cached for the request, since list views ask once per row."""
+	Not cached: roles are cached by Frappe and the staff record is one primary-key read, while a
+	cache would outlive a role or branch change made in the same request."""
 	user = user or frappe.session.user
-	cache = frappe.local.__dict__.setdefault("branch_crm_scope", {})
-	if user not in cache:
-		roles = set(frappe.get_roles(user))
-		branch = frappe.db.get_value("Relationship Manager", {"user": user, "is_active": 1}, "branch")
-		scope = access_scope(roles, branch)
-		cache[user] = (scope, branch if scope == "branch" else user if scope == "book" else None)
-	return cache[user]
+	roles = set(frappe.get_roles(user))
+	branch = frappe.db.get_value("Relationship Manager", {"user": user, "is_active": 1}, "branch")
+	scope = access_scope(roles, branch)
+	return scope, branch if scope == "branch" else user if scope == "book" else None
 
 
 def _profile_condition(user: str | None, table: str = f"`tab{PROFILE}`") -> str | None:
@@ -67,7 +65,9 @@ def has_profile_permission(doc, ptype: str = "read", user: str | None = None, de
 	return profile_visible(doc, user)
 
 
-def has_customer_fact_permission(doc, ptype: str = "read", user: str | None = None, debug: bool = False) -> bool:
+def has_customer_fact_permission(
+	doc, ptype: str = "read", user: str | None = None, debug: bool = False
+) -> bool:
 	if get_scope(user)[0] == "all":
 		return True
 	profile = frappe.db.get_value(PROFILE, doc.customer, ["branch", "relationship_manager"], as_dict=True)

@@ -9,7 +9,11 @@ PROFILE = "Bank Customer Profile"
 
 
 def _staff_branch(user: str | None) -> str | None:
-	return frappe.db.get_value("Relationship Manager", {"user": user, "is_active": 1}, "branch") if user else None
+	return (
+		frappe.db.get_value("Relationship Manager", {"user": user, "is_active": 1}, "branch")
+		if user
+		else None
+	)
 
 
 def make_profile(customer: str, *, ignore_permissions: bool = False) -> str:
@@ -21,7 +25,9 @@ def make_profile(customer: str, *, ignore_permissions: bool = False) -> str:
 		return customer
 	if not ignore_permissions:
 		frappe.has_permission("Customer", "read", customer, throw=True)
-	erp = frappe.db.get_value("Customer", customer, ["customer_name", "gender", "lead_name", "mobile_no", "email_id"], as_dict=True)
+	erp = frappe.db.get_value(
+		"Customer", customer, ["customer_name", "gender", "lead_name", "mobile_no", "email_id"], as_dict=True
+	)
 	profile = frappe.new_doc(PROFILE)
 	profile.update(
 		{
@@ -40,7 +46,9 @@ def make_profile(customer: str, *, ignore_permissions: bool = False) -> str:
 
 
 def _fill_from_lead(profile, lead_name: str) -> None:
-	lead = frappe.db.get_value("Lead", lead_name, ["source", "lead_owner", "mobile_no", "email_id"], as_dict=True)
+	lead = frappe.db.get_value(
+		"Lead", lead_name, ["source", "lead_owner", "mobile_no", "email_id"], as_dict=True
+	)
 	if not lead:
 		return
 	profile.lead = lead_name

@@ -38,6 +38,25 @@ def _checked_columns(doctype: str, columns: Iterable[str]) -> list[str]:
 	return columns
 
 
+def _numeric_columns(doctype: str, columns: Iterable[str]) -> set[str]:
+	"""Frappe stores numbers NOT NULL DEFAULT 0: a missing number is written as 0, as the desk does."""
+	meta = frappe.get_meta(doctype)
+	numeric = {"Currency", "Float", "Int", "Check", "Percent", "Rating"}
+	return {c for c in columns if (field := meta.get_field(c)) and field.fieldtype in numeric} | (
+		{"idx", "docstatus"} & set(columns)
+	)
+
+
+def _with_numeric_zeros(doctype: str, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+	numeric = _numeric_columns(doctype, columns)
+	if not numeric:
+		return frame
+	frame = frame.copy()
+	for column in numeric:
+		frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0)
+	return frame
+
+
 def _sql_value(value):
 	"""numpy/pandas scalars to what PyMySQL can escape; NaN/NaT to NULL."""
 	if value is None or value is pd.NaT:
@@ -120,7 +139,9 @@ def upsert(
 		return 0
 	now, user = frappe.utils.now_datetime(), frappe.session.user
 	frame = _stamp(frame, now, user)
-	columns = _checked_columns(doctype, dict.fromkeys([*columns, "creation", "modified", "owner", "modified_by", "docstatus"]))
+	columns = _checked_columns(
+		doctype, dict.fromkeys([*columns, "creation", "modified", "owner", "modified_by", "docstatus"])
+	)
 	update_columns = _checked_columns(doctype, update_columns if update_columns is not None else [])
 	unchanged = " and ".join(f"`{c}` <=> values(`{c}`)" for c in update_columns) or "1"
 	# MariaDB applies the assignments left to right: decide on modified before the values move.
@@ -131,6 +152,7 @@ def upsert(
 	]
 	if not update_columns:
 		assignments = ["`name` = `name`"]
+	frame = _with_numeric_zeros(doctype, frame, columns)
 	placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
 	head = f"insert into {_table(doctype)} ({', '.join(f'`{c}`' for c in columns)}) values "
 	tail = " on duplicate key update " + ", ".join(assignments)
@@ -141,7 +163,12 @@ def upsert(
 
 
 def update_rows(
-	doctype: str, frame: pd.DataFrame, columns: Sequence[str], *, key: str = "name", chunk_size: int = WRITE_CHUNK
+	doctype: str,
+	frame: pd.DataFrame,
+	columns: Sequence[str],
+	*,
+	key: str = "name",
+	chunk_size: int = WRITE_CHUNK,
 ) -> int:
 	"""Set ``columns`` on existing rows matched by ``key``, set-based (UPDATE ... JOIN a derived
 	table of the new values). Rows that no longer exist are skipped, never created."""
@@ -160,6 +187,7 @@ def update_rows(
 	)
 	select_first = "select " + ", ".join(f"%s as `{c}`" for c in [key, *columns])
 	select_more = "select " + ", ".join(["%s"] * (len(columns) + 1))
+	frame = _with_numeric_zeros(doctype, frame, columns)
 	rows = _rows(frame, [key, *columns])
 	for chunk in chunked(rows, chunk_size):
 		derived = " union all ".join([select_first] + [select_more] * (len(chunk) - 1))

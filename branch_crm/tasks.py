@@ -24,12 +24,23 @@ def refresh_profile_balances():
 	)
 
 
-def run_profile_balance_refresh(customers: list[str] | None = None, chunk_size: int | None = None, progress=None) -> dict:
+def run_profile_balance_refresh(
+	customers: list[str] | None = None, chunk_size: int | None = None, progress=None
+) -> dict:
 	settings = frappe.get_cached_doc("Branch CRM Settings")
 	window = settings.tier_window_months or 3
 	chunk_size = chunk_size or settings.recompute_chunk_size or 20000
 	names = customers if customers is not None else sorted(store.existing_values(PROFILE))
-	columns = ["customer", "month", "aum", "deposits", "investments", "loans", "contribution", "salary_credit"]
+	columns = [
+		"customer",
+		"month",
+		"aum",
+		"deposits",
+		"investments",
+		"loans",
+		"contribution",
+		"salary_credit",
+	]
 	done, failed = 0, 0
 	for chunk in store.chunked(names, chunk_size):
 		try:
@@ -47,7 +58,9 @@ def run_profile_balance_refresh(customers: list[str] | None = None, chunk_size: 
 		except Exception:
 			frappe.db.rollback()
 			failed += len(chunk)
-			frappe.log_error(title=f"Branch CRM: balance refresh failed for {len(chunk)} profiles from {chunk[0]}")
+			frappe.log_error(
+				title=f"Branch CRM: balance refresh failed for {len(chunk)} profiles from {chunk[0]}"
+			)
 		if progress:
 			progress(len(chunk))
 	return {"profiles": done, "failed": failed}

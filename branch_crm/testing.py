@@ -27,7 +27,17 @@ CUSTOMERS = {
 	"_T-CRM-0006": ("rm3", BRANCH_B),
 }
 # test records of ERPNext's masters are not needed: the world below creates what it uses
-TEST_IGNORE = ["Customer", "User", "Employee", "Branch", "Lead", "Gender", "ToDo", "Customer Group", "Territory"]
+TEST_IGNORE = [
+	"Customer",
+	"User",
+	"Employee",
+	"Branch",
+	"Lead",
+	"Gender",
+	"ToDo",
+	"Customer Group",
+	"Territory",
+]
 
 
 def user(key: str) -> str:
@@ -43,11 +53,23 @@ def make_world() -> None:
 	for key, (email, role_type, branch) in STAFF.items():
 		if not frappe.db.exists("User", email):
 			frappe.get_doc(
-				{"doctype": "User", "email": email, "first_name": f"Test {key}", "send_welcome_email": 0, "user_type": "System User"}
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": f"Test {key}",
+					"send_welcome_email": 0,
+					"user_type": "System User",
+				}
 			).insert(ignore_permissions=True)
 		if not frappe.db.exists("Relationship Manager", email):
 			frappe.get_doc(
-				{"doctype": "Relationship Manager", "user": email, "role_type": role_type, "branch": branch, "is_active": 1}
+				{
+					"doctype": "Relationship Manager",
+					"user": email,
+					"role_type": role_type,
+					"branch": branch,
+					"is_active": 1,
+				}
 			).insert(ignore_permissions=True)
 	result = data_intake.run("customers", [customer_record(c) for c in CUSTOMERS])
 	assert not result.rejected, result.rejected

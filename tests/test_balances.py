@@ -10,13 +10,26 @@ def month_rows(customer, values, start=dt.date(2025, 1, 1), **extra):
 	rows = []
 	for i, aum in enumerate(values):
 		month = (pd.Timestamp(start) + pd.DateOffset(months=i)).date()
-		rows.append({"customer": customer, "month": month, "aum": aum, "deposits": aum, "investments": 0, "loans": 0,
-			"contribution": 10.0, "salary_credit": 0.0, **extra})
+		rows.append(
+			{
+				"customer": customer,
+				"month": month,
+				"aum": aum,
+				"deposits": aum,
+				"investments": 0,
+				"loans": 0,
+				"contribution": 10.0,
+				"salary_credit": 0.0,
+				**extra,
+			}
+		)
 	return rows
 
 
 def test_latest_balances_window_average_and_year_contribution():
-	frame = pd.DataFrame(month_rows("A", [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400]))
+	frame = pd.DataFrame(
+		month_rows("A", [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400])
+	)
 	out = summarise_balances(frame, window_months=3).set_index("customer")
 	assert list(out.reset_index().columns) == list(SUMMARY_COLUMNS)
 	assert out.at["A", "as_of_month"] == dt.date(2026, 2, 1)
@@ -27,7 +40,9 @@ def test_latest_balances_window_average_and_year_contribution():
 
 
 def test_missing_months_in_window_count_as_zero_and_salary_flag():
-	rows = month_rows("B", [900], start=dt.date(2025, 1, 1)) + month_rows("B", [300], start=dt.date(2025, 3, 1), salary_credit=8000.0)
+	rows = month_rows("B", [900], start=dt.date(2025, 1, 1)) + month_rows(
+		"B", [300], start=dt.date(2025, 3, 1), salary_credit=8000.0
+	)
 	out = summarise_balances(pd.DataFrame(rows), window_months=3).set_index("customer")
 	assert out.at["B", "avg_aum"] == pytest.approx((900 + 0 + 300) / 3)
 	assert out.at["B", "salary_credited_here"] == 1
@@ -42,5 +57,16 @@ def test_each_customer_uses_its_own_latest_month():
 
 
 def test_empty_input():
-	empty = pd.DataFrame(columns=["customer", "month", "aum", "deposits", "investments", "loans", "contribution", "salary_credit"])
+	empty = pd.DataFrame(
+		columns=[
+			"customer",
+			"month",
+			"aum",
+			"deposits",
+			"investments",
+			"loans",
+			"contribution",
+			"salary_credit",
+		]
+	)
 	assert summarise_balances(empty).empty

@@ -19,7 +19,14 @@ AS_OF = dt.date(2026, 10, 1)
 RULES = TierRules(window_months=3, downgrade_after_months=3)
 
 
-def run(series: dict[str, list[float]], current: dict[str, str | None], rules=RULES, contribution=None, overrides=None, has_data=None):
+def run(
+	series: dict[str, list[float]],
+	current: dict[str, str | None],
+	rules=RULES,
+	contribution=None,
+	overrides=None,
+	has_data=None,
+):
 	"""series: customer -> AUM per month, the last value being AS_OF's month."""
 	months = month_index(AS_OF, 12)
 	customers = pd.Index(list(current))
@@ -34,7 +41,16 @@ def run(series: dict[str, list[float]], current: dict[str, str | None], rules=RU
 	profiles = pd.DataFrame({"customer": customers, "tier": list(current.values())})
 	if has_data is None:
 		has_data = customers.isin(list(series))
-	result = compute_tiers(profiles, aum, DEFAULT_TIERS, rules, contribution=contrib, has_data=has_data, overrides=overrides, as_of=AS_OF)
+	result = compute_tiers(
+		profiles,
+		aum,
+		DEFAULT_TIERS,
+		rules,
+		contribution=contrib,
+		has_data=has_data,
+		overrides=overrides,
+		as_of=AS_OF,
+	)
 	result["reason"] = render_reasons(result, rules)
 	return result.set_index("customer")
 
@@ -138,9 +154,16 @@ def test_unknown_current_tier_is_treated_as_none():
 
 def test_tier_table_rejects_bad_config():
 	with pytest.raises(ValueError, match="unique"):
-		tier_table([{"tier_name": "A", "rank": 1, "min_avg_aum": 0}, {"tier_name": "B", "rank": 1, "min_avg_aum": 5}])
+		tier_table(
+			[{"tier_name": "A", "rank": 1, "min_avg_aum": 0}, {"tier_name": "B", "rank": 1, "min_avg_aum": 5}]
+		)
 	with pytest.raises(ValueError, match="less AUM"):
-		tier_table([{"tier_name": "A", "rank": 1, "min_avg_aum": 10}, {"tier_name": "B", "rank": 2, "min_avg_aum": 5}])
+		tier_table(
+			[
+				{"tier_name": "A", "rank": 1, "min_avg_aum": 10},
+				{"tier_name": "B", "rank": 2, "min_avg_aum": 5},
+			]
+		)
 	with pytest.raises(ValueError):
 		TierRules(window_months=0)
 
@@ -148,7 +171,11 @@ def test_tier_table_rejects_bad_config():
 def test_long_snapshots_pivot_and_duplicates():
 	months = month_index(AS_OF, 3)
 	snaps = pd.DataFrame(
-		{"customer": ["A", "A", "B", "X"], "month": ["2026-08-01", "2026-10-15", "2026-10-01", "2026-10-01"], "aum": [1, 2, 3, 4]}
+		{
+			"customer": ["A", "A", "B", "X"],
+			"month": ["2026-08-01", "2026-10-15", "2026-10-01", "2026-10-01"],
+			"aum": [1, 2, 3, 4],
+		}
 	)
 	frame = pivot_months(snaps, "aum", pd.Index(["A", "B"]), months)
 	assert frame.loc["A"].tolist() == [1.0, 0.0, 2.0]
@@ -156,7 +183,11 @@ def test_long_snapshots_pivot_and_duplicates():
 
 
 def test_migration_matrix():
-	matrix = migration_matrix(pd.Series(["Mass", "Mass", None, "VIP"]), pd.Series(["Core", "Mass", "Mass", "Core"]), ["Mass", "Core", "VIP"])
+	matrix = migration_matrix(
+		pd.Series(["Mass", "Mass", None, "VIP"]),
+		pd.Series(["Core", "Mass", "Mass", "Core"]),
+		["Mass", "Core", "VIP"],
+	)
 	assert matrix.loc["Mass", "Core"] == 1
 	assert matrix.loc["(none)", "Mass"] == 1
 	assert matrix.loc["VIP", "Core"] == 1

@@ -47,51 +47,219 @@ DEFAULT_TIERS = (
 
 # Segments (Bank Customer Group): first match by priority wins; the last one catches everyone.
 DEFAULT_GROUPS = (
-	{"group_name": "Unfamiliar Prospects", "priority": 10, "familiarity": "Unfamiliar", "life_stage": "Any", "occupation_category": "Any",
-	 "description": "Not contacted recently or intent unknown: get to know them first."},
-	{"group_name": "Business Owners", "priority": 20, "familiarity": "Familiar", "life_stage": "Any", "occupation_category": "Business Owner",
-	 "description": "Entrepreneurs: settlement, business loans, family wealth."},
-	{"group_name": "Young Professionals", "priority": 30, "familiarity": "Familiar", "life_stage": "Youth", "occupation_category": "Any",
-	 "description": "Early career: payroll, cards, first investments."},
-	{"group_name": "Young Families", "priority": 40, "familiarity": "Familiar", "life_stage": "Young Family", "occupation_category": "Any",
-	 "description": "Children at home: mortgage, education savings, protection."},
-	{"group_name": "Established Families", "priority": 50, "familiarity": "Familiar", "life_stage": "Mature Family", "occupation_category": "Any",
-	 "description": "Peak earning years: wealth management and asset allocation."},
-	{"group_name": "Pre-retirees", "priority": 60, "familiarity": "Familiar", "life_stage": "Pre-retirement", "occupation_category": "Any",
-	 "description": "Ten years to retirement: pension, insurance, capital preservation."},
-	{"group_name": "Retirees", "priority": 70, "familiarity": "Familiar", "life_stage": "Retired", "occupation_category": "Any",
-	 "description": "Retired: stable income products, health insurance, care."},
-	{"group_name": "Other Familiar Customers", "priority": 1000, "familiarity": "Any", "life_stage": "Any", "occupation_category": "Any",
-	 "description": "Catch-all so that every customer lands in exactly one segment."},
+	{
+		"group_name": "Unfamiliar Prospects",
+		"priority": 10,
+		"familiarity": "Unfamiliar",
+		"life_stage": "Any",
+		"occupation_category": "Any",
+		"description": "Not contacted recently or intent unknown: get to know them first.",
+	},
+	{
+		"group_name": "Business Owners",
+		"priority": 20,
+		"familiarity": "Familiar",
+		"life_stage": "Any",
+		"occupation_category": "Business Owner",
+		"description": "Entrepreneurs: settlement, business loans, family wealth.",
+	},
+	{
+		"group_name": "Young Professionals",
+		"priority": 30,
+		"familiarity": "Familiar",
+		"life_stage": "Youth",
+		"occupation_category": "Any",
+		"description": "Early career: payroll, cards, first investments.",
+	},
+	{
+		"group_name": "Young Families",
+		"priority": 40,
+		"familiarity": "Familiar",
+		"life_stage": "Young Family",
+		"occupation_category": "Any",
+		"description": "Children at home: mortgage, education savings, protection.",
+	},
+	{
+		"group_name": "Established Families",
+		"priority": 50,
+		"familiarity": "Familiar",
+		"life_stage": "Mature Family",
+		"occupation_category": "Any",
+		"description": "Peak earning years: wealth management and asset allocation.",
+	},
+	{
+		"group_name": "Pre-retirees",
+		"priority": 60,
+		"familiarity": "Familiar",
+		"life_stage": "Pre-retirement",
+		"occupation_category": "Any",
+		"description": "Ten years to retirement: pension, insurance, capital preservation.",
+	},
+	{
+		"group_name": "Retirees",
+		"priority": 70,
+		"familiarity": "Familiar",
+		"life_stage": "Retired",
+		"occupation_category": "Any",
+		"description": "Retired: stable income products, health insurance, care.",
+	},
+	{
+		"group_name": "Other Familiar Customers",
+		"priority": 1000,
+		"familiarity": "Any",
+		"life_stage": "Any",
+		"occupation_category": "Any",
+		"description": "Catch-all so that every customer lands in exactly one segment.",
+	},
 )
 
 DEFAULT_PRODUCTS = (
-	{"product_code": "DEP-DEMAND", "product_name": "Demand Deposit Account", "category": "Deposit", "subcategory": "Demand Deposit", "risk_level": "R1"},
-	{"product_code": "DEP-TIME-1Y", "product_name": "1-Year Time Deposit", "category": "Deposit", "subcategory": "Time Deposit", "risk_level": "R1"},
-	{"product_code": "DEP-LARGE-CD", "product_name": "Large-Denomination Certificate of Deposit", "category": "Deposit", "subcategory": "Time Deposit", "risk_level": "R1"},
-	{"product_code": "WM-STABLE", "product_name": "Stable Income Wealth Plan", "category": "Wealth Management", "subcategory": "General", "risk_level": "R2"},
-	{"product_code": "WM-BALANCED", "product_name": "Balanced Wealth Plan", "category": "Wealth Management", "subcategory": "General", "risk_level": "R3"},
-	{"product_code": "FUND-MONEY", "product_name": "Money Market Fund", "category": "Fund", "subcategory": "General", "risk_level": "R1"},
-	{"product_code": "FUND-EQUITY", "product_name": "Equity Fund", "category": "Fund", "subcategory": "General", "risk_level": "R4"},
-	{"product_code": "INS-LIFE", "product_name": "Term Life Insurance", "category": "Insurance", "subcategory": "Life Insurance", "risk_level": "R1"},
-	{"product_code": "INS-HEALTH", "product_name": "Critical Illness Insurance", "category": "Insurance", "subcategory": "Health Insurance", "risk_level": "R1"},
-	{"product_code": "INS-HOME", "product_name": "Home Insurance", "category": "Insurance", "subcategory": "Home Insurance", "risk_level": "R1"},
-	{"product_code": "PEN-PERSONAL", "product_name": "Personal Pension Account", "category": "Insurance", "subcategory": "Pension", "risk_level": "R1"},
-	{"product_code": "LOAN-MORTGAGE", "product_name": "Residential Mortgage", "category": "Loan", "subcategory": "Mortgage", "risk_level": "R1"},
-	{"product_code": "LOAN-CONSUMER", "product_name": "Consumer Loan", "category": "Loan", "subcategory": "Consumer Loan", "risk_level": "R1"},
-	{"product_code": "LOAN-BUSINESS", "product_name": "Small Business Loan", "category": "Loan", "subcategory": "Business Loan", "risk_level": "R1"},
-	{"product_code": "CARD-DEBIT", "product_name": "Debit Card", "category": "Card", "subcategory": "Debit Card", "risk_level": "R1"},
-	{"product_code": "CARD-CREDIT", "product_name": "Credit Card", "category": "Card", "subcategory": "Credit Card", "risk_level": "R1"},
-	{"product_code": "PAYROLL", "product_name": "Payroll Service", "category": "Payroll", "subcategory": "Payroll Service", "risk_level": "R1"},
-	{"product_code": "MOBILE-BANKING", "product_name": "Mobile Banking", "category": "Digital", "subcategory": "Mobile Banking", "risk_level": "R1"},
+	{
+		"product_code": "DEP-DEMAND",
+		"product_name": "Demand Deposit Account",
+		"category": "Deposit",
+		"subcategory": "Demand Deposit",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "DEP-TIME-1Y",
+		"product_name": "1-Year Time Deposit",
+		"category": "Deposit",
+		"subcategory": "Time Deposit",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "DEP-LARGE-CD",
+		"product_name": "Large-Denomination Certificate of Deposit",
+		"category": "Deposit",
+		"subcategory": "Time Deposit",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "WM-STABLE",
+		"product_name": "Stable Income Wealth Plan",
+		"category": "Wealth Management",
+		"subcategory": "General",
+		"risk_level": "R2",
+	},
+	{
+		"product_code": "WM-BALANCED",
+		"product_name": "Balanced Wealth Plan",
+		"category": "Wealth Management",
+		"subcategory": "General",
+		"risk_level": "R3",
+	},
+	{
+		"product_code": "FUND-MONEY",
+		"product_name": "Money Market Fund",
+		"category": "Fund",
+		"subcategory": "General",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "FUND-EQUITY",
+		"product_name": "Equity Fund",
+		"category": "Fund",
+		"subcategory": "General",
+		"risk_level": "R4",
+	},
+	{
+		"product_code": "INS-LIFE",
+		"product_name": "Term Life Insurance",
+		"category": "Insurance",
+		"subcategory": "Life Insurance",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "INS-HEALTH",
+		"product_name": "Critical Illness Insurance",
+		"category": "Insurance",
+		"subcategory": "Health Insurance",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "INS-HOME",
+		"product_name": "Home Insurance",
+		"category": "Insurance",
+		"subcategory": "Home Insurance",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "PEN-PERSONAL",
+		"product_name": "Personal Pension Account",
+		"category": "Insurance",
+		"subcategory": "Pension",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "LOAN-MORTGAGE",
+		"product_name": "Residential Mortgage",
+		"category": "Loan",
+		"subcategory": "Mortgage",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "LOAN-CONSUMER",
+		"product_name": "Consumer Loan",
+		"category": "Loan",
+		"subcategory": "Consumer Loan",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "LOAN-BUSINESS",
+		"product_name": "Small Business Loan",
+		"category": "Loan",
+		"subcategory": "Business Loan",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "CARD-DEBIT",
+		"product_name": "Debit Card",
+		"category": "Card",
+		"subcategory": "Debit Card",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "CARD-CREDIT",
+		"product_name": "Credit Card",
+		"category": "Card",
+		"subcategory": "Credit Card",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "PAYROLL",
+		"product_name": "Payroll Service",
+		"category": "Payroll",
+		"subcategory": "Payroll Service",
+		"risk_level": "R1",
+	},
+	{
+		"product_code": "MOBILE-BANKING",
+		"product_name": "Mobile Banking",
+		"category": "Digital",
+		"subcategory": "Mobile Banking",
+		"risk_level": "R1",
+	},
 )
 
 # Contact cadence, tier x intent level -> days between contacts and the usual channel.
 DEFAULT_CADENCE = (
-	*({"tier": "Mass", "intent_level": i, "interval_days": d, "channel": "SMS"} for i, d in (("Unknown", 90), ("Low", 90), ("Medium", 30), ("High", 14))),
-	*({"tier": "Core", "intent_level": i, "interval_days": d, "channel": "Phone"} for i, d in (("Unknown", 30), ("Low", 30), ("Medium", 14), ("High", 7))),
-	*({"tier": "VIP", "intent_level": i, "interval_days": d, "channel": "WeChat"} for i, d in (("Unknown", 14), ("Low", 14), ("Medium", 7), ("High", 1))),
-	*({"tier": "Private Banking", "intent_level": i, "interval_days": d, "channel": "Visit"} for i, d in (("Unknown", 7), ("Low", 7), ("Medium", 7), ("High", 1))),
+	*(
+		{"tier": "Mass", "intent_level": i, "interval_days": d, "channel": "SMS"}
+		for i, d in (("Unknown", 90), ("Low", 90), ("Medium", 30), ("High", 14))
+	),
+	*(
+		{"tier": "Core", "intent_level": i, "interval_days": d, "channel": "Phone"}
+		for i, d in (("Unknown", 30), ("Low", 30), ("Medium", 14), ("High", 7))
+	),
+	*(
+		{"tier": "VIP", "intent_level": i, "interval_days": d, "channel": "WeChat"}
+		for i, d in (("Unknown", 14), ("Low", 14), ("Medium", 7), ("High", 1))
+	),
+	*(
+		{"tier": "Private Banking", "intent_level": i, "interval_days": d, "channel": "Visit"}
+		for i, d in (("Unknown", 7), ("Low", 7), ("Medium", 7), ("High", 1))
+	),
 )
 
 # ERPNext Lead "source" -> how the customer was acquired.

@@ -13,7 +13,15 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+	BaseModel,
+	ConfigDict,
+	Field,
+	ValidationError,
+	ValidationInfo,
+	field_validator,
+	model_validator,
+)
 
 from branch_crm.engine import schema
 
@@ -217,7 +225,11 @@ def validate_records(
 	first_seen: dict[tuple, int] = {}
 	for index, record in enumerate(records):
 		if not isinstance(record, dict):
-			rejections.append(Rejection(index, None, None, "record must be an object, got {type}", {"type": type(record).__name__}))
+			rejections.append(
+				Rejection(
+					index, None, None, "record must be an object, got {type}", {"type": type(record).__name__}
+				)
+			)
 			continue
 		try:
 			valid = model.model_validate(record, context=context)
@@ -250,7 +262,10 @@ def validate_records(
 
 
 def check_references(
-	kind: str, frame: pd.DataFrame, known: dict[str, set[str] | frozenset[str]], labels: dict[str, str] | None = None
+	kind: str,
+	frame: pd.DataFrame,
+	known: dict[str, set[str] | frozenset[str]],
+	labels: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[Rejection]]:
 	"""Reject rows whose link columns name records that do not exist. ``known`` maps a column to the
 	set of values that exist (in the site, or earlier in the same batch)."""
@@ -292,7 +307,10 @@ def _comparable_frame(frame: pd.DataFrame, columns: list[str], numeric: dict[str
 
 
 def split_changes(
-	incoming: pd.DataFrame, existing: pd.DataFrame, key: list[str] | tuple[str, ...], columns: list[str] | tuple[str, ...]
+	incoming: pd.DataFrame,
+	existing: pd.DataFrame,
+	key: list[str] | tuple[str, ...],
+	columns: list[str] | tuple[str, ...],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 	"""Split a validated batch into rows to insert, rows to update and rows already up to date.
 

@@ -33,7 +33,16 @@ ID_TYPES = (
 )
 PROFILE_STATUSES = ("Active", "Dormant", "Closed")
 STAFF_ROLE_TYPES = ("Relationship Manager", "Private Banker", "Branch Manager", "Lobby Manager", "Teller")
-PRODUCT_CATEGORIES = ("Deposit", "Wealth Management", "Fund", "Insurance", "Loan", "Card", "Payroll", "Digital")
+PRODUCT_CATEGORIES = (
+	"Deposit",
+	"Wealth Management",
+	"Fund",
+	"Insurance",
+	"Loan",
+	"Card",
+	"Payroll",
+	"Digital",
+)
 PRODUCT_SUBCATEGORIES = (
 	"General",
 	"Demand Deposit",

@@ -15,7 +15,9 @@ def ages(date_of_birth: pd.Series, as_of: dt.date) -> pd.Series:
 	"""Whole years at ``as_of``; NaN where the birthday is unknown."""
 	born = pd.to_datetime(date_of_birth, errors="coerce")
 	as_of = pd.Timestamp(as_of)
-	had_birthday = (born.dt.month < as_of.month) | ((born.dt.month == as_of.month) & (born.dt.day <= as_of.day))
+	had_birthday = (born.dt.month < as_of.month) | (
+		(born.dt.month == as_of.month) & (born.dt.day <= as_of.day)
+	)
 	return (as_of.year - born.dt.year - (~had_birthday).astype(int)).where(born.notna())
 
 
@@ -38,7 +40,9 @@ def life_stages(age: pd.Series, family_stage: pd.Series, occupation_category: pd
 	return pd.Series(stage, index=age.index)
 
 
-def familiarity(last_contact_date: pd.Series, intent_level: pd.Series, as_of: dt.date, within_days: int) -> pd.Series:
+def familiarity(
+	last_contact_date: pd.Series, intent_level: pd.Series, as_of: dt.date, within_days: int
+) -> pd.Series:
 	"""Familiar: contacted in the last ``within_days`` days and with an intent level known."""
 	last = pd.to_datetime(last_contact_date, errors="coerce")
 	recent = (pd.Timestamp(as_of) - last).dt.days <= within_days
@@ -68,11 +72,15 @@ def assign_groups(customers: pd.DataFrame, groups) -> pd.Series:
 	return assigned.astype(object).where(assigned.notna(), None)
 
 
-def segment_customers(customers: pd.DataFrame, groups, as_of: dt.date, familiar_within_days: int = 180) -> pd.DataFrame:
+def segment_customers(
+	customers: pd.DataFrame, groups, as_of: dt.date, familiar_within_days: int = 180
+) -> pd.DataFrame:
 	"""customer, familiarity, life_stage, bank_customer_group for each row of ``customers``
 	(customer, date_of_birth, family_stage, occupation_category, last_contact_date, intent_level)."""
 	frame = pd.DataFrame({"customer": customers["customer"]})
-	frame["familiarity"] = familiarity(customers["last_contact_date"], customers["intent_level"], as_of, familiar_within_days)
+	frame["familiarity"] = familiarity(
+		customers["last_contact_date"], customers["intent_level"], as_of, familiar_within_days
+	)
 	frame["life_stage"] = life_stages(
 		ages(customers["date_of_birth"], as_of), customers["family_stage"], customers["occupation_category"]
 	)

@@ -57,7 +57,9 @@ def tier_table(tiers: pd.DataFrame | list[dict] | tuple[dict, ...]) -> pd.DataFr
 		raise ValueError("at least one Customer Tier is needed")
 	table = table.assign(
 		min_avg_aum=pd.to_numeric(table["min_avg_aum"]).fillna(0).astype(float),
-		min_annual_contribution=pd.to_numeric(table.get("min_annual_contribution", pd.Series(0, index=table.index)))
+		min_annual_contribution=pd.to_numeric(
+			table.get("min_annual_contribution", pd.Series(0, index=table.index))
+		)
 		.fillna(0)
 		.astype(float),
 	)
@@ -74,7 +76,9 @@ def month_index(as_of: dt.date, months: int) -> pd.DatetimeIndex:
 	return pd.date_range(end=end, periods=months, freq="MS")
 
 
-def monthly_matrix(snapshots: pd.DataFrame, customers: pd.Index, months: pd.DatetimeIndex, column: str) -> np.ndarray:
+def monthly_matrix(
+	snapshots: pd.DataFrame, customers: pd.Index, months: pd.DatetimeIndex, column: str
+) -> np.ndarray:
 	"""customers × months array of ``column``; a missing month is 0, a negative value is treated as 0."""
 	out = np.zeros((len(customers), len(months)), dtype=np.float64)
 	if snapshots.empty:
@@ -89,7 +93,9 @@ def monthly_matrix(snapshots: pd.DataFrame, customers: pd.Index, months: pd.Date
 	return out
 
 
-def qualifying_rank_index(avg_aum: np.ndarray, contribution: np.ndarray | None, table: pd.DataFrame) -> np.ndarray:
+def qualifying_rank_index(
+	avg_aum: np.ndarray, contribution: np.ndarray | None, table: pd.DataFrame
+) -> np.ndarray:
 	"""Index into ``table`` of the highest tier met, per cell. Index 0 is the lowest tier."""
 	by_aum = np.searchsorted(table["min_avg_aum"].to_numpy(), avg_aum, side="right") - 1
 	best = np.maximum(by_aum, 0)
@@ -114,7 +120,9 @@ REASON_TEMPLATES = {
 }
 
 
-def pivot_months(snapshots: pd.DataFrame, column: str, customers: pd.Index, months: pd.DatetimeIndex) -> pd.DataFrame:
+def pivot_months(
+	snapshots: pd.DataFrame, column: str, customers: pd.Index, months: pd.DatetimeIndex
+) -> pd.DataFrame:
 	"""Long snapshots to a customers × months frame of ``column`` (missing months are 0)."""
 	return pd.DataFrame(monthly_matrix(snapshots, customers, months, column), index=customers, columns=months)
 
@@ -159,7 +167,12 @@ def compute_tiers(
 	n = rules.downgrade_after_months
 	latest = qualifying[:, -1]
 	current_names = profiles["tier"].where(profiles["tier"].isin(names), None).to_numpy(dtype=object)
-	current = pd.Series(current_names).map({name: i for i, name in enumerate(names)}).fillna(-1).to_numpy(dtype=np.int64)
+	current = (
+		pd.Series(current_names)
+		.map({name: i for i, name in enumerate(names)})
+		.fillna(-1)
+		.to_numpy(dtype=np.int64)
+	)
 
 	recent = qualifying[:, -n:]
 	held = recent.max(axis=1)  # the best tier met at least once in the last n months
@@ -221,7 +234,9 @@ def _trailing_count(mask: np.ndarray) -> np.ndarray:
 	return np.where(all_true, mask.shape[1], first_false)
 
 
-def apply_overrides(result: pd.DataFrame, overrides: pd.DataFrame, as_of: dt.date, tier_names: set[str]) -> pd.DataFrame:
+def apply_overrides(
+	result: pd.DataFrame, overrides: pd.DataFrame, as_of: dt.date, tier_names: set[str]
+) -> pd.DataFrame:
 	"""An approved override wins until it expires (``valid_until`` inclusive)."""
 	valid_until = pd.to_datetime(overrides["valid_until"])
 	active = overrides[(valid_until >= pd.Timestamp(as_of)) & overrides["tier"].isin(tier_names)]
@@ -240,7 +255,9 @@ def apply_overrides(result: pd.DataFrame, overrides: pd.DataFrame, as_of: dt.dat
 	return result
 
 
-def render_reasons(result: pd.DataFrame, rules: TierRules, templates: dict[str, str] | None = None) -> pd.Series:
+def render_reasons(
+	result: pd.DataFrame, rules: TierRules, templates: dict[str, str] | None = None
+) -> pd.Series:
 	"""Reasons in plain words. ``templates`` maps each reason code to a str.format template; the
 	Frappe layer passes translated ones. Vectorised per code, so a million rows take about a second."""
 	templates = {**REASON_TEMPLATES, **(templates or {})}
@@ -285,7 +302,9 @@ def _format_vectorised(template: str, fields: dict[str, pd.Series], index: pd.In
 def migration_matrix(before: pd.Series, after: pd.Series, tier_order: list[str]) -> pd.DataFrame:
 	"""from-tier × to-tier counts (rows: before, columns: after), in tier order, "(none)" first."""
 	labels = ["(none)", *tier_order]
-	frame = pd.DataFrame({"from": before.fillna("(none)").to_numpy(), "to": after.fillna("(none)").to_numpy()})
+	frame = pd.DataFrame(
+		{"from": before.fillna("(none)").to_numpy(), "to": after.fillna("(none)").to_numpy()}
+	)
 	matrix = pd.crosstab(frame["from"], frame["to"]).reindex(index=labels, columns=labels, fill_value=0)
 	matrix.index.name, matrix.columns.name = "from", "to"
 	return matrix

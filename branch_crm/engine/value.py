@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 
@@ -50,7 +49,9 @@ def lifetime_value(frame: pd.DataFrame, params: ValueParameters) -> pd.DataFrame
 	their sum."""
 	annuity = params.annuity()
 	explicit = frame["annual_contribution"].astype(float) * annuity
-	wallet = pd.to_numeric(frame["declared_annual_income"], errors="coerce").fillna(0.0) * params.wallet_multiple
+	wallet = (
+		pd.to_numeric(frame["declared_annual_income"], errors="coerce").fillna(0.0) * params.wallet_multiple
+	)
 	gap = (wallet - frame["aum"].astype(float)).clip(lower=0)
 	potential = gap * params.capture_share * params.margin_rate * annuity
 	growth = explicit.clip(lower=0) * frame["growth"].astype(float).clip(lower=0, upper=params.growth_cap)
@@ -88,5 +89,7 @@ def value_customers(frame: pd.DataFrame, params: ValueParameters) -> pd.DataFram
 	inputs = frame.assign(growth=aum_growth(frame["aum_recent"], frame["aum_year_ago"]))
 	parts = lifetime_value(inputs, params)
 	parts.insert(0, "customer", frame["customer"])
-	parts["value_class"] = value_classes(inputs["annual_contribution"], parts["potential_value"] + parts["growth_value"], params)
+	parts["value_class"] = value_classes(
+		inputs["annual_contribution"], parts["potential_value"] + parts["growth_value"], params
+	)
 	return parts

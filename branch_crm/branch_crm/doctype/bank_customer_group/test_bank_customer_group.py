@@ -17,7 +17,10 @@ class TestBankCustomerGroup(FrappeTestCase):
 
 	def test_default_segments_end_with_a_catch_all(self):
 		groups = frappe.get_all(
-			"Bank Customer Group", filters={"is_active": 1}, fields=["name", "priority", "familiarity", "life_stage", "occupation_category"], order_by="priority asc"
+			"Bank Customer Group",
+			filters={"is_active": 1},
+			fields=["name", "priority", "familiarity", "life_stage", "occupation_category"],
+			order_by="priority asc",
 		)
 		self.assertGreaterEqual(len(groups), 4)
 		self.assertEqual(len({g.priority for g in groups}), len(groups))

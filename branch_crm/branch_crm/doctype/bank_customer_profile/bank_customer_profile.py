@@ -2,7 +2,6 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe import _
 from frappe.model.document import Document
 
 from branch_crm.validation import validate_doc_with
@@ -19,7 +18,10 @@ class BankCustomerProfile(Document):
 	def set_owner_defaults(self):
 		"""A profile created by branch staff lands in their branch, and in their book if they keep one."""
 		staff = frappe.db.get_value(
-			"Relationship Manager", {"user": frappe.session.user, "is_active": 1}, ["name", "branch", "role_type"], as_dict=True
+			"Relationship Manager",
+			{"user": frappe.session.user, "is_active": 1},
+			["name", "branch", "role_type"],
+			as_dict=True,
 		)
 		if not staff:
 			return

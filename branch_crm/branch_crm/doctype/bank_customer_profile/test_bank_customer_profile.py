@@ -1,6 +1,8 @@
 # Copyright (c) 2026, branch_crm contributors
 # For license information, please see license.txt
 
+from itertools import pairwise
+
 import frappe
 from frappe.client import get as client_get
 from frappe.tests.test_api import FrappeAPITestCase
@@ -8,7 +10,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 from branch_crm.api import make_profile
-from branch_crm.testing import BRANCH_A, BRANCH_B, user
+from branch_crm.testing import BRANCH_A, user
 
 test_ignore = testing.TEST_IGNORE
 PROFILE = "Bank Customer Profile"
@@ -67,7 +69,13 @@ class TestBankCustomerProfile(FrappeTestCase):
 
 	def test_profile_created_by_relationship_manager_lands_in_their_book(self):
 		customer = frappe.get_doc(
-			{"doctype": "Customer", "customer_name": "_T 新客户", "customer_type": "Individual", "customer_group": "Individual", "territory": "All Territories"}
+			{
+				"doctype": "Customer",
+				"customer_name": "_T 新客户",
+				"customer_type": "Individual",
+				"customer_group": "Individual",
+				"territory": "All Territories",
+			}
 		).insert(ignore_permissions=True)
 		frappe.set_user(user("rm1"))
 		profile = frappe.get_doc({"doctype": PROFILE, "customer": customer.name}).insert()
@@ -78,7 +86,13 @@ class TestBankCustomerProfile(FrappeTestCase):
 
 	def test_profile_from_customer_is_one_click_and_unique(self):
 		customer = frappe.get_doc(
-			{"doctype": "Customer", "customer_name": "_T 一键客户", "customer_type": "Individual", "customer_group": "Individual", "territory": "All Territories"}
+			{
+				"doctype": "Customer",
+				"customer_name": "_T 一键客户",
+				"customer_type": "Individual",
+				"customer_group": "Individual",
+				"territory": "All Territories",
+			}
 		).insert(ignore_permissions=True)
 		name = make_profile(customer.name)
 		self.assertEqual(name, customer.name)
@@ -90,7 +104,13 @@ class TestBankCustomerProfile(FrappeTestCase):
 		from erpnext.crm.doctype.lead.lead import make_customer
 
 		lead = frappe.get_doc(
-			{"doctype": "Lead", "first_name": "_T 线索", "source": "Walk In", "lead_owner": user("rm1"), "mobile_no": "13900139000"}
+			{
+				"doctype": "Lead",
+				"first_name": "_T 线索",
+				"source": "Walk In",
+				"lead_owner": user("rm1"),
+				"mobile_no": "13900139000",
+			}
 		).insert(ignore_permissions=True)
 		customer = make_customer(lead.name)
 		customer.customer_group = "Individual"
@@ -112,7 +132,7 @@ class TestBankCustomerProfile(FrappeTestCase):
 	def test_defaults_installed(self):
 		tiers = frappe.get_all("Customer Tier", fields=["name", "rank", "min_avg_aum"], order_by="rank asc")
 		self.assertEqual([t.name for t in tiers][:4], ["Mass", "Core", "VIP", "Private Banking"])
-		self.assertTrue(all(a.min_avg_aum < b.min_avg_aum for a, b in zip(tiers, tiers[1:])))
+		self.assertTrue(all(a.min_avg_aum < b.min_avg_aum for a, b in pairwise(tiers)))
 		settings = frappe.get_single("Branch CRM Settings")
 		self.assertEqual(len(settings.cadence_rules), 16)
 		self.assertEqual(settings.default_customer_group, "Individual")
@@ -128,7 +148,11 @@ class TestProfileRESTAccess(FrappeAPITestCase):
 
 	def test_second_manager_cannot_see_first_managers_customers_over_rest(self):
 		headers = testing.api_headers(user("rm2"))
-		listing = self.get(self.resource(PROFILE), {"limit_page_length": 100, "filters": '[["name", "like", "_T-CRM-%"]]'}, headers=headers)
+		listing = self.get(
+			self.resource(PROFILE),
+			{"limit_page_length": 100, "filters": '[["name", "like", "_T-CRM-%"]]'},
+			headers=headers,
+		)
 		self.assertEqual(listing.status_code, 200)
 		self.assertEqual({row["name"] for row in listing.json["data"]}, {"_T-CRM-0004", "_T-CRM-0005"})
 		forbidden = self.get(self.resource(PROFILE, "_T-CRM-0001"), headers=headers)

@@ -20,4 +20,11 @@ class TestBankProduct(FrappeTestCase):
 		categories = set(frappe.get_all("Bank Product", filters={"is_active": 1}, pluck="category"))
 		self.assertEqual(categories, set(PRODUCT_CATEGORIES))
 		with self.assertRaises(frappe.DuplicateEntryError):
-			frappe.get_doc({"doctype": "Bank Product", "product_code": "DEP-DEMAND", "product_name": "Again", "category": "Deposit"}).insert()
+			frappe.get_doc(
+				{
+					"doctype": "Bank Product",
+					"product_code": "DEP-DEMAND",
+					"product_name": "Again",
+					"category": "Deposit",
+				}
+			).insert()

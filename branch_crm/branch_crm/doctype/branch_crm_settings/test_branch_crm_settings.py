@@ -18,7 +18,9 @@ class TestBranchCRMSettings(FrappeTestCase):
 	def test_cadence_rules_are_unique_per_tier_and_intent(self):
 		settings = frappe.get_single("Branch CRM Settings")
 		first = settings.cadence_rules[0]
-		settings.append("cadence_rules", {"tier": first.tier, "intent_level": first.intent_level, "interval_days": 3})
+		settings.append(
+			"cadence_rules", {"tier": first.tier, "intent_level": first.intent_level, "interval_days": 3}
+		)
 		with self.assertRaisesRegex(frappe.ValidationError, "already set in row 1"):
 			settings.save()
 

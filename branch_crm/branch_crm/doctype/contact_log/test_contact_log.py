@@ -22,10 +22,21 @@ class TestContactLog(FrappeTestCase):
 	def test_logs_follow_the_customers_book(self):
 		for customer in ("_T-CRM-0001", "_T-CRM-0004"):
 			frappe.get_doc(
-				{"doctype": "Contact Log", "customer": customer, "channel": "Phone", "outcome": "Reached - Interested", "notes": "理财需求"}
+				{
+					"doctype": "Contact Log",
+					"customer": customer,
+					"channel": "Phone",
+					"outcome": "Reached - Interested",
+					"notes": "理财需求",
+				}
 			).insert()
 		frappe.set_user(user("rm2"))
-		seen = {log.customer for log in frappe.get_list("Contact Log", fields=["customer"], filters={"customer": ("like", "_T-CRM-%")})}
+		seen = {
+			log.customer
+			for log in frappe.get_list(
+				"Contact Log", fields=["customer"], filters={"customer": ("like", "_T-CRM-%")}
+			)
+		}
 		self.assertEqual(seen, {"_T-CRM-0004"})
 		other = frappe.get_all("Contact Log", filters={"customer": "_T-CRM-0001"}, pluck="name")[0]
 		self.assertFalse(frappe.has_permission("Contact Log", "read", other))

@@ -20,7 +20,9 @@ class TestContactPlan(FrappeTestCase):
 		frappe.set_user("Administrator")
 
 	def test_one_plan_per_customer_visible_to_its_manager_only(self):
-		plan = frappe.get_doc({"doctype": "Contact Plan", "customer": "_T-CRM-0003", "relationship_manager": user("rm1")}).insert()
+		plan = frappe.get_doc(
+			{"doctype": "Contact Plan", "customer": "_T-CRM-0003", "relationship_manager": user("rm1")}
+		).insert()
 		self.assertEqual(plan.name, "_T-CRM-0003")
 		with self.assertRaises(frappe.DuplicateEntryError):
 			frappe.get_doc({"doctype": "Contact Plan", "customer": "_T-CRM-0003"}).insert()

@@ -20,5 +20,7 @@ class CustomerMonthlySnapshot(Document):
 
 def on_doctype_update():
 	# one snapshot per customer and month, and the customer + month look-ups every job makes
-	frappe.db.add_unique("Customer Monthly Snapshot", ["customer", "month"], constraint_name="unique_customer_month")
+	frappe.db.add_unique(
+		"Customer Monthly Snapshot", ["customer", "month"], constraint_name="unique_customer_month"
+	)
 	frappe.db.add_index("Customer Monthly Snapshot", ["month"])

@@ -13,7 +13,21 @@ SNAPSHOT = "Customer Monthly Snapshot"
 
 
 def snapshot(customer="_T-CRM-0001", month="2025-01", **values):
-	return {"customer": customer, "month": month, "aum": 100_000, "deposits": 60_000, "investments": 40_000, **values}
+	return {
+		"customer": customer,
+		"month": month,
+		"aum": 100_000,
+		"deposits": 60_000,
+		"investments": 40_000,
+		**values,
+	}
+
+
+def clear_test_facts():
+	# jobs under test commit, so start every test from no snapshots or holdings of the test world
+	frappe.db.delete(SNAPSHOT, {"customer": ("like", "_T-CRM-%")})
+	frappe.db.delete("Customer Product Holding", {"parent": ("like", "_T-CRM-%")})
+	frappe.db.commit()
 
 
 class TestSnapshotIntake(FrappeTestCase):
@@ -22,16 +36,25 @@ class TestSnapshotIntake(FrappeTestCase):
 		super().setUpClass()
 		testing.make_world()
 
+	def setUp(self):
+		clear_test_facts()
+
 	def test_good_batch_then_repeat_changes_nothing(self):
 		batch = [snapshot(month=f"2024-{m:02d}", aum=1000 * m) for m in range(1, 13)]
 		first = data_intake.run("snapshots", batch).as_dict()
 		self.assertEqual((first["inserted"], first["updated"], first["rejected_count"]), (12, 0, 0))
-		stored = frappe.get_all(SNAPSHOT, filters={"customer": "_T-CRM-0001", "month": ("between", ["2024-01-01", "2024-12-01"])}, fields=["name", "aum", "modified"])
+		stored = frappe.get_all(
+			SNAPSHOT,
+			filters={"customer": "_T-CRM-0001", "month": ("between", ["2024-01-01", "2024-12-01"])},
+			fields=["name", "aum", "modified"],
+		)
 		self.assertEqual(sorted(float(s.aum) for s in stored), [1000.0 * m for m in range(1, 13)])
 
 		again = data_intake.run("snapshots", batch).as_dict()
 		self.assertEqual((again["inserted"], again["updated"], again["unchanged"]), (0, 0, 12))
-		after = frappe.get_all(SNAPSHOT, filters={"name": ("in", [s.name for s in stored])}, fields=["name", "modified"])
+		after = frappe.get_all(
+			SNAPSHOT, filters={"name": ("in", [s.name for s in stored])}, fields=["name", "modified"]
+		)
 		self.assertEqual({s.name: s.modified for s in stored}, {s.name: s.modified for s in after})
 
 	def test_changed_record_is_updated_in_place(self):
@@ -74,7 +97,16 @@ class TestSnapshotIntake(FrappeTestCase):
 	def test_balance_refresh_sets_profile_from_latest_month(self):
 		data_intake.run(
 			"snapshots",
-			[snapshot("_T-CRM-0005", f"2024-{m:02d}", aum=1000 * m, contribution=10, salary_credit=8000 if m == 12 else 0) for m in range(1, 13)],
+			[
+				snapshot(
+					"_T-CRM-0005",
+					f"2024-{m:02d}",
+					aum=1000 * m,
+					contribution=10,
+					salary_credit=8000 if m == 12 else 0,
+				)
+				for m in range(1, 13)
+			],
 		)
 		run_profile_balance_refresh(customers=["_T-CRM-0005"])
 		profile = frappe.get_doc("Bank Customer Profile", "_T-CRM-0005")
@@ -103,6 +135,9 @@ class TestIntakeREST(FrappeAPITestCase):
 			).insert(ignore_permissions=True)
 		cls.headers = testing.api_headers(integration)
 
+	def setUp(self):
+		clear_test_facts()
+
 	def test_rest_intake_good_bad_and_repeated(self):
 		url = self.method("branch_crm.api.upsert_snapshots")
 		batch = [snapshot("_T-CRM-0002", "2019-01"), snapshot("_T-CRM-0002", "2019-02", txn_count=-1)]
@@ -113,8 +148,8 @@ class TestIntakeREST(FrappeAPITestCase):
 		self.assertEqual([(r["index"], r["field"]) for r in body["rejected"]], [(1, "txn_count")])
 		second = self.post(url, {"records": batch}, headers=self.headers).json["message"]
 		self.assertEqual((second["inserted"], second["updated"], second["unchanged"]), (0, 0, 1))
-		frappe.db.delete(SNAPSHOT, {"customer": "_T-CRM-0002", "month": "2019-01-01"})
-		frappe.db.commit()
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value(SNAPSHOT, "_T-CRM-0002-2019-01", "aum"), 100_000)
 
 	def test_rest_customer_and_holdings_intake(self):
 		customers = self.post(
@@ -123,6 +158,7 @@ class TestIntakeREST(FrappeAPITestCase):
 			headers=self.headers,
 		).json["message"]
 		self.assertEqual(customers["rejected"], [])
+		frappe.db.rollback()  # the request committed on its own connection: read a fresh snapshot
 		self.assertEqual(frappe.db.get_value("Bank Customer Profile", "_T-CRM-0006", "hobbies"), "钓鱼")
 		holdings = [
 			{"customer": "_T-CRM-0006", "product": "DEP-DEMAND", "account_no": "6222-0001", "balance": 5000},
@@ -133,5 +169,9 @@ class TestIntakeREST(FrappeAPITestCase):
 		self.assertEqual((result["inserted"], [r["field"] for r in result["rejected"]]), (1, ["product"]))
 		repeat = self.post(url, {"records": holdings[:1]}, headers=self.headers).json["message"]
 		self.assertEqual((repeat["inserted"], repeat["updated"], repeat["unchanged"]), (0, 0, 1))
+		frappe.db.rollback()
 		profile = frappe.get_doc("Bank Customer Profile", "_T-CRM-0006")
-		self.assertEqual([(h.product, h.account_no, h.balance) for h in profile.holdings], [("DEP-DEMAND", "6222-0001", 5000)])
+		self.assertEqual(
+			[(h.product, h.account_no, h.balance) for h in profile.holdings],
+			[("DEP-DEMAND", "6222-0001", 5000)],
+		)

@@ -11,8 +11,16 @@ class CustomerTier(Document):
 		for fieldname in ("min_avg_aum", "min_annual_contribution", "contact_interval_days"):
 			if (self.get(fieldname) or 0) < 0:
 				frappe.throw(
-					_("Customer Tier {0}: {1} cannot be negative").format(self.name or self.tier_name, _(self.meta.get_label(fieldname)))
+					_("Customer Tier {0}: {1} cannot be negative").format(
+						self.name or self.tier_name, _(self.meta.get_label(fieldname))
+					)
 				)
-		clash = frappe.db.get_value("Customer Tier", {"rank": self.rank, "name": ("!=", self.name or "")}, "name")
+		clash = frappe.db.get_value(
+			"Customer Tier", {"rank": self.rank, "name": ("!=", self.name or "")}, "name"
+		)
 		if clash:
-			frappe.throw(_("Customer Tier {0}: rank {1} is already used by {2}").format(self.tier_name, self.rank, clash))
+			frappe.throw(
+				_("Customer Tier {0}: rank {1} is already used by {2}").format(
+					self.tier_name, self.rank, clash
+				)
+			)

@@ -19,6 +19,10 @@ class TestCustomerTier(FrappeTestCase):
 		with self.assertRaisesRegex(frappe.ValidationError, "rank 20 is already used by Core"):
 			frappe.get_doc({"doctype": "Customer Tier", "tier_name": "_T Tier", "rank": 20}).insert()
 		with self.assertRaisesRegex(frappe.ValidationError, "cannot be negative"):
-			frappe.get_doc({"doctype": "Customer Tier", "tier_name": "_T Tier", "rank": 25, "min_avg_aum": -1}).insert()
-		tier = frappe.get_doc({"doctype": "Customer Tier", "tier_name": "_T Tier", "rank": 25, "min_avg_aum": 500_000}).insert()
+			frappe.get_doc(
+				{"doctype": "Customer Tier", "tier_name": "_T Tier", "rank": 25, "min_avg_aum": -1}
+			).insert()
+		tier = frappe.get_doc(
+			{"doctype": "Customer Tier", "tier_name": "_T Tier", "rank": 25, "min_avg_aum": 500_000}
+		).insert()
 		self.assertEqual(tier.name, "_T Tier")

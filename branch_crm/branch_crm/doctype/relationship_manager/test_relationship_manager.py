@@ -18,8 +18,17 @@ class TestRelationshipManager(FrappeTestCase):
 
 	def test_staff_record_grants_the_matching_role(self):
 		email = "_test.crm.pb@bank.example"
-		frappe.get_doc({"doctype": "User", "email": email, "first_name": "Test PB", "send_welcome_email": 0}).insert(ignore_permissions=True)
+		frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": "Test PB", "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
 		self.assertNotIn("Private Banker", frappe.get_roles(email))
-		manager = frappe.get_doc({"doctype": "Relationship Manager", "user": email, "role_type": "Private Banker", "branch": BRANCH_B}).insert()
+		manager = frappe.get_doc(
+			{
+				"doctype": "Relationship Manager",
+				"user": email,
+				"role_type": "Private Banker",
+				"branch": BRANCH_B,
+			}
+		).insert()
 		self.assertEqual(manager.name, email)
 		self.assertIn("Private Banker", frappe.get_roles(email))

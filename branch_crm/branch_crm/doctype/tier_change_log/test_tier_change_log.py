@@ -21,7 +21,14 @@ class TestTierChangeLog(FrappeTestCase):
 
 	def test_staff_cannot_create_and_see_only_their_customers(self):
 		log = frappe.get_doc(
-			{"doctype": "Tier Change Log", "customer": "_T-CRM-0006", "changed_on": "2026-01-01", "from_tier": "Mass", "to_tier": "Core", "direction": "Upgrade"}
+			{
+				"doctype": "Tier Change Log",
+				"customer": "_T-CRM-0006",
+				"changed_on": "2026-01-01",
+				"from_tier": "Mass",
+				"to_tier": "Core",
+				"direction": "Upgrade",
+			}
 		).insert(ignore_permissions=True)
 		frappe.set_user(user("rm3"))
 		self.assertTrue(frappe.has_permission("Tier Change Log", "read", log.name))

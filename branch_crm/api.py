@@ -47,3 +47,35 @@ def upsert_snapshots(records) -> dict:
 def make_profile(customer: str) -> str:
 	"""The "Bank Customer Profile" button on Customer: returns the profile, creating it if needed."""
 	return profiles.make_profile(customer)
+
+
+@frappe.whitelist(methods=["POST"])
+def recompute_now(branch: str | None = None) -> str:
+	"""The admin's "Recompute now": runs in the background; progress shows on Branch CRM Settings."""
+	frappe.only_for(("System Manager", ADMIN))
+	from branch_crm.recompute import enqueue
+
+	return enqueue(branch)
+
+
+@frappe.whitelist()
+def preview_tiers(tiers) -> dict:
+	"""What-if for tier thresholds before saving: how many customers would move from each tier to
+	each other tier. ``tiers``: the full proposed list (tier_name, rank, min_avg_aum,
+	min_annual_contribution)."""
+	frappe.only_for(("System Manager", ADMIN))
+	from branch_crm.recompute import preview
+
+	if isinstance(tiers, str):
+		tiers = json.loads(tiers)
+	try:
+		matrix = preview(tiers)
+	except ValueError as error:
+		frappe.throw(_("Customer Tier: {0}").format(_(str(error))))
+	return {
+		"tiers": [str(c) for c in matrix.columns],
+		"rows": [{"from": str(index), "counts": [int(v) for v in row]} for index, row in matrix.iterrows()],
+		"moving": int(
+			matrix.to_numpy().sum() - sum(matrix.at[t, t] for t in matrix.index if t in matrix.columns)
+		),
+	}

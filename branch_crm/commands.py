@@ -154,4 +154,24 @@ def refresh_balances(context):
 		frappe.destroy()
 
 
+@branch_crm.command("recompute")
+@click.option("--branch", help="Only the profiles of this branch")
+@click.option(
+	"--chunk-size", type=int, help="Profiles per committed chunk (default from Branch CRM Settings)"
+)
+@pass_context
+def recompute(context, branch, chunk_size):
+	"""Recompute tiers, segments, value classes and lifetime value now."""
+	frappe = _connect(context)
+	try:
+		from branch_crm.recompute import run
+
+		total = frappe.db.count("Bank Customer Profile", {"branch": branch} if branch else None)
+		with click.progressbar(length=total, label="recompute ", show_pos=True) as bar:
+			summary = run(branch=branch, chunk_size=chunk_size, progress=bar.update)
+		click.echo(summary)
+	finally:
+		frappe.destroy()
+
+
 commands = [branch_crm]

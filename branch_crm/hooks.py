@@ -22,7 +22,7 @@ doctype_js = {
 	"Lead": "public/js/lead.js",
 }
 
-# Fixtures: the app's roles (branch_crm/roles.py names them). Workflows join as features need them.
+# Fixtures: the app's roles (branch_crm/roles.py names them) and its approval workflows.
 fixtures = [
 	{
 		"dt": "Role",
@@ -42,6 +42,15 @@ fixtures = [
 			]
 		],
 	},
+	{
+		"dt": "Workflow State",
+		"filters": [["name", "in", ["Draft", "Pending Approval", "Approved", "Rejected", "Cancelled"]]],
+	},
+	{
+		"dt": "Workflow Action Master",
+		"filters": [["name", "in", ["Submit for Approval", "Approve", "Reject", "Cancel"]]],
+	},
+	{"dt": "Workflow", "filters": [["name", "in", ["Tier Override Approval"]]]},
 ]
 
 # Row-level access: a relationship manager sees their book, a branch manager their branch.
@@ -52,6 +61,7 @@ permission_query_conditions = {
 	"Contact Plan": "branch_crm.permissions.customer_fact_query",
 	"Contact Log": "branch_crm.permissions.customer_fact_query",
 	"Tier Change Log": "branch_crm.permissions.customer_fact_query",
+	"Tier Override": "branch_crm.permissions.customer_fact_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
@@ -59,6 +69,7 @@ has_permission = {
 	"Contact Plan": "branch_crm.permissions.has_customer_fact_permission",
 	"Contact Log": "branch_crm.permissions.has_customer_fact_permission",
 	"Tier Change Log": "branch_crm.permissions.has_customer_fact_permission",
+	"Tier Override": "branch_crm.permissions.has_customer_fact_permission",
 }
 
 # Document events
@@ -74,6 +85,7 @@ doc_events = {
 scheduler_events = {
 	"daily_long": [
 		"branch_crm.tasks.refresh_profile_balances",
+		"branch_crm.tasks.recompute_all",
 	],
 }
 

@@ -24,6 +24,13 @@ def refresh_profile_balances():
 	)
 
 
+def recompute_all():
+	"""Daily: tiers, segments, value classes and lifetime value for every profile."""
+	from branch_crm.recompute import enqueue
+
+	enqueue()
+
+
 def run_profile_balance_refresh(
 	customers: list[str] | None = None, chunk_size: int | None = None, progress=None
 ) -> dict:

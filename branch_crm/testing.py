@@ -107,3 +107,23 @@ def api_headers(email: str) -> dict:
 	doc.save()
 	frappe.db.commit()
 	return {"Authorization": f"token {doc.api_key}:{secret}"}
+
+
+def last_complete_month() -> datetime.date:
+	from branch_crm.demo import last_complete_month as last
+
+	return last(frappe.utils.getdate())
+
+
+def set_history(customer: str, aum: list[float], contribution: float = 100.0) -> None:
+	"""Replace a test customer's snapshots with ``aum`` month by month, the last value being the
+	last complete month (the month the demo data and the recompute end at)."""
+	frappe.db.delete("Customer Monthly Snapshot", {"customer": customer})
+	end = last_complete_month()
+	months = [frappe.utils.add_months(end, -i) for i in range(len(aum) - 1, -1, -1)]
+	records = [
+		{"customer": customer, "month": str(m), "aum": a, "deposits": a, "contribution": contribution}
+		for m, a in zip(months, aum, strict=True)
+	]
+	result = data_intake.run("snapshots", records)
+	assert not result.rejected, result.rejected

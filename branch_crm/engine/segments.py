@@ -53,7 +53,7 @@ def familiarity(
 def assign_groups(customers: pd.DataFrame, groups) -> pd.Series:
 	"""The first active group (lowest priority number) whose familiarity, life stage and occupation
 	rules all match. Customers no rule matches get None, so a missing catch-all shows up."""
-	rules = pd.DataFrame(list(groups) if not isinstance(groups, pd.DataFrame) else groups)
+	rules = groups.copy() if isinstance(groups, pd.DataFrame) else pd.DataFrame([dict(g) for g in groups])
 	if "is_active" in rules:
 		rules = rules[rules["is_active"].fillna(1).astype(int) == 1]
 	rules = rules.sort_values(["priority", "group_name"])

@@ -52,7 +52,8 @@ class TierRules:
 
 def tier_table(tiers: pd.DataFrame | list[dict] | tuple[dict, ...]) -> pd.DataFrame:
 	"""Tiers sorted from the lowest rank up, with numeric thresholds."""
-	table = pd.DataFrame(list(tiers) if not isinstance(tiers, pd.DataFrame) else tiers)
+	# plain dicts: attribute-dict subclasses (frappe._dict) look array-like to pandas
+	table = tiers.copy() if isinstance(tiers, pd.DataFrame) else pd.DataFrame([dict(t) for t in tiers])
 	if table.empty:
 		raise ValueError("at least one Customer Tier is needed")
 	table = table.assign(

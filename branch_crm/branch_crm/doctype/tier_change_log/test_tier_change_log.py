@@ -4,10 +4,52 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from branch_crm import testing
-from branch_crm.testing import user
+from branch_crm import recompute, testing
+from branch_crm.testing import BRANCH_A, user
 
 test_ignore = testing.TEST_IGNORE
+PROFILE = "Bank Customer Profile"
+OUTPUTS = [
+	"tier",
+	"tier_reason",
+	"tier_since",
+	"bank_customer_group",
+	"familiarity",
+	"life_stage",
+	"value_class",
+	"lifetime_value",
+]
+HISTORIES = {
+	"_T-CRM-0001": [2_000_000] * 12,  # VIP
+	"_T-CRM-0002": [1_200_000] * 8 + [100_000] * 4,  # was VIP, below for 4 months
+	"_T-CRM-0003": [50_000] * 12,  # Mass
+	"_T-CRM-0004": [300_000] * 12,  # Core
+	"_T-CRM-0005": [100_000] * 11 + [8_000_000],  # jumps up: upgrade at once
+}
+
+
+def reset_world():
+	for customer, history in HISTORIES.items():
+		testing.set_history(customer, history)
+	frappe.db.sql(
+		"update `tabBank Customer Profile` set tier = null, tier_reason = null, tier_since = null, bank_customer_group = null, "
+		"value_class = null, lifetime_value = 0 where name like '\\_T-CRM-%%'"
+	)
+	frappe.db.delete("Tier Change Log", {"customer": ("like", "_T-CRM-%")})
+	frappe.db.commit()
+
+
+def state():
+	profiles = frappe.get_all(
+		PROFILE, filters={"branch": BRANCH_A}, fields=["name", *OUTPUTS], order_by="name"
+	)
+	logs = frappe.get_all(
+		"Tier Change Log",
+		filters={"customer": ("like", "_T-CRM-%")},
+		fields=["customer", "from_tier", "to_tier", "direction"],
+		order_by="customer, name",
+	)
+	return [tuple(p.values()) for p in profiles], [tuple(log.values()) for log in logs]
 
 
 class TestTierChangeLog(FrappeTestCase):
@@ -16,8 +58,128 @@ class TestTierChangeLog(FrappeTestCase):
 		super().setUpClass()
 		testing.make_world()
 
+	def setUp(self):
+		reset_world()
+
 	def tearDown(self):
 		frappe.set_user("Administrator")
+
+	def test_recompute_over_chunks_sets_tiers_and_logs_real_changes(self):
+		summary = recompute.run(branch=BRANCH_A, chunk_size=2)
+		self.assertEqual(summary["profiles"], 5)
+		self.assertEqual(summary["failed_chunks"], 0)
+		tiers = dict(
+			frappe.get_all(PROFILE, filters={"branch": BRANCH_A}, fields=["name", "tier"], as_list=True)
+		)
+		self.assertEqual(
+			tiers,
+			{
+				"_T-CRM-0001": "VIP",
+				"_T-CRM-0002": "Mass",
+				"_T-CRM-0003": "Mass",
+				"_T-CRM-0004": "Core",
+				"_T-CRM-0005": "VIP",
+			},
+		)
+		self.assertEqual(frappe.db.count("Tier Change Log", {"customer": ("like", "_T-CRM-%")}), 5)
+		profile = frappe.get_doc(PROFILE, "_T-CRM-0004")
+		self.assertIn("300,000", profile.tier_reason)
+		self.assertTrue(profile.bank_customer_group)
+		self.assertTrue(profile.value_class)
+
+	def test_second_run_changes_nothing_and_logs_nothing(self):
+		recompute.run(branch=BRANCH_A, chunk_size=2)
+		before = state()
+		modified = dict(
+			frappe.get_all(PROFILE, filters={"branch": BRANCH_A}, fields=["name", "modified"], as_list=True)
+		)
+		summary = recompute.run(branch=BRANCH_A, chunk_size=2)
+		self.assertEqual((summary["updated"], summary["tier_changes"]), (0, 0))
+		self.assertEqual(state(), before)
+		self.assertEqual(
+			dict(
+				frappe.get_all(
+					PROFILE, filters={"branch": BRANCH_A}, fields=["name", "modified"], as_list=True
+				)
+			),
+			modified,
+		)
+
+	def test_hysteresis_downgrade_then_holds(self):
+		def tier_after(history):
+			testing.set_history("_T-CRM-0002", history)
+			frappe.db.commit()
+			recompute.run(branch=BRANCH_A)
+			return frappe.db.get_value(PROFILE, "_T-CRM-0002", "tier")
+
+		frappe.db.set_value(PROFILE, "_T-CRM-0002", "tier", "VIP")
+		# two months below VIP: not yet
+		self.assertEqual(tier_after([1_200_000] * 10 + [100_000] * 2), "VIP")
+		# a third month below VIP: down, but only to Core, which the 3-month average met a month ago
+		self.assertEqual(tier_after([1_200_000] * 9 + [100_000] * 3), "Core")
+		# three months below Core: Mass
+		self.assertEqual(tier_after([1_200_000] * 6 + [100_000] * 6), "Mass")
+		log = frappe.get_all(
+			"Tier Change Log",
+			filters={"customer": "_T-CRM-0002", "direction": "Downgrade"},
+			fields=["from_tier", "to_tier"],
+			order_by="name",
+		)
+		self.assertEqual([(row.from_tier, row.to_tier) for row in log], [("VIP", "Core"), ("Core", "Mass")])
+
+	def test_interrupted_run_then_rerun_equals_uninterrupted(self):
+		recompute.run(branch=BRANCH_A, chunk_size=2, stop_after_chunks=1)
+		self.assertEqual(frappe.db.count(PROFILE, {"branch": BRANCH_A, "tier": ("is", "set")}), 2)
+		recompute.run(branch=BRANCH_A, chunk_size=2)
+		resumed = state()
+		reset_world()
+		recompute.run(branch=BRANCH_A, chunk_size=2)
+		self.assertEqual(state(), resumed)
+
+	def test_relationship_manager_is_notified_of_changes_in_their_book(self):
+		frappe.db.delete("Notification Log", {"for_user": user("rm1")})
+		frappe.db.sql("update `tabBank Customer Profile` set tier = 'VIP' where name = '_T-CRM-0002'")
+		frappe.db.commit()
+		recompute.run(branch=BRANCH_A)
+		subjects = frappe.get_all("Notification Log", filters={"for_user": user("rm1")}, pluck="subject")
+		self.assertEqual(len(subjects), 1)
+		self.assertIn("1 downgrades", subjects[0])
+		self.assertEqual(
+			frappe.db.count("Tier Change Log", {"customer": ("like", "_T-CRM-%"), "notified": 0}), 0
+		)
+
+	def test_what_if_matrix_equals_the_recompute_that_follows(self):
+		recompute.run(branch=BRANCH_A)
+		before = dict(
+			frappe.get_all(PROFILE, filters={"branch": BRANCH_A}, fields=["name", "tier"], as_list=True)
+		)
+		tiers = frappe.get_all(
+			"Customer Tier", fields=["tier_name", "rank", "min_avg_aum", "min_annual_contribution"]
+		)
+		proposed = [dict(t, min_avg_aum=250_000) if t.tier_name == "VIP" else dict(t) for t in tiers]
+		for t in proposed:
+			if t["tier_name"] == "Core":
+				t["min_avg_aum"] = 60_000
+		matrix = recompute.preview(proposed, branch=BRANCH_A)
+		original = {t.tier_name: t.min_avg_aum for t in tiers}
+		try:
+			frappe.db.set_value("Customer Tier", "Core", "min_avg_aum", 60_000)
+			frappe.db.set_value("Customer Tier", "VIP", "min_avg_aum", 250_000)
+			frappe.db.commit()
+			recompute.run(branch=BRANCH_A)
+			after = dict(
+				frappe.get_all(PROFILE, filters={"branch": BRANCH_A}, fields=["name", "tier"], as_list=True)
+			)
+		finally:
+			for name in ("Core", "VIP"):
+				frappe.db.set_value("Customer Tier", name, "min_avg_aum", original[name])
+			frappe.db.commit()
+		moves = {}
+		for customer, tier in after.items():
+			moves[(before[customer], tier)] = moves.get((before[customer], tier), 0) + 1
+		expected = {(f, t): int(n) for f, row in matrix.iterrows() for t, n in row.items() if n}
+		self.assertEqual(expected, moves)
+		self.assertEqual(after["_T-CRM-0004"], "VIP")  # 300,000 now meets the lowered VIP threshold
 
 	def test_staff_cannot_create_and_see_only_their_customers(self):
 		log = frappe.get_doc(

@@ -1,0 +1,93 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.model.workflow import WorkflowPermissionError, WorkflowTransitionError, apply_workflow, get_transitions
+from frappe.tests.utils import FrappeTestCase
+
+from branch_crm import recompute, testing
+from branch_crm.testing import BRANCH_A, user
+
+test_ignore = testing.TEST_IGNORE
+ADMIN = "_test.crm.admin@bank.example"
+
+
+class TestTierOverride(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		testing.make_world()
+		if not frappe.db.exists("User", ADMIN):
+			frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": ADMIN,
+					"first_name": "Test CRM Admin",
+					"send_welcome_email": 0,
+					"roles": [{"role": "Branch CRM Admin"}],
+				}
+			).insert(ignore_permissions=True)
+		testing.set_history("_T-CRM-0003", [50_000] * 12)
+		frappe.db.commit()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def request(self, valid_until):
+		frappe.set_user(user("bm"))
+		doc = frappe.get_doc(
+			{
+				"doctype": "Tier Override",
+				"customer": "_T-CRM-0003",
+				"tier": "VIP",
+				"valid_from": "2020-01-01",
+				"valid_until": valid_until,
+				"reason": "战略客户家族",
+			}
+		).insert()
+		self.assertEqual(doc.workflow_state, "Draft")
+		doc = apply_workflow(doc, "Submit for Approval")
+		self.assertEqual(doc.workflow_state, "Pending Approval")
+		return doc
+
+	def test_branch_manager_cannot_approve_own_request(self):
+		doc = self.request("2099-12-31")
+		self.assertNotIn("Approve", [t.action for t in get_transitions(frappe.get_doc("Tier Override", doc.name))])
+		with self.assertRaises((WorkflowPermissionError, WorkflowTransitionError)):
+			apply_workflow(frappe.get_doc("Tier Override", doc.name), "Approve")
+
+	def test_approved_override_is_applied_until_it_expires(self):
+		doc = self.request("2099-12-31")
+		frappe.set_user(ADMIN)
+		doc = apply_workflow(frappe.get_doc("Tier Override", doc.name), "Approve")
+		self.assertEqual((doc.workflow_state, doc.docstatus), ("Approved", 1))
+		frappe.set_user("Administrator")
+		frappe.db.commit()
+		try:
+			recompute.run(branch=BRANCH_A)
+			profile = frappe.get_doc("Bank Customer Profile", "_T-CRM-0003")
+			self.assertEqual(profile.tier, "VIP")
+			self.assertIn("战略客户家族", profile.tier_reason)
+			# expired: back to what the balances say
+			frappe.db.set_value("Tier Override", doc.name, "valid_until", "2020-12-31")
+			frappe.db.commit()
+			recompute.run(branch=BRANCH_A)
+			self.assertEqual(frappe.db.get_value("Bank Customer Profile", "_T-CRM-0003", "tier"), "Mass")
+		finally:
+			frappe.db.delete("Tier Override", {"name": doc.name})
+			frappe.db.commit()
+
+	def test_override_needs_a_profile_and_a_sane_period(self):
+		frappe.set_user(user("bm"))
+		with self.assertRaisesRegex(frappe.ValidationError, "Valid Until is before Valid From"):
+			frappe.get_doc(
+				{
+					"doctype": "Tier Override",
+					"customer": "_T-CRM-0003",
+					"tier": "VIP",
+					"valid_from": "2026-05-01",
+					"valid_until": "2026-01-01",
+					"reason": "x",
+				}
+			).insert()

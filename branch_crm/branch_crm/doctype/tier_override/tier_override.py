@@ -1,0 +1,35 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+
+class TierOverride(Document):
+	"""A branch manager's manual tier for one customer, with a reason and an expiry. It counts once
+	the workflow approves it (submitted); the nightly recompute applies it until valid_until."""
+
+	def validate(self):
+		profile = frappe.db.get_value(
+			"Bank Customer Profile", self.customer, ["tier", "branch"], as_dict=True
+		)
+		if not profile:
+			frappe.throw(
+				_("Tier Override {0}: customer {1} has no Bank Customer Profile").format(
+					self.name or _("(new)"), self.customer
+				)
+			)
+		self.branch = profile.branch
+		if self.is_new():
+			self.current_tier = profile.tier
+		if (
+			self.valid_until
+			and self.valid_from
+			and frappe.utils.getdate(self.valid_until) < frappe.utils.getdate(self.valid_from)
+		):
+			frappe.throw(
+				_("Tier Override {0}: Valid Until is before Valid From").format(self.name or _("(new)"))
+			)
+		if not (self.reason or "").strip():
+			frappe.throw(_("Tier Override {0}: a reason is required").format(self.name or _("(new)")))

@@ -1,0 +1,228 @@
+"""The nightly recompute of tiers, segments, value classes and lifetime value for every profile.
+
+Per chunk of profiles (a contiguous name range): read the profiles and a 12-month customer × month
+pivot of AUM and contribution in bulk, compute with ``engine.recompute``, write back only the rows
+that changed (UPDATE … JOIN), add a Tier Change Log row per real tier change, commit. A failed chunk
+is rolled back and logged; the others go on. Re-running gives the same state, and a run stopped
+half-way and started again ends where an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import frappe
+import pandas as pd
+from frappe import _
+
+from branch_crm import store
+from branch_crm.engine.recompute import (
+	CHANGE_COLUMNS,
+	OUTPUT_COLUMNS,
+	PROFILE_COLUMNS,
+	RecomputeConfig,
+	recompute_chunk,
+	what_if,
+)
+from branch_crm.engine.tiering import REASON_TEMPLATES, TierRules, migration_matrix, month_index
+from branch_crm.engine.value import ValueParameters
+
+PROFILE = "Bank Customer Profile"
+SNAPSHOT = "Customer Monthly Snapshot"
+CHANGE_LOG = "Tier Change Log"
+JOB_ID = "branch_crm:recompute"
+
+
+def load_config(tiers: list[dict] | None = None) -> RecomputeConfig:
+	settings = frappe.get_single("Branch CRM Settings")
+	tiers = tiers or frappe.get_all(
+		"Customer Tier",
+		fields=["tier_name", "rank", "min_avg_aum", "min_annual_contribution"],
+		order_by="`rank` asc",
+	)
+	groups = frappe.get_all(
+		"Bank Customer Group",
+		fields=["group_name", "priority", "familiarity", "life_stage", "occupation_category", "is_active"],
+	)
+	percent = lambda value, default: (default if value is None else float(value)) / 100  # noqa: E731
+	return RecomputeConfig(
+		tiers=tuple(tiers),
+		groups=tuple(groups),
+		rules=TierRules(
+			window_months=settings.tier_window_months or 3,
+			downgrade_after_months=settings.downgrade_after_months or 3,
+			use_contribution=bool(settings.use_contribution),
+		),
+		value=ValueParameters(
+			horizon_years=settings.ltv_horizon_years or 5,
+			discount_rate=percent(settings.ltv_discount_rate, 8),
+			wallet_multiple=float(settings.ltv_wallet_multiple or 3),
+			margin_rate=percent(settings.ltv_margin_rate, 0.8),
+			capture_share=percent(settings.ltv_capture_share, 30),
+			growth_cap=percent(settings.ltv_growth_cap, 100),
+			mvc_top_share=percent(settings.mvc_top_share, 20),
+			mgc_top_share=percent(settings.mgc_top_share, 20),
+		),
+		familiar_within_days=settings.familiar_contact_days or 180,
+		reason_templates={code: _(template) for code, template in REASON_TEMPLATES.items()},
+	)
+
+
+def latest_month() -> dt.date | None:
+	return frappe.db.sql(f"select max(`month`) from `tab{SNAPSHOT}`")[0][0]
+
+
+def enqueue(branch: str | None = None) -> str:
+	"""Run the recompute in the background, once at a time per scope."""
+	job_id = f"{JOB_ID}:{branch or 'all'}"
+	frappe.enqueue(
+		"branch_crm.recompute.run",
+		queue="long",
+		job_id=job_id,
+		deduplicate=True,
+		timeout=4 * 3600,
+		branch=branch,
+		publish_progress=True,
+	)
+	return job_id
+
+
+def _branch_filter(branch: str | None) -> tuple[str, dict]:
+	return ("`branch` = %(branch)s", {"branch": branch}) if branch else ("", {})
+
+
+def iter_chunks(
+	config: RecomputeConfig, *, branch: str | None = None, chunk_size: int = 20000, as_of: dt.date
+):
+	"""Yield (profiles, aum, contribution, has_data, overrides) per contiguous range of profiles."""
+	months = month_index(as_of, config.months)
+	where, values = _branch_filter(branch)
+	for lo, hi in store.name_ranges(PROFILE, chunk_size, where=where, values=values):
+		condition = "`name` between %(lo)s and %(hi)s" + (f" and {where}" if where else "")
+		profiles = store.read_frame(
+			PROFILE,
+			PROFILE_COLUMNS,
+			where=condition + " order by `name`",
+			values={"lo": lo, "hi": hi, **values},
+		)
+		matrices, reported = store.read_month_matrix(
+			profiles["customer"].tolist(), months, ["aum", "contribution"]
+		)
+		overrides = store.read_frame(
+			"Tier Override",
+			["customer", "tier", "valid_until", "reason"],
+			where="`docstatus` = 1 and `customer` between %(lo)s and %(hi)s and `valid_from` <= %(as_of)s and `valid_until` >= %(as_of)s order by `valid_from`",
+			values={"lo": lo, "hi": hi, "as_of": as_of},
+		)
+		yield profiles, matrices["aum"], matrices["contribution"], (reported > 0).to_numpy(), overrides
+
+
+def run(
+	branch: str | None = None,
+	chunk_size: int | None = None,
+	progress=None,
+	publish_progress: bool = False,
+	stop_after_chunks: int | None = None,
+) -> dict:
+	"""Recompute every profile (of one branch, if given). ``stop_after_chunks`` stops early, as a
+	crash would, for tests of re-running."""
+	settings = frappe.get_single("Branch CRM Settings")
+	chunk_size = chunk_size or settings.recompute_chunk_size or 20000
+	as_of = latest_month()
+	summary = {"profiles": 0, "updated": 0, "tier_changes": 0, "failed_chunks": 0}
+	if not as_of:
+		return summary
+	config = load_config()
+	today = frappe.utils.getdate()
+	run_id = frappe.generate_hash(length=10)
+	total = frappe.db.count(PROFILE, {"branch": branch} if branch else None)
+	for number, chunk in enumerate(
+		iter_chunks(config, branch=branch, chunk_size=chunk_size, as_of=as_of), start=1
+	):
+		if stop_after_chunks is not None and number > stop_after_chunks:
+			break
+		profiles = chunk[0]
+		try:
+			result = recompute_chunk(*chunk, config, as_of=as_of, today=today)
+			changed = result.changed.rename(columns={"customer": "name"})
+			store.update_rows(PROFILE, changed, list(OUTPUT_COLUMNS))
+			changes = result.tier_changes.assign(changed_on=today, run_id=run_id)
+			store.upsert(CHANGE_LOG, changes, [*CHANGE_COLUMNS, "changed_on", "run_id"])
+			frappe.db.commit()
+			summary["updated"] += len(changed)
+			summary["tier_changes"] += len(changes)
+		except Exception:
+			frappe.db.rollback()
+			summary["failed_chunks"] += 1
+			frappe.log_error(
+				title=f"Branch CRM recompute: chunk {profiles['customer'].iloc[0]}…{profiles['customer'].iloc[-1]} failed",
+				reference_doctype=PROFILE,
+			)
+		summary["profiles"] += len(profiles)
+		if progress:
+			progress(len(profiles))
+		if publish_progress:
+			frappe.publish_progress(
+				summary["profiles"] * 100 / max(total, 1),
+				title=_("Recomputing tiers"),
+				doctype="Branch CRM Settings",
+				docname="Branch CRM Settings",
+				description=_("{0} of {1} customers").format(summary["profiles"], total),
+			)
+	notify_relationship_managers()
+	frappe.db.set_single_value(
+		"Branch CRM Settings",
+		{
+			"last_recompute_on": frappe.utils.now_datetime(),
+			"last_recompute_summary": frappe.as_json(summary, indent=None),
+		},
+	)
+	frappe.db.commit()
+	return summary
+
+
+def notify_relationship_managers() -> int:
+	"""One desk notification per relationship manager for the tier changes in their book not yet
+	told, then mark them told. Changes left by an interrupted run are picked up by the next one."""
+	pending = frappe.db.sql(
+		f"""select `relationship_manager`, `direction`, count(*) as n, max(`name`) as latest
+		from `tab{CHANGE_LOG}` where `notified` = 0 and `direction` in ('Upgrade', 'Downgrade', 'Override')
+		and ifnull(`relationship_manager`, '') != '' group by `relationship_manager`, `direction`""",
+		as_dict=True,
+	)
+	by_manager: dict[str, dict] = {}
+	for row in pending:
+		by_manager.setdefault(row.relationship_manager, {"latest": row.latest})[row.direction] = row.n
+		by_manager[row.relationship_manager]["latest"] = max(
+			by_manager[row.relationship_manager]["latest"], row.latest
+		)
+	for manager, counts in by_manager.items():
+		subject = _("Tier changes in your book: {0} upgrades, {1} downgrades, {2} overrides").format(
+			counts.get("Upgrade", 0), counts.get("Downgrade", 0), counts.get("Override", 0)
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Notification Log",
+				"for_user": manager,
+				"type": "Alert",
+				"subject": subject,
+				"document_type": CHANGE_LOG,
+				"document_name": str(counts["latest"]),
+			}
+		).insert(ignore_permissions=True)
+	frappe.db.sql(f"update `tab{CHANGE_LOG}` set `notified` = 1 where `notified` = 0")
+	return len(by_manager)
+
+
+def preview(proposed_tiers: list[dict], branch: str | None = None, chunk_size: int = 50000) -> pd.DataFrame:
+	"""The from → to matrix the next recompute would produce with ``proposed_tiers``."""
+	config = load_config()
+	as_of = latest_month() or frappe.utils.getdate()
+	total = None
+	for chunk in iter_chunks(config, branch=branch, chunk_size=chunk_size, as_of=as_of):
+		matrix = what_if(*chunk, proposed_tiers, config.rules, as_of=as_of)
+		total = matrix if total is None else total.add(matrix, fill_value=0).astype(int)
+	if total is None:
+		order = [t["tier_name"] for t in sorted(proposed_tiers, key=lambda t: t["rank"])]
+		total = migration_matrix(pd.Series([], dtype=object), pd.Series([], dtype=object), order)
+	return total

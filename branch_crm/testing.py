@@ -109,7 +109,7 @@ def api_headers(email: str) -> dict:
 	return {"Authorization": f"token {doc.api_key}:{secret}"}
 
 
-def last_complete_month() -> datetime.date:
+def last_complete_month():
 	from branch_crm.demo import last_complete_month as last
 
 	return last(frappe.utils.getdate())

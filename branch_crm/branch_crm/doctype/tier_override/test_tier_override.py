@@ -2,7 +2,12 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.model.workflow import WorkflowPermissionError, WorkflowTransitionError, apply_workflow, get_transitions
+from frappe.model.workflow import (
+	WorkflowPermissionError,
+	WorkflowTransitionError,
+	apply_workflow,
+	get_transitions,
+)
 from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import recompute, testing
@@ -53,7 +58,9 @@ class TestTierOverride(FrappeTestCase):
 
 	def test_branch_manager_cannot_approve_own_request(self):
 		doc = self.request("2099-12-31")
-		self.assertNotIn("Approve", [t.action for t in get_transitions(frappe.get_doc("Tier Override", doc.name))])
+		self.assertNotIn(
+			"Approve", [t.action for t in get_transitions(frappe.get_doc("Tier Override", doc.name))]
+		)
 		with self.assertRaises((WorkflowPermissionError, WorkflowTransitionError)):
 			apply_workflow(frappe.get_doc("Tier Override", doc.name), "Approve")
 

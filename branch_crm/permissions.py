@@ -20,7 +20,7 @@ def get_scope(user: str | None = None) -> tuple[str, str | None]:
 	return scope, branch if scope == "branch" else user if scope == "book" else None
 
 
-def _profile_condition(user: str | None, table: str = f"`tab{PROFILE}`") -> str | None:
+def profile_condition(user: str | None, table: str = f"`tab{PROFILE}`") -> str | None:
 	scope, value = get_scope(user)
 	if scope == "all":
 		return None
@@ -32,12 +32,12 @@ def _profile_condition(user: str | None, table: str = f"`tab{PROFILE}`") -> str 
 
 
 def profile_query(user: str | None = None, doctype: str | None = None) -> str:
-	return _profile_condition(user) or ""
+	return profile_condition(user) or ""
 
 
 def customer_fact_query(user: str | None = None, doctype: str | None = None) -> str:
 	"""Facts keyed on customer (snapshots, plans, logs) follow the profile's visibility."""
-	condition = _profile_condition(user, table="p")
+	condition = profile_condition(user, table="p")
 	if condition is None:
 		return ""
 	return f"`tab{doctype}`.`customer` in (select p.`name` from `tab{PROFILE}` p where {condition})"

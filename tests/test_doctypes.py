@@ -258,9 +258,12 @@ def test_role_fixture_matches_roles():
 
 def test_workspace_links_exist():
 	workspace = json.loads((MODULE / "workspace/branch_crm/branch_crm.json").read_text())
+	reports = {json.loads(p.read_text())["name"] for p in MODULE.glob("report/*/*.json")}
 	for link in workspace["links"]:
 		if link["type"] == "Link" and link["link_type"] == "DocType":
 			assert link["link_to"] in DOCTYPES or link["link_to"] in EXTERNAL_DOCTYPES
+		if link["type"] == "Link" and link["link_type"] == "Report":
+			assert link["link_to"] in reports
 	for shortcut in workspace["shortcuts"]:
 		assert shortcut["link_to"] in DOCTYPES
 
@@ -288,3 +291,20 @@ def test_access_scope():
 	assert roles.access_scope({roles.TELLER}, "A") == "branch"
 	assert roles.access_scope({roles.TELLER}, None) == "none"
 	assert roles.access_scope({"Sales User"}, "A") == "none"
+
+
+REPORT_FILES = sorted(MODULE.glob("report/*/*.json"))
+
+
+@pytest.mark.parametrize("path", REPORT_FILES, ids=lambda p: p.stem)
+def test_script_reports_are_complete(path):
+	report = json.loads(path.read_text())
+	folder = path.parent
+	assert report["doctype"] == "Report" and report["report_type"] == "Script Report"
+	assert report["module"] == "Branch CRM" and report["is_standard"] == "Yes"
+	assert report["name"].lower().replace(" ", "_") == folder.name == path.stem
+	assert report["ref_doctype"] in DOCTYPES
+	assert {r["role"] for r in report["roles"]} <= KNOWN_ROLES
+	assert (folder / f"{path.stem}.js").exists()
+	tree = ast.parse((folder / f"{path.stem}.py").read_text())
+	assert any(isinstance(n, ast.FunctionDef) and n.name == "execute" for n in tree.body)

@@ -197,3 +197,22 @@ class TestTierChangeLog(FrappeTestCase):
 		self.assertFalse(frappe.has_permission("Tier Change Log", "create"))
 		frappe.set_user(user("rm1"))
 		self.assertFalse(frappe.has_permission("Tier Change Log", "read", log.name))
+
+	def test_tier_migration_report_counts_moves_within_the_users_book(self):
+		from branch_crm.branch_crm.report.tier_migration.tier_migration import execute
+
+		recompute.run(branch=BRANCH_A)
+		period = {
+			"from_date": frappe.utils.add_days(frappe.utils.today(), -1),
+			"to_date": frappe.utils.today(),
+		}
+		columns, data, _message, chart, summary = execute(dict(period, branch=BRANCH_A))
+		cards = {card["label"]: card["value"] for card in summary}
+		self.assertEqual(cards["Customers"], 5)
+		self.assertEqual(cards["First Tiered"], 5)
+		self.assertEqual(sum(row["total"] for row in data), 5)
+		self.assertEqual(chart["type"], "bar")
+		self.assertEqual(columns[0]["fieldname"], "from_tier")
+		frappe.set_user(user("rm2"))
+		_columns, data, _message, _chart, summary = execute(period)
+		self.assertEqual({card["label"]: card["value"] for card in summary}["Customers"], 2)

@@ -1,0 +1,146 @@
+"""Intake throughput: N demo customers pushed through the REST intake API, batch by batch.
+
+    bench --site S execute branch_crm.benchmarks.intake.run --kwargs "{'customers': 2000, 'url': 'http://127.0.0.1:8000'}"
+
+With ``url`` the batches go over HTTP (JSON, token auth) to a running web server for the site, as core
+banking would send them; without it they call the same endpoint functions in-process. Prints rows/s
+per kind, then sends the snapshots again to show that a repeated batch writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import frappe
+
+from branch_crm import api
+from branch_crm.demo import _create_staff, _records, last_complete_month
+from branch_crm.engine.sample import generate_sample
+from branch_crm.install import ensure_erpnext_masters, install_defaults
+from branch_crm.roles import INTEGRATION
+
+BATCH = 5000
+INTEGRATION_USER = "bench.intake@bank.example"
+
+
+def _prefixed(sample, prefix: str):
+	"""Benchmark customers get their own ids so they never collide with demo data."""
+	customers = sample.customers.copy()
+	customers["customer"] = prefix + customers["customer"]
+	customers["referred_by_customer"] = customers["referred_by_customer"].map(
+		lambda c: prefix + c if isinstance(c, str) and c else c
+	)
+	return {
+		"customers": customers,
+		"holdings": sample.holdings.assign(customer=prefix + sample.holdings["customer"]),
+		"snapshots": sample.snapshots.assign(customer=prefix + sample.snapshots["customer"]),
+	}
+
+
+def _token() -> str:
+	if not frappe.db.exists("User", INTEGRATION_USER):
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": INTEGRATION_USER,
+				"first_name": "Intake Benchmark",
+				"send_welcome_email": 0,
+				"roles": [{"role": INTEGRATION}],
+			}
+		).insert(ignore_permissions=True)
+	user = frappe.get_doc("User", INTEGRATION_USER)
+	user.api_key = user.api_key or frappe.generate_hash(length=15)
+	secret = frappe.generate_hash(length=15)
+	user.api_secret = secret
+	user.save(ignore_permissions=True)
+	frappe.db.commit()
+	return f"token {user.api_key}:{secret}"
+
+
+def _send(kind: str, records: list[dict], url: str | None, session, headers) -> dict:
+	totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+	endpoint = {
+		"customers": api.upsert_customers,
+		"holdings": api.upsert_holdings,
+		"snapshots": api.upsert_snapshots,
+	}[kind]
+	for start in range(0, len(records), BATCH):
+		batch = records[start : start + BATCH]
+		if url:
+			response = session.post(
+				f"{url}/api/method/branch_crm.api.upsert_{kind}",
+				data=frappe.as_json({"records": batch}, indent=None),
+				headers=headers,
+			)
+			response.raise_for_status()
+			result = response.json()["message"]
+		else:
+			result = endpoint(batch)
+			frappe.db.commit()
+		for key in ("inserted", "updated", "unchanged"):
+			totals[key] += result[key]
+		totals["rejected"] += result["rejected_count"]
+	return totals
+
+
+def run(
+	customers: int = 2000, months: int = 24, url: str | None = None, prefix: str = "BENCH-", seed: int = 11
+) -> dict:
+	ensure_erpnext_masters()
+	install_defaults()
+	sample = generate_sample(
+		customers=customers,
+		months=months,
+		branches=max(1, customers // 3000 + 1),
+		as_of=last_complete_month(frappe.utils.getdate()),
+		seed=seed,
+	)
+	for branch in sample.branches["branch"]:
+		if not frappe.db.exists("Branch", branch):
+			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
+	_create_staff(sample.staff)
+	frappe.db.commit()
+	frames = _prefixed(sample, prefix)
+
+	session, headers = None, {}
+	if url:
+		import requests
+
+		session = requests.Session()
+		headers = {"Authorization": _token(), "Content-Type": "application/json", "Host": frappe.local.site}
+	else:
+		frappe.set_user("Administrator")
+
+	figures = {}
+	print(
+		f"intake benchmark: {customers} customers x {months} months, batches of {BATCH}, via {url or 'in-process calls'}"
+	)
+	for kind in ("customers", "holdings", "snapshots"):
+		records = _records(frames[kind])
+		started = time.perf_counter()
+		totals = _send(kind, records, url, session, headers)
+		seconds = time.perf_counter() - started
+		figures[kind] = {
+			"rows": len(records),
+			"seconds": round(seconds, 2),
+			"rows_per_s": round(len(records) / seconds),
+			**totals,
+		}
+		print(
+			f"  {kind:<10} {len(records):>9,} rows {seconds:8.2f} s {len(records) / seconds:>10,.0f} rows/s  {totals}"
+		)
+
+	records = _records(frames["snapshots"])
+	started = time.perf_counter()
+	totals = _send("snapshots", records, url, session, headers)
+	seconds = time.perf_counter() - started
+	figures["snapshots_repeated"] = {
+		"rows": len(records),
+		"seconds": round(seconds, 2),
+		"rows_per_s": round(len(records) / seconds),
+		**totals,
+	}
+	print(
+		f"  repeat     {len(records):>9,} rows {seconds:8.2f} s {len(records) / seconds:>10,.0f} rows/s  {totals}  (nothing written)"
+	)
+	return figures

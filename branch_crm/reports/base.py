@@ -1,0 +1,95 @@
+"""What every report builder returns: the Frappe script-report shape, built without Frappe.
+
+A Frappe report's ``execute`` returns ``result.as_frappe()``; the offline CLI renders the same
+object as text, CSV and HTML. Labels are English source strings: the Frappe layer translates them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FIELDTYPES = ("Data", "Link", "Int", "Float", "Currency", "Percent", "Date", "Check")
+CHART_TYPES = ("bar", "line", "pie", "donut", "percentage")
+INDICATORS = ("Blue", "Green", "Orange", "Red", "Grey")
+
+
+@dataclass
+class ReportResult:
+	"""``columns``: ``{fieldname, label, fieldtype, width[, options]}`` dicts; ``data``: one dict per
+	row keyed by fieldname, plain Python values; ``chart``: a Frappe Charts dict or None;
+	``summary``: report-summary cards ``{value, label, datatype, indicator}``."""
+
+	columns: list[dict]
+	data: list[dict]
+	chart: dict | None = None
+	summary: list[dict] = field(default_factory=list)
+
+	def as_frappe(self) -> tuple[list[dict], list[dict], None, dict | None, list[dict]]:
+		"""``(columns, data, message, chart, report_summary)`` as a script report's execute returns."""
+		return self.columns, self.data, None, self.chart, self.summary
+
+	def frame(self) -> pd.DataFrame:
+		"""The rows as a frame, columns in report order (fieldnames as headers)."""
+		fieldnames = [c["fieldname"] for c in self.columns]
+		return pd.DataFrame(self.data, columns=fieldnames)
+
+
+def column(
+	fieldname: str, label: str, fieldtype: str = "Data", width: int = 120, options: str | None = None
+) -> dict:
+	if fieldtype not in FIELDTYPES:
+		raise ValueError(f"unknown fieldtype {fieldtype!r}")
+	col = {"fieldname": fieldname, "label": label, "fieldtype": fieldtype, "width": width}
+	if options:
+		col["options"] = options
+	return col
+
+
+def card(value: Any, label: str, datatype: str = "Int", indicator: str = "Blue") -> dict:
+	if indicator not in INDICATORS:
+		raise ValueError(f"unknown indicator {indicator!r}")
+	return {"value": plain(value), "label": label, "datatype": datatype, "indicator": indicator}
+
+
+def chart(labels: list, datasets: list[tuple[str, list]], type: str = "bar", **options) -> dict:
+	"""A Frappe Charts dict: ``datasets`` as ``(name, values)`` pairs."""
+	if type not in CHART_TYPES:
+		raise ValueError(f"unknown chart type {type!r}")
+	return {
+		"data": {
+			"labels": [plain(label) for label in labels],
+			"datasets": [{"name": name, "values": [plain(v) for v in values]} for name, values in datasets],
+		},
+		"type": type,
+		**options,
+	}
+
+
+def plain(value: Any) -> Any:
+	"""numpy/pandas scalars as JSON-friendly Python values (NaN and NaT as None)."""
+	if value is None or value is pd.NaT:
+		return None
+	if isinstance(value, np.generic):
+		value = value.item()
+	if isinstance(value, float) and math.isnan(value):
+		return None
+	if isinstance(value, pd.Timestamp):
+		return value.date()
+	if isinstance(value, dt.datetime):
+		return value.date() if value.time() == dt.time() else value
+	return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+	"""Frame rows as report data: a list of dicts of plain Python values."""
+	columns = list(frame.columns)
+	return [
+		{c: plain(v) for c, v in zip(columns, row, strict=True)}
+		for row in frame.itertuples(index=False, name=None)
+	]

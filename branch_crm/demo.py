@@ -4,6 +4,7 @@ same intake path core banking uses."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from functools import partial
 
 import frappe
@@ -63,7 +64,22 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 	return frame.to_dict("records")
 
 
+@contextmanager
+def bulk_user_creation():
+	"""A bulk load of staff: Frappe throttles interactive user creation past 60 a minute."""
+	in_import, frappe.flags.in_import = frappe.flags.in_import, True
+	try:
+		yield
+	finally:
+		frappe.flags.in_import = in_import
+
+
 def _create_staff(staff: pd.DataFrame) -> None:
+	with bulk_user_creation():
+		_insert_staff(staff)
+
+
+def _insert_staff(staff: pd.DataFrame) -> None:
 	for row in staff.itertuples(index=False):
 		if not frappe.db.exists("User", row.user):
 			frappe.get_doc(
@@ -72,6 +88,8 @@ def _create_staff(staff: pd.DataFrame) -> None:
 					"email": row.user,
 					"first_name": row.full_name,
 					"send_welcome_email": 0,
+					# set explicitly: defaults are not applied to documents inserted during an import
+					"enabled": 1,
 					"user_type": "System User",
 					"roles": [{"role": ROLE_TYPE_TO_ROLE[row.role_type]}],
 				}

@@ -88,7 +88,7 @@ def read_frame(
 	columns = _checked_columns(doctype, columns)
 	select = ", ".join(f"`{c}`" for c in columns)
 	query = f"select {select} from {_table(doctype)}" + (f" where {where}" if where else "")
-	rows = frappe.db.sql(query, values, as_list=True)
+	rows = frappe.db.sql(query, *([values] if values is not None else []), as_list=True)
 	return pd.DataFrame(rows, columns=columns)
 
 
@@ -211,11 +211,8 @@ def name_ranges(
 ) -> list[tuple[str, str]]:
 	"""Split a table into contiguous ranges of ``name`` of about ``chunk_size`` rows, so each chunk
 	is one primary-key range scan rather than a long IN list."""
-	names = frappe.db.sql(
-		f"select `name` from {_table(doctype)}" + (f" where {where}" if where else "") + " order by `name`",
-		values,
-		pluck="name",
-	)
+	query = f"select `name` from {_table(doctype)}" + (f" where {where}" if where else "") + " order by `name`"
+	names = frappe.db.sql(query, *([values] if values else []), pluck="name")
 	return [(names[i], names[min(i + chunk_size, len(names)) - 1]) for i in range(0, len(names), chunk_size)]
 
 

@@ -14,7 +14,7 @@ import time
 import frappe
 
 from branch_crm import api
-from branch_crm.demo import _create_staff, _records, last_complete_month
+from branch_crm.demo import _create_staff, _records, bulk_user_creation, last_complete_month
 from branch_crm.engine.sample import generate_sample
 from branch_crm.install import ensure_erpnext_masters, install_defaults
 from branch_crm.roles import INTEGRATION
@@ -39,15 +39,17 @@ def _prefixed(sample, prefix: str):
 
 def _token() -> str:
 	if not frappe.db.exists("User", INTEGRATION_USER):
-		frappe.get_doc(
-			{
-				"doctype": "User",
-				"email": INTEGRATION_USER,
-				"first_name": "Intake Benchmark",
-				"send_welcome_email": 0,
-				"roles": [{"role": INTEGRATION}],
-			}
-		).insert(ignore_permissions=True)
+		with bulk_user_creation():
+			frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": INTEGRATION_USER,
+					"first_name": "Intake Benchmark",
+					"send_welcome_email": 0,
+					"enabled": 1,
+					"roles": [{"role": INTEGRATION}],
+				}
+			).insert(ignore_permissions=True)
 	user = frappe.get_doc("User", INTEGRATION_USER)
 	user.api_key = user.api_key or frappe.generate_hash(length=15)
 	secret = frappe.generate_hash(length=15)

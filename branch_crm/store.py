@@ -211,7 +211,9 @@ def name_ranges(
 ) -> list[tuple[str, str]]:
 	"""Split a table into contiguous ranges of ``name`` of about ``chunk_size`` rows, so each chunk
 	is one primary-key range scan rather than a long IN list."""
-	query = f"select `name` from {_table(doctype)}" + (f" where {where}" if where else "") + " order by `name`"
+	query = (
+		f"select `name` from {_table(doctype)}" + (f" where {where}" if where else "") + " order by `name`"
+	)
 	names = frappe.db.sql(query, *([values] if values else []), pluck="name")
 	return [(names[i], names[min(i + chunk_size, len(names)) - 1]) for i in range(0, len(names), chunk_size)]
 

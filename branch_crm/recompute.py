@@ -10,6 +10,7 @@ half-way and started again ends where an uninterrupted run would.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import frappe
 import pandas as pd
@@ -91,30 +92,30 @@ def _branch_filter(branch: str | None) -> tuple[str, dict]:
 	return ("`branch` = %(branch)s", {"branch": branch}) if branch else ("", {})
 
 
-def iter_chunks(
-	config: RecomputeConfig, *, branch: str | None = None, chunk_size: int = 20000, as_of: dt.date
-):
-	"""Yield (profiles, aum, contribution, has_data, overrides) per contiguous range of profiles."""
-	months = month_index(as_of, config.months)
+def chunk_ranges(branch: str | None, chunk_size: int) -> list[tuple[str, str]]:
 	where, values = _branch_filter(branch)
-	for lo, hi in store.name_ranges(PROFILE, chunk_size, where=where, values=values):
-		condition = "`name` between %(lo)s and %(hi)s" + (f" and {where}" if where else "")
-		profiles = store.read_frame(
-			PROFILE,
-			PROFILE_COLUMNS,
-			where=condition + " order by `name`",
-			values={"lo": lo, "hi": hi, **values},
-		)
-		matrices, reported = store.read_month_matrix(
-			profiles["customer"].tolist(), months, ["aum", "contribution"]
-		)
-		overrides = store.read_frame(
-			"Tier Override",
-			["customer", "tier", "valid_until", "reason"],
-			where="`docstatus` = 1 and `customer` between %(lo)s and %(hi)s and `valid_from` <= %(as_of)s and `valid_until` >= %(as_of)s order by `valid_from`",
-			values={"lo": lo, "hi": hi, "as_of": as_of},
-		)
-		yield profiles, matrices["aum"], matrices["contribution"], (reported > 0).to_numpy(), overrides
+	return store.name_ranges(PROFILE, chunk_size, where=where, values=values)
+
+
+def read_chunk(config: RecomputeConfig, lo: str, hi: str, *, branch: str | None, as_of: dt.date):
+	"""(profiles, aum, contribution, has_data, overrides) for the profiles named lo … hi."""
+	where, values = _branch_filter(branch)
+	condition = "`name` between %(lo)s and %(hi)s" + (f" and {where}" if where else "")
+	profiles = store.read_frame(
+		PROFILE, PROFILE_COLUMNS, where=condition + " order by `name`", values={"lo": lo, "hi": hi, **values}
+	)
+	months = month_index(as_of, config.months)
+	matrices, reported = store.read_month_matrix(
+		profiles["customer"].tolist(), months, ["aum", "contribution"], between=(lo, hi)
+	)
+	overrides = store.read_frame(
+		"Tier Override",
+		["customer", "tier", "valid_until", "reason"],
+		where="`docstatus` = 1 and `customer` between %(lo)s and %(hi)s and `valid_from` <= %(as_of)s "
+		"and `valid_until` >= %(as_of)s order by `valid_from`",
+		values={"lo": lo, "hi": hi, "as_of": as_of},
+	)
+	return profiles, matrices["aum"], matrices["contribution"], (reported > 0).to_numpy(), overrides
 
 
 def run(
@@ -136,27 +137,33 @@ def run(
 	today = frappe.utils.getdate()
 	run_id = frappe.generate_hash(length=10)
 	total = frappe.db.count(PROFILE, {"branch": branch} if branch else None)
-	for number, chunk in enumerate(
-		iter_chunks(config, branch=branch, chunk_size=chunk_size, as_of=as_of), start=1
-	):
+	timings = {"read": 0.0, "engine": 0.0, "write": 0.0}
+	for number, (lo, hi) in enumerate(chunk_ranges(branch, chunk_size), start=1):
 		if stop_after_chunks is not None and number > stop_after_chunks:
 			break
-		profiles = chunk[0]
+		profiles = []
 		try:
+			started = time.perf_counter()
+			chunk = read_chunk(config, lo, hi, branch=branch, as_of=as_of)
+			profiles = chunk[0]
+			read_at = time.perf_counter()
 			result = recompute_chunk(*chunk, config, as_of=as_of, today=today)
+			computed_at = time.perf_counter()
 			changed = result.changed.rename(columns={"customer": "name"})
 			store.update_rows(PROFILE, changed, list(OUTPUT_COLUMNS))
 			changes = result.tier_changes.assign(changed_on=today, run_id=run_id)
 			store.upsert(CHANGE_LOG, changes, [*CHANGE_COLUMNS, "changed_on", "run_id"])
 			frappe.db.commit()
+			timings["read"] += read_at - started
+			timings["engine"] += computed_at - read_at
+			timings["write"] += time.perf_counter() - computed_at
 			summary["updated"] += len(changed)
 			summary["tier_changes"] += len(changes)
 		except Exception:
 			frappe.db.rollback()
 			summary["failed_chunks"] += 1
 			frappe.log_error(
-				title=f"Branch CRM recompute: chunk {profiles['customer'].iloc[0]}…{profiles['customer'].iloc[-1]} failed",
-				reference_doctype=PROFILE,
+				title=f"Branch CRM recompute: chunk {lo} … {hi} failed", reference_doctype=PROFILE
 			)
 		summary["profiles"] += len(profiles)
 		if progress:
@@ -169,6 +176,7 @@ def run(
 				docname="Branch CRM Settings",
 				description=_("{0} of {1} customers").format(summary["profiles"], total),
 			)
+	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
 	notify_relationship_managers()
 	frappe.db.set_single_value(
 		"Branch CRM Settings",
@@ -218,11 +226,10 @@ def preview(proposed_tiers: list[dict], branch: str | None = None, chunk_size: i
 	"""The from → to matrix the next recompute would produce with ``proposed_tiers``."""
 	config = load_config()
 	as_of = latest_month() or frappe.utils.getdate()
-	total = None
-	for chunk in iter_chunks(config, branch=branch, chunk_size=chunk_size, as_of=as_of):
+	order = [t["tier_name"] for t in sorted(proposed_tiers, key=lambda t: t["rank"])]
+	total = migration_matrix(pd.Series([], dtype=object), pd.Series([], dtype=object), order)
+	for lo, hi in chunk_ranges(branch, chunk_size):
+		chunk = read_chunk(config, lo, hi, branch=branch, as_of=as_of)
 		matrix = what_if(*chunk, proposed_tiers, config.rules, as_of=as_of)
-		total = matrix if total is None else total.add(matrix, fill_value=0).astype(int)
-	if total is None:
-		order = [t["tier_name"] for t in sorted(proposed_tiers, key=lambda t: t["rank"])]
-		total = migration_matrix(pd.Series([], dtype=object), pd.Series([], dtype=object), order)
+		total = total.add(matrix, fill_value=0).astype(int)
 	return total

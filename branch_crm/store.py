@@ -223,27 +223,31 @@ def read_month_matrix(
 	months: Sequence,
 	columns: Sequence[str],
 	*,
+	between: tuple[str, str] | None = None,
 	doctype: str = "Customer Monthly Snapshot",
 ) -> tuple[dict[str, pd.DataFrame], pd.Series]:
 	"""customers × months frames for each of ``columns`` (0 where a month has no snapshot), and how
-	many snapshots each customer has in those months. Pivoted in SQL, over the (customer, month)
-	unique index, so a million customers move as a million rows, not twelve million."""
+	many snapshots each customer has in those months. Pivoted in SQL over the (customer, month)
+	unique index, so a million customers move as a million rows, not twelve million.
+
+	``between``: the chunk's first and last name from ``name_ranges``, read as one index range (in
+	the database's collation order, which is not Python's); without it, an IN list of ``customers``."""
 	columns = _checked_columns(doctype, columns)
 	months = [pd.Timestamp(m).date() for m in months]
-	lo, hi = min(customers), max(customers)
 	parts = [
 		f"sum(if(`month` = %(m{i})s, `{c}`, 0)) as `{c}__{i}`" for c in columns for i in range(len(months))
 	]
+	values = {f"m{i}": m for i, m in enumerate(months)} | {"first": months[0], "last": months[-1]}
+	if between:
+		who = "`customer` between %(lo)s and %(hi)s"
+		values |= {"lo": between[0], "hi": between[1]}
+	else:
+		who = "`customer` in %(customers)s"
+		values["customers"] = tuple(customers) or ("",)
 	query = (
 		f"select `customer`, count(*) as reported, {', '.join(parts)} from {_table(doctype)} "
-		"where `customer` between %(lo)s and %(hi)s and `month` between %(first)s and %(last)s group by `customer`"
+		f"where {who} and `month` between %(first)s and %(last)s group by `customer`"
 	)
-	values = {f"m{i}": m for i, m in enumerate(months)} | {
-		"lo": lo,
-		"hi": hi,
-		"first": months[0],
-		"last": months[-1],
-	}
 	rows = frappe.db.sql(query, values, as_list=True)
 	names = ["customer", "reported", *(f"{c}__{i}" for c in columns for i in range(len(months)))]
 	frame = (

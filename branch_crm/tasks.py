@@ -5,6 +5,7 @@ stopping the rest. Re-running a job gives the same result."""
 from __future__ import annotations
 
 import frappe
+import pandas as pd
 
 from branch_crm import store
 from branch_crm.engine.balances import SUMMARY_COLUMNS, summarise_balances
@@ -58,7 +59,15 @@ def run_profile_balance_refresh(
 				where="`customer` in %(customers)s and `month` >= date_sub(%(latest)s, interval 11 month)",
 				values={"customers": tuple(chunk), "latest": _latest_month()},
 			)
-			summary = summarise_balances(snapshots, window_months=window).rename(columns={"customer": "name"})
+			# a customer with nothing reported in the last 12 months shows no balances, not stale ones
+			summary = (
+				summarise_balances(snapshots, window_months=window)
+				.set_index("customer")
+				.reindex(pd.Index(chunk, name="customer"))
+				.fillna({c: 0 for c in SUMMARY_COLUMNS if c not in ("customer", "as_of_month")})
+				.reset_index()
+				.rename(columns={"customer": "name"})
+			)
 			store.update_rows(PROFILE, summary, [c for c in SUMMARY_COLUMNS if c != "customer"])
 			frappe.db.commit()
 			done += len(chunk)

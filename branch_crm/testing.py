@@ -51,16 +51,7 @@ def make_world() -> None:
 		if not frappe.db.exists("Branch", branch):
 			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
 	for key, (email, role_type, branch) in STAFF.items():
-		if not frappe.db.exists("User", email):
-			frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": email,
-					"first_name": f"Test {key}",
-					"send_welcome_email": 0,
-					"user_type": "System User",
-				}
-			).insert(ignore_permissions=True)
+		ensure_user(email, f"Test {key}")
 		if not frappe.db.exists("Relationship Manager", email):
 			frappe.get_doc(
 				{
@@ -74,6 +65,28 @@ def make_world() -> None:
 	result = data_intake.run("customers", [customer_record(c) for c in CUSTOMERS])
 	assert not result.rejected, result.rejected
 	frappe.db.commit()
+
+
+def ensure_user(email: str, first_name: str, roles: tuple[str, ...] = ()) -> str:
+	"""A committed test user. Created as a bulk import, so that repeated test runs are not throttled
+	by Frappe's limit on users created per hour."""
+	from branch_crm.demo import bulk_user_creation
+
+	if not frappe.db.exists("User", email):
+		with bulk_user_creation():
+			frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": first_name,
+					"send_welcome_email": 0,
+					"enabled": 1,
+					"user_type": "System User",
+					"roles": [{"role": role} for role in roles],
+				}
+			).insert(ignore_permissions=True)
+		frappe.db.commit()
+	return email
 
 
 def customer_record(customer: str, **overrides) -> dict:

@@ -95,26 +95,32 @@ class TestSnapshotIntake(FrappeTestCase):
 			frappe.get_doc({"doctype": SNAPSHOT, **snapshot(month="2020-05-01")}).insert()
 
 	def test_balance_refresh_sets_profile_from_latest_month(self):
+		end = testing.last_complete_month()
+		months = [frappe.utils.add_months(end, -i) for i in range(11, -1, -1)]
 		data_intake.run(
 			"snapshots",
 			[
 				snapshot(
 					"_T-CRM-0005",
-					f"2024-{m:02d}",
-					aum=1000 * m,
+					str(m),
+					aum=1000 * (i + 1),
 					contribution=10,
-					salary_credit=8000 if m == 12 else 0,
+					salary_credit=8000 if i == 11 else 0,
 				)
-				for m in range(1, 13)
+				for i, m in enumerate(months)
 			],
 		)
-		run_profile_balance_refresh(customers=["_T-CRM-0005"])
+		run_profile_balance_refresh(customers=["_T-CRM-0005", "_T-CRM-0004"])
 		profile = frappe.get_doc("Bank Customer Profile", "_T-CRM-0005")
-		self.assertEqual(str(profile.as_of_month), "2024-12-01")
+		self.assertEqual(profile.as_of_month, end)
 		self.assertEqual(profile.aum, 12000)
-		self.assertEqual(profile.avg_aum, 11000)  # Oct-Dec
+		self.assertEqual(profile.avg_aum, 11000)  # the last three months
 		self.assertEqual(profile.annual_contribution, 120)
 		self.assertEqual(profile.salary_credited_here, 1)
+		# no snapshot in the last 12 months: no balances shown, rather than stale ones
+		stale = frappe.get_doc("Bank Customer Profile", "_T-CRM-0004")
+		self.assertIsNone(stale.as_of_month)
+		self.assertEqual(stale.aum, 0)
 
 
 class TestIntakeREST(FrappeAPITestCase):
@@ -123,16 +129,7 @@ class TestIntakeREST(FrappeAPITestCase):
 		super().setUpClass()
 		testing.make_world()
 		integration = "_test.crm.integration@bank.example"
-		if not frappe.db.exists("User", integration):
-			frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": integration,
-					"first_name": "Core Banking",
-					"send_welcome_email": 0,
-					"roles": [{"role": "Branch CRM Integration"}],
-				}
-			).insert(ignore_permissions=True)
+		testing.ensure_user(integration, "Core Banking", roles=("Branch CRM Integration",))
 		cls.headers = testing.api_headers(integration)
 
 	def setUp(self):

@@ -17,18 +17,13 @@ class TestRelationshipManager(FrappeTestCase):
 		testing.make_world()
 
 	def test_staff_record_grants_the_matching_role(self):
-		email = "_test.crm.pb@bank.example"
-		frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": "Test PB", "send_welcome_email": 0}
-		).insert(ignore_permissions=True)
+		email = testing.ensure_user("_test.crm.pb@bank.example", "Test PB")
+		frappe.db.delete("Relationship Manager", {"user": email})
+		frappe.db.delete("Has Role", {"parent": email, "role": "Private Banker"})
+		frappe.clear_cache(user=email)
 		self.assertNotIn("Private Banker", frappe.get_roles(email))
 		manager = frappe.get_doc(
-			{
-				"doctype": "Relationship Manager",
-				"user": email,
-				"role_type": "Private Banker",
-				"branch": BRANCH_B,
-			}
+			{"doctype": "Relationship Manager", "user": email, "role_type": "Private Banker", "branch": BRANCH_B}
 		).insert()
 		self.assertEqual(manager.name, email)
 		self.assertIn("Private Banker", frappe.get_roles(email))

@@ -22,16 +22,7 @@ class TestTierOverride(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		testing.make_world()
-		if not frappe.db.exists("User", ADMIN):
-			frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": ADMIN,
-					"first_name": "Test CRM Admin",
-					"send_welcome_email": 0,
-					"roles": [{"role": "Branch CRM Admin"}],
-				}
-			).insert(ignore_permissions=True)
+		testing.ensure_user(ADMIN, "Test CRM Admin", roles=("Branch CRM Admin",))
 		testing.set_history("_T-CRM-0003", [50_000] * 12)
 		frappe.db.commit()
 

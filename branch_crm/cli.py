@@ -25,10 +25,12 @@ import pandas as pd
 from branch_crm import __version__
 from branch_crm.engine import intake, schema
 from branch_crm.engine import io as csv_io
-from branch_crm.engine.defaults import DEFAULT_PRODUCTS
+from branch_crm.engine.defaults import DEFAULT_PRODUCTS, DEFAULT_TIERS
+from branch_crm.engine.recompute import recompute_tables
 from branch_crm.engine.sample import generate_sample
 from branch_crm.reports.base import ReportResult
 from branch_crm.reports.overview import build_customer_overview
+from branch_crm.reports.tiers_overview import build_segment_overview, build_tier_overview
 
 Tables = dict[str, pd.DataFrame]
 
@@ -40,12 +42,23 @@ class Section:
 	build: Callable[[Tables], ReportResult]
 
 
+def recomputed(tables: Tables) -> pd.DataFrame:
+	"""Tiers, segments and value classes for the loaded customers, computed once per analysis."""
+	if "recomputed" not in tables:
+		tables["recomputed"] = recompute_tables(tables)
+	return tables["recomputed"]
+
+
+TIER_ORDER = [tier["tier_name"] for tier in DEFAULT_TIERS]
+
 SECTIONS: list[Section] = [
 	Section(
 		"customer_overview",
 		"Customer Overview",
 		lambda t: build_customer_overview(t["customers"], t["snapshots"]),
 	),
+	Section("tiers", "Tiers and Value Classes", lambda t: build_tier_overview(recomputed(t), TIER_ORDER)),
+	Section("segments", "Customer Segments", lambda t: build_segment_overview(recomputed(t))),
 ]
 
 

@@ -182,3 +182,35 @@ def what_if(
 	order = tier_table(proposed_tiers)["tier_name"].tolist()
 	current = [t for t in profiles["tier"].dropna().unique() if t not in order]
 	return migration_matrix(profiles["tier"].reset_index(drop=True), result["tier"], order + sorted(current))
+
+
+def recompute_tables(tables: dict[str, pd.DataFrame], config: RecomputeConfig | None = None) -> pd.DataFrame:
+	"""The nightly recompute over offline tables (the CLI's sample or intake CSVs): customers and
+	snapshots in the intake shapes, no stored tiers yet. One row per customer with the outputs
+	and the figures behind them (avg_aum, annual_contribution, direction)."""
+	from branch_crm.engine.defaults import DEFAULT_GROUPS, DEFAULT_TIERS
+	from branch_crm.engine.tiering import month_index, pivot_months
+
+	config = config or RecomputeConfig(tiers=DEFAULT_TIERS, groups=DEFAULT_GROUPS)
+	customers = tables["customers"]
+	snapshots = tables["snapshots"]
+	as_of = pd.to_datetime(snapshots["month"]).max().date()
+	index = pd.Index(customers["customer"])
+	months = month_index(as_of, config.months)
+	profiles = pd.DataFrame(
+		{column: customers[column] if column in customers else None for column in PROFILE_COLUMNS}
+	)
+	profiles["tier"] = None
+	profiles["last_contact_date"] = None
+	aum = pivot_months(snapshots, "aum", index, months)
+	contribution = pivot_months(snapshots, "contribution", index, months)
+	has_data = index.isin(snapshots["customer"].unique())
+	result = recompute_chunk(
+		profiles.reset_index(drop=True), aum, contribution, has_data, None, config, as_of=as_of, today=as_of
+	)
+	out = result.profiles.copy()
+	out["avg_aum"] = aum.to_numpy()[:, -config.rules.window_months :].mean(axis=1).round(2)
+	out["aum"] = aum.to_numpy()[:, -1]
+	out["branch"] = customers["branch"].to_numpy()
+	out["relationship_manager"] = customers["relationship_manager"].to_numpy()
+	return out

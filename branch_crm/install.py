@@ -24,8 +24,14 @@ def before_tests():
 
 
 def before_uninstall():
-	# The module's doctypes, workspace and reports go with the app; its roles are fixtures
-	# outside the module, so remove them and their assignments here.
+	# The module's doctypes, workspace and reports go with the app. What lives outside the module
+	# goes here: workflows on its doctypes (and the workflow_state custom fields they added),
+	# customisations of its doctypes, and its roles with their assignments.
+	doctypes = frappe.get_all("DocType", filters={"module": "Branch CRM"}, pluck="name")
+	for workflow in frappe.get_all("Workflow", filters={"document_type": ("in", doctypes)}, pluck="name"):
+		frappe.delete_doc("Workflow", workflow, force=True, ignore_permissions=True)
+	frappe.db.delete("Custom Field", {"dt": ("in", doctypes)})
+	frappe.db.delete("Property Setter", {"doc_type": ("in", doctypes)})
 	for role in ALL_ROLES:
 		frappe.db.delete("Has Role", {"role": role})
 		frappe.db.delete("Custom DocPerm", {"role": role})

@@ -216,3 +216,20 @@ class TestTierChangeLog(FrappeTestCase):
 		frappe.set_user(user("rm2"))
 		_columns, data, _message, _chart, summary = execute(period)
 		self.assertEqual({card["label"]: card["value"] for card in summary}["Customers"], 2)
+
+	def test_recompute_now_queues_one_job_on_the_long_queue(self):
+		from frappe.utils.background_jobs import get_job
+
+		from branch_crm.api import recompute_now
+
+		# (who may call it is frappe.only_for, which Frappe skips inside tests; the REST tests cover it)
+		job_id = recompute_now()
+		job = get_job(job_id)
+		try:
+			self.assertEqual(job.origin.rsplit(":", 1)[-1], "long")
+			self.assertEqual(job.kwargs["kwargs"]["publish_progress"], True)
+			self.assertEqual(recompute_now(), job_id)  # deduplicated: still the one queued job
+			self.assertEqual(get_job(job_id).id, job.id)
+		finally:
+			job.cancel()
+			job.delete()

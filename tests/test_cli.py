@@ -39,7 +39,9 @@ def test_analyze_the_built_in_sample(runner, tmp_path):
 	assert re.search(r"Months of Data\s+6\n", result.output)
 	assert "Chaoyang Branch" in result.output and "Haidian Branch" in result.output
 	# one CSV per section, the report, and not the inputs
-	assert sorted(p.name for p in out.iterdir()) == sorted([f"{s.name}.csv" for s in SECTIONS] + ["report.html"])
+	assert sorted(p.name for p in out.iterdir()) == sorted(
+		[f"{s.name}.csv" for s in SECTIONS] + ["report.html"]
+	)
 	assert {"customer_overview", "tiers", "segments"} <= {s.name for s in SECTIONS}
 	overview = pd.read_csv(out / "customer_overview.csv")
 	assert overview["customers"].sum() == 300

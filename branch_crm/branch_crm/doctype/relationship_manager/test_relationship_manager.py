@@ -23,7 +23,12 @@ class TestRelationshipManager(FrappeTestCase):
 		frappe.clear_cache(user=email)
 		self.assertNotIn("Private Banker", frappe.get_roles(email))
 		manager = frappe.get_doc(
-			{"doctype": "Relationship Manager", "user": email, "role_type": "Private Banker", "branch": BRANCH_B}
+			{
+				"doctype": "Relationship Manager",
+				"user": email,
+				"role_type": "Private Banker",
+				"branch": BRANCH_B,
+			}
 		).insert()
 		self.assertEqual(manager.name, email)
 		self.assertIn("Private Banker", frappe.get_roles(email))

@@ -52,10 +52,16 @@ def branch_crm():
 	"--snapshots", "snapshots_file", type=click.Path(exists=True, dir_okay=False), help="snapshots.csv"
 )
 @click.option(
+	"--staff",
+	"staff_file",
+	type=click.Path(exists=True, dir_okay=False),
+	help="staff.csv: user, full_name, branch, role_type, max_customers, max_aum",
+)
+@click.option(
 	"--dir",
 	"directory",
 	type=click.Path(exists=True, file_okay=False),
-	help="A folder with any of customers.csv, holdings.csv, snapshots.csv",
+	help="A folder with any of staff.csv, customers.csv, holdings.csv, snapshots.csv",
 )
 @click.option(
 	"--errors",
@@ -66,15 +72,19 @@ def branch_crm():
 )
 @click.option("--chunk-size", default=5000, show_default=True, help="Rows per committed batch")
 @pass_context
-def import_csv(context, customers_file, holdings_file, snapshots_file, directory, errors_file, chunk_size):
-	"""Import core-banking CSV files (the REST intake shapes), customers first."""
+def import_csv(
+	context, customers_file, holdings_file, snapshots_file, staff_file, directory, errors_file, chunk_size
+):
+	"""Import core-banking CSV files (the REST intake shapes): staff, then customers, holdings, snapshots."""
 	files = {"customers": customers_file, "holdings": holdings_file, "snapshots": snapshots_file}
+	if directory and not staff_file and (Path(directory) / "staff.csv").exists():
+		staff_file = str(Path(directory) / "staff.csv")
 	if directory:
 		for kind in KINDS:
 			candidate = Path(directory) / f"{kind}.csv"
 			if not files[kind] and candidate.exists():
 				files[kind] = str(candidate)
-	if not any(files.values()):
+	if not any(files.values()) and not staff_file:
 		raise click.UsageError(
 			"Name at least one CSV file, or a --dir that holds customers.csv, holdings.csv or snapshots.csv"
 		)
@@ -85,6 +95,8 @@ def import_csv(context, customers_file, holdings_file, snapshots_file, directory
 
 		errors = []
 		bars = _Bars()
+		if staff_file:
+			errors += _import_staff(frappe, staff_file)
 		for kind in KINDS:
 			if not files[kind]:
 				continue
@@ -112,6 +124,52 @@ def import_csv(context, customers_file, holdings_file, snapshots_file, directory
 			click.echo(f"{len(errors)} problems written to {errors_file}")
 	finally:
 		frappe.destroy()
+
+
+def _import_staff(frappe, path: str) -> list[dict]:
+	"""Branches, users and Relationship Manager records; a bad row is reported, not imported."""
+	import pandas as pd
+
+	from branch_crm.engine.schema import STAFF_COLUMNS, STAFF_ROLE_TYPES
+	from branch_crm.staff import ensure_staff
+
+	staff = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+	missing = [c for c in ("user", "full_name", "branch", "role_type") if c not in staff]
+	if missing:
+		raise click.ClickException(f"{path}: missing column(s) {', '.join(missing)}")
+	errors = []
+	for index, row in staff.iterrows():
+		for field, ok, reason in (
+			("user", "@" in row["user"], "user must be an email address"),
+			("branch", bool(row["branch"].strip()), "branch is required"),
+			(
+				"role_type",
+				row["role_type"] in STAFF_ROLE_TYPES,
+				f"role_type must be one of {', '.join(STAFF_ROLE_TYPES)}",
+			),
+		):
+			if not ok:
+				errors.append(
+					{
+						"file": path,
+						"line": index + 2,
+						"index": index,
+						"key": row["user"],
+						"field": field,
+						"reason": reason,
+					}
+				)
+	bad = {e["index"] for e in errors}
+	good = staff.drop(index=list(bad)).reindex(columns=list(STAFF_COLUMNS))
+	good[["max_customers", "max_aum"]] = (
+		good[["max_customers", "max_aum"]].apply(pd.to_numeric, errors="coerce").fillna(0)
+	)
+	created = ensure_staff(good)
+	frappe.db.commit()
+	click.echo(
+		f"staff: {len(staff)} rows, {created} created, {len(good) - created} already there, {len(bad)} rejected"
+	)
+	return errors
 
 
 def _read_csv(path: str) -> list[dict]:

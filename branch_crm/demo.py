@@ -4,7 +4,6 @@ same intake path core banking uses."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from functools import partial
 
 import frappe
@@ -13,7 +12,7 @@ import pandas as pd
 from branch_crm import data_intake
 from branch_crm.engine.sample import generate_sample
 from branch_crm.install import ensure_erpnext_masters, install_defaults
-from branch_crm.roles import ROLE_TYPE_TO_ROLE
+from branch_crm.staff import ensure_branches, ensure_staff
 
 
 def last_complete_month(today: dt.date) -> dt.date:
@@ -35,10 +34,8 @@ def load_demo_data(
 		as_of=last_complete_month(frappe.utils.getdate()),
 		seed=seed,
 	)
-	for branch in sample.branches["branch"]:
-		if not frappe.db.exists("Branch", branch):
-			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
-	_create_staff(sample.staff)
+	ensure_branches(sample.branches["branch"])
+	ensure_staff(sample.staff)
 	frappe.db.commit()
 
 	results = {}
@@ -62,47 +59,3 @@ def load_demo_data(
 def _records(frame: pd.DataFrame) -> list[dict]:
 	frame = frame.astype(object).where(frame.notna(), None)
 	return frame.to_dict("records")
-
-
-@contextmanager
-def bulk_user_creation():
-	"""A bulk load of staff: Frappe throttles interactive user creation past 60 a minute."""
-	in_import, frappe.flags.in_import = frappe.flags.in_import, True
-	try:
-		yield
-	finally:
-		frappe.flags.in_import = in_import
-
-
-def _create_staff(staff: pd.DataFrame) -> None:
-	with bulk_user_creation():
-		_insert_staff(staff)
-
-
-def _insert_staff(staff: pd.DataFrame) -> None:
-	for row in staff.itertuples(index=False):
-		if not frappe.db.exists("User", row.user):
-			frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": row.user,
-					"first_name": row.full_name,
-					"send_welcome_email": 0,
-					# set explicitly: defaults are not applied to documents inserted during an import
-					"enabled": 1,
-					"user_type": "System User",
-					"roles": [{"role": ROLE_TYPE_TO_ROLE[row.role_type]}],
-				}
-			).insert(ignore_permissions=True)
-		if not frappe.db.exists("Relationship Manager", row.user):
-			frappe.get_doc(
-				{
-					"doctype": "Relationship Manager",
-					"user": row.user,
-					"branch": row.branch,
-					"role_type": row.role_type,
-					"max_customers": int(row.max_customers or 0),
-					"max_aum": float(row.max_aum or 0),
-					"is_active": 1,
-				}
-			).insert(ignore_permissions=True)

@@ -70,7 +70,7 @@ def make_world() -> None:
 def ensure_user(email: str, first_name: str, roles: tuple[str, ...] = ()) -> str:
 	"""A committed test user. Created as a bulk import, so that repeated test runs are not throttled
 	by Frappe's limit on users created per hour."""
-	from branch_crm.demo import bulk_user_creation
+	from branch_crm.staff import bulk_user_creation
 
 	if not frappe.db.exists("User", email):
 		with bulk_user_creation():

@@ -14,10 +14,11 @@ import time
 import frappe
 
 from branch_crm import api
-from branch_crm.demo import _create_staff, _records, bulk_user_creation, last_complete_month
+from branch_crm.demo import _records, last_complete_month
 from branch_crm.engine.sample import generate_sample
 from branch_crm.install import ensure_erpnext_masters, install_defaults
 from branch_crm.roles import INTEGRATION
+from branch_crm.staff import bulk_user_creation, ensure_staff
 
 BATCH = 5000
 INTEGRATION_USER = "bench.intake@bank.example"
@@ -97,10 +98,7 @@ def run(
 		as_of=last_complete_month(frappe.utils.getdate()),
 		seed=seed,
 	)
-	for branch in sample.branches["branch"]:
-		if not frappe.db.exists("Branch", branch):
-			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
-	_create_staff(sample.staff)
+	ensure_staff(sample.staff)
 	frappe.db.commit()
 	frames = _prefixed(sample, prefix)
 

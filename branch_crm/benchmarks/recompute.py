@@ -24,10 +24,11 @@ import frappe
 import pandas as pd
 
 from branch_crm import recompute
-from branch_crm.demo import _create_staff, last_complete_month
+from branch_crm.demo import last_complete_month
 from branch_crm.engine import schema
 from branch_crm.engine.sample import generate_sample
 from branch_crm.install import ensure_erpnext_masters, install_defaults
+from branch_crm.staff import ensure_staff
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -84,10 +85,7 @@ def load(customers: int = 1_000_000, months: int = 24, seed: int = 3) -> None:
 		seed=seed,
 	)
 	print(f"generated {customers:,} customers x {months} months in {time.perf_counter() - started:.1f} s")
-	for branch in sample.branches["branch"]:
-		if not frappe.db.exists("Branch", branch):
-			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
-	_create_staff(sample.staff)
+	ensure_staff(sample.staff)
 	frappe.db.commit()
 
 	folder = tempfile.mkdtemp(prefix="branch_crm_bench_")

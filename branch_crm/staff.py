@@ -1,0 +1,69 @@
+"""Branch staff: users with their desk role and a Relationship Manager record each, created in bulk
+(demo data, benchmarks, and `bench … branch-crm import --staff`)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import frappe
+import pandas as pd
+
+from branch_crm.roles import ROLE_TYPE_TO_ROLE
+
+
+@contextmanager
+def bulk_user_creation():
+	"""A bulk load of staff: Frappe throttles interactive user creation past 60 a minute."""
+	in_import, frappe.flags.in_import = frappe.flags.in_import, True
+	try:
+		yield
+	finally:
+		frappe.flags.in_import = in_import
+
+
+def ensure_branches(branches) -> None:
+	for branch in dict.fromkeys(branches):
+		if branch and not frappe.db.exists("Branch", branch):
+			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
+
+
+def ensure_staff(staff: pd.DataFrame) -> int:
+	"""Users and Relationship Manager records for branch staff (user, full_name, branch,
+	role_type, max_customers, max_aum); existing ones are left as they are. Returns how many
+	staff records were created."""
+	ensure_branches(staff["branch"])
+	created = 0
+	with bulk_user_creation():
+		for row in staff.itertuples(index=False):
+			created += _ensure_staff_member(row)
+	return created
+
+
+def _ensure_staff_member(row) -> int:
+	if not frappe.db.exists("User", row.user):
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": row.user,
+				"first_name": row.full_name,
+				"send_welcome_email": 0,
+				# set explicitly: defaults are not applied to documents inserted during an import
+				"enabled": 1,
+				"user_type": "System User",
+				"roles": [{"role": ROLE_TYPE_TO_ROLE[row.role_type]}],
+			}
+		).insert(ignore_permissions=True)
+	if not frappe.db.exists("Relationship Manager", row.user):
+		frappe.get_doc(
+			{
+				"doctype": "Relationship Manager",
+				"user": row.user,
+				"branch": row.branch,
+				"role_type": row.role_type,
+				"max_customers": int(row.max_customers or 0),
+				"max_aum": float(row.max_aum or 0),
+				"is_active": 1,
+			}
+		).insert(ignore_permissions=True)
+		return 1
+	return 0

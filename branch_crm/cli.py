@@ -29,6 +29,7 @@ from branch_crm.engine.defaults import DEFAULT_PRODUCTS, DEFAULT_TIERS
 from branch_crm.engine.recompute import recompute_tables
 from branch_crm.engine.sample import generate_sample
 from branch_crm.reports.base import ReportResult
+from branch_crm.reports.book_of_business import build_proposed_books
 from branch_crm.reports.overview import build_customer_overview
 from branch_crm.reports.tiers_overview import build_segment_overview, build_tier_overview
 
@@ -59,6 +60,11 @@ SECTIONS: list[Section] = [
 	),
 	Section("tiers", "Tiers and Value Classes", lambda t: build_tier_overview(recomputed(t), TIER_ORDER)),
 	Section("segments", "Customer Segments", lambda t: build_segment_overview(recomputed(t))),
+	Section(
+		"proposed_books",
+		"Proposed Books",
+		lambda t: build_proposed_books(recomputed(t), t["customers"], t.get("staff"), DEFAULT_TIERS),
+	),
 ]
 
 

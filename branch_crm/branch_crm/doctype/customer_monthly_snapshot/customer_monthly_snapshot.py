@@ -24,3 +24,9 @@ def on_doctype_update():
 		"Customer Monthly Snapshot", ["customer", "month"], constraint_name="unique_customer_month"
 	)
 	frappe.db.add_index("Customer Monthly Snapshot", ["month"])
+	# covers the nightly recompute's customer × month pivot, so it never touches the table's rows
+	frappe.db.add_index(
+		"Customer Monthly Snapshot",
+		["customer", "month", "aum", "contribution"],
+		index_name="customer_month_balances",
+	)

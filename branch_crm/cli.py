@@ -31,6 +31,7 @@ from branch_crm.engine.sample import generate_sample
 from branch_crm.reports.base import ReportResult
 from branch_crm.reports.book_of_business import build_proposed_books
 from branch_crm.reports.overview import build_customer_overview
+from branch_crm.reports.plan_effect import build_contact_schedule
 from branch_crm.reports.tiers_overview import build_segment_overview, build_tier_overview
 
 Tables = dict[str, pd.DataFrame]
@@ -64,6 +65,17 @@ SECTIONS: list[Section] = [
 		"proposed_books",
 		"Proposed Books",
 		lambda t: build_proposed_books(recomputed(t), t["customers"], t.get("staff"), DEFAULT_TIERS),
+	),
+	Section(
+		"contact_schedule",
+		"Contact Schedule",
+		# the next 14 days from the day after the data ends, DEFAULT_CADENCE, capacity by staff role
+		lambda t: build_contact_schedule(
+			t["customers"],
+			recomputed(t),
+			t.get("staff"),
+			(pd.to_datetime(t["snapshots"]["month"]).max() + pd.offsets.MonthBegin(1)).date(),
+		),
 	),
 ]
 

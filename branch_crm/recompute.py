@@ -105,8 +105,14 @@ def read_chunk(config: RecomputeConfig, lo: str, hi: str, *, branch: str | None,
 		PROFILE, PROFILE_COLUMNS, where=condition + " order by `name`", values={"lo": lo, "hi": hi, **values}
 	)
 	months = month_index(as_of, config.months)
+	# contribution month by month only when it can qualify for a tier; else its 12-month total
+	monthly = ["aum", "contribution"] if config.rules.use_contribution else ["aum"]
 	matrices, reported = store.read_month_matrix(
-		profiles["customer"].tolist(), months, ["aum", "contribution"], between=(lo, hi)
+		profiles["customer"].tolist(),
+		months,
+		monthly,
+		between=(lo, hi),
+		totals=[] if config.rules.use_contribution else ["contribution"],
 	)
 	overrides = store.read_frame(
 		"Tier Override",

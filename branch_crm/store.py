@@ -47,6 +47,15 @@ def _numeric_columns(doctype: str, columns: Iterable[str]) -> set[str]:
 	)
 
 
+def _decimal_columns(doctype: str, columns: Iterable[str]) -> set[str]:
+	meta = frappe.get_meta(doctype)
+	return {
+		c
+		for c in columns
+		if (field := meta.get_field(c)) and field.fieldtype in ("Currency", "Float", "Percent")
+	}
+
+
 def _with_numeric_zeros(doctype: str, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 	numeric = _numeric_columns(doctype, columns)
 	if not numeric:
@@ -86,7 +95,9 @@ def read_frame(
 ) -> pd.DataFrame:
 	"""SELECT columns FROM the doctype's table, as a DataFrame with those column names."""
 	columns = _checked_columns(doctype, columns)
-	select = ", ".join(f"`{c}`" for c in columns)
+	decimals = _decimal_columns(doctype, columns)
+	# DECIMAL columns come back as doubles: building a Python Decimal per value is the slow part of a read
+	select = ", ".join(f"cast(`{c}` as double) as `{c}`" if c in decimals else f"`{c}`" for c in columns)
 	query = f"select {select} from {_table(doctype)}" + (f" where {where}" if where else "")
 	rows = frappe.db.sql(query, *([values] if values is not None else []), as_list=True)
 	return pd.DataFrame(rows, columns=columns)
@@ -224,19 +235,24 @@ def read_month_matrix(
 	columns: Sequence[str],
 	*,
 	between: tuple[str, str] | None = None,
+	totals: Sequence[str] = (),
 	doctype: str = "Customer Monthly Snapshot",
 ) -> tuple[dict[str, pd.DataFrame], pd.Series]:
 	"""customers × months frames for each of ``columns`` (0 where a month has no snapshot), and how
-	many snapshots each customer has in those months. Pivoted in SQL over the (customer, month)
-	unique index, so a million customers move as a million rows, not twelve million.
+	many snapshots each customer has in those months. Pivoted in SQL over the covering
+	(customer, month, …) index, so a million customers move as a million rows, not twelve million.
 
 	``between``: the chunk's first and last name from ``name_ranges``, read as one index range (in
-	the database's collation order, which is not Python's); without it, an IN list of ``customers``."""
+	the database's collation order, which is not Python's); without it, an IN list of ``customers``.
+	``totals``: columns wanted only as their sum over the months, returned as one-column frames."""
 	columns = _checked_columns(doctype, columns)
+	totals = _checked_columns(doctype, totals)
 	months = [pd.Timestamp(m).date() for m in months]
-	parts = [
-		f"sum(if(`month` = %(m{i})s, `{c}`, 0)) as `{c}__{i}`" for c in columns for i in range(len(months))
-	]
+	names = [f"{c}__{i}" for c in columns for i in range(len(months))] + [f"{c}__total" for c in totals]
+	parts = [f"sum(if(`month` = %(m{i})s, `{c}`, 0))" for c in columns for i in range(len(months))]
+	parts += [f"sum(`{c}`)" for c in totals]
+	# doubles, not DECIMALs: building a Python Decimal per value would dominate the read
+	select = ", ".join(f"cast({part} as double) as `{name}`" for part, name in zip(parts, names, strict=True))
 	values = {f"m{i}": m for i, m in enumerate(months)} | {"first": months[0], "last": months[-1]}
 	if between:
 		who = "`customer` between %(lo)s and %(hi)s"
@@ -245,14 +261,12 @@ def read_month_matrix(
 		who = "`customer` in %(customers)s"
 		values["customers"] = tuple(customers) or ("",)
 	query = (
-		f"select `customer`, count(*) as reported, {', '.join(parts)} from {_table(doctype)} "
+		f"select `customer`, count(*) as reported, {select} from {_table(doctype)} "
 		f"where {who} and `month` between %(first)s and %(last)s group by `customer`"
 	)
 	rows = frappe.db.sql(query, values, as_list=True)
-	names = ["customer", "reported", *(f"{c}__{i}" for c in columns for i in range(len(months)))]
-	frame = (
-		pd.DataFrame(rows, columns=names).set_index("customer").reindex(pd.Index(customers, name="customer"))
-	)
+	frame = pd.DataFrame(rows, columns=["customer", "reported", *names]).set_index("customer")
+	frame = frame.reindex(pd.Index(customers, name="customer"))
 	matrices = {
 		c: pd.DataFrame(
 			frame[[f"{c}__{i}" for i in range(len(months))]].astype(float).fillna(0.0).to_numpy(),
@@ -261,4 +275,9 @@ def read_month_matrix(
 		)
 		for c in columns
 	}
+	for c in totals:
+		matrices[c] = pd.DataFrame(
+			{pd.Timestamp(months[-1]): frame[f"{c}__total"].astype(float).fillna(0.0).to_numpy()},
+			index=frame.index,
+		)
 	return matrices, frame["reported"].fillna(0).astype(int)

@@ -144,7 +144,21 @@ def _naive_rate(sample_size: int = 1000) -> float:
 	return len(names) / seconds
 
 
-def run(naive_sample: int = 1000) -> dict:
+def _reset() -> float:
+	"""Forget every computed output, so the first run is a real first night for all profiles."""
+	started = time.perf_counter()
+	frappe.db.sql(
+		f"update `tab{PROFILE}` set tier = null, tier_reason = null, tier_since = null, bank_customer_group = null, "
+		"familiarity = null, life_stage = null, value_class = null, lifetime_value = 0"
+	)
+	frappe.db.sql("delete from `tabTier Change Log`")
+	frappe.db.commit()
+	return time.perf_counter() - started
+
+
+def run(naive_sample: int = 1000, reset: bool = True) -> dict:
+	if reset:
+		print(f"reset computed outputs in {_reset():.1f} s")
 	profiles = frappe.db.count(PROFILE)
 	snapshots = frappe.db.sql(f"select count(*) from `tab{SNAPSHOT}`")[0][0]
 	print(

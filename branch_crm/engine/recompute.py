@@ -151,9 +151,8 @@ def rows_that_differ(new: pd.DataFrame, old: pd.DataFrame, columns) -> pd.DataFr
 
 
 def _text(series: pd.Series) -> pd.Series:
-	return series.map(
-		lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else str(v)
-	)
+	values = series.astype(object)
+	return values.where(values.notna(), "").astype(str)
 
 
 def what_if(

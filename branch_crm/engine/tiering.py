@@ -158,8 +158,11 @@ def compute_tiers(
 	annual = np.zeros(len(customers))
 	qualifying_contribution = None
 	if contribution is not None:
+		# a one-column frame is already the 12-month total
 		annual = np.nan_to_num(contribution.to_numpy(dtype=np.float64))[:, -12:].sum(axis=1)
 		if rules.use_contribution:
+			if contribution.shape[1] < 12:
+				raise ValueError("qualifying by contribution needs 12 months of contribution, month by month")
 			# the 12-month contribution at each month of the downgrade window
 			monthly = np.nan_to_num(contribution.to_numpy(dtype=np.float64))
 			qualifying_contribution = _rolling_sum(monthly, 12)[:, -avg.shape[1] :]

@@ -233,3 +233,27 @@ class TestTierChangeLog(FrappeTestCase):
 		finally:
 			job.cancel()
 			job.delete()
+
+	def test_a_failing_chunk_is_logged_and_the_rest_still_run(self):
+		from unittest.mock import patch
+
+		real = recompute.recompute_chunk
+		calls = []
+
+		def fail_first(*args, **kwargs):
+			calls.append(1)
+			if len(calls) == 1:
+				raise ValueError("simulated bad chunk")
+			return real(*args, **kwargs)
+
+		errors_before = frappe.db.count("Error Log")
+		with patch.object(recompute, "recompute_chunk", side_effect=fail_first):
+			summary = recompute.run(branch=BRANCH_A, chunk_size=2)
+		self.assertEqual(summary["failed_chunks"], 1)
+		self.assertEqual(summary["profiles"], 5)
+		self.assertEqual(frappe.db.count("Error Log"), errors_before + 1)
+		# the first chunk (two profiles) kept its old state, the others were computed
+		self.assertEqual(frappe.db.count(PROFILE, {"branch": BRANCH_A, "tier": ("is", "set")}), 3)
+		# and the next night repairs it
+		self.assertEqual(recompute.run(branch=BRANCH_A, chunk_size=2)["failed_chunks"], 0)
+		self.assertEqual(frappe.db.count(PROFILE, {"branch": BRANCH_A, "tier": ("is", "set")}), 5)

@@ -20,7 +20,8 @@ def validate_doc_with(kind: str, doc) -> None:
 		problem = error.errors(include_url=False)[0]
 		fieldname = str(problem["loc"][0]) if problem["loc"] else None
 		label = _(doc.meta.get_label(fieldname)) if fieldname else ""
-		message = problem["msg"].removeprefix("Value error, ")
+		template, params = intake.describe_problem(problem)
+		message = _(template).format(**params)
 		frappe.throw(
 			_("{0} {1}: {2}: {3}").format(_(doc.doctype), doc.name or _("(new)"), label, message),
 			title=_("Invalid value"),

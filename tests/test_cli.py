@@ -123,7 +123,7 @@ def test_rejected_rows_are_reported_and_skipped(runner, sample_dir, tmp_path):
 	result = runner.invoke(main, ["analyze", "--data", str(data), "--out", str(tmp_path / "out")])
 	assert result.exit_code == 0, result.output
 	assert "snapshots.csv: 600 rows, 598 valid, 2 rejected" in result.output
-	assert "line 3 " in result.output and "aum: Input should be greater than or equal to 0" in result.output
+	assert "line 3 " in result.output and "aum: must be at least 0" in result.output
 	assert "customer C99999999 does not exist" in result.output
 	assert "holdings.csv:" in result.output and "product GOLD-BAR does not exist" in result.output
 	rejections = pd.read_csv(tmp_path / "out" / "rejections.csv")

@@ -106,13 +106,13 @@ def test_whitespace_is_stripped():
 	[
 		({"customer": "C2"}, "customer_name", "Field required"),
 		(customer(customer_name=""), "customer_name", "Field required"),
-		(customer(id_type="Driving Licence"), "id_type", "Input should be 'Resident ID Card'"),
-		(customer(email_id="not-an-email"), "email_id", "String should match pattern"),
-		(customer(mobile_no="call me"), "mobile_no", "String should match pattern"),
-		(customer(declared_annual_income=-1), "declared_annual_income", "greater than or equal to 0"),
-		(customer(date_of_birth="1985-13-01"), "date_of_birth", "valid date"),
-		(customer(favourite_colour="red"), "favourite_colour", "Extra inputs are not permitted"),
-		(customer(status="Sleeping"), "status", "Input should be 'Active', 'Dormant' or 'Closed'"),
+		(customer(id_type="Driving Licence"), "id_type", "must be one of 'Resident ID Card'"),
+		(customer(email_id="not-an-email"), "email_id", "is not in a valid format"),
+		(customer(mobile_no="call me"), "mobile_no", "is not in a valid format"),
+		(customer(declared_annual_income=-1), "declared_annual_income", "must be at least 0"),
+		(customer(date_of_birth="1985-13-01"), "date_of_birth", "must be a valid date"),
+		(customer(favourite_colour="red"), "favourite_colour", "is not a field of this record"),
+		(customer(status="Sleeping"), "status", "must be one of 'Active', 'Dormant' or 'Closed'"),
 	],
 )
 def test_each_kind_of_customer_rejection(record, field, reason):
@@ -144,9 +144,9 @@ def test_record_that_is_not_an_object():
 @pytest.mark.parametrize(
 	"record, field, reason",
 	[
-		(snapshot(aum=-1), "aum", "greater than or equal to 0"),
-		(snapshot(txn_count=1.5), "txn_count", "fractional part"),
-		(snapshot(complaints=-2), "complaints", "greater than or equal to 0"),
+		(snapshot(aum=-1), "aum", "must be at least 0"),
+		(snapshot(txn_count=1.5), "txn_count", "not a fraction"),
+		(snapshot(complaints=-2), "complaints", "must be at least 0"),
 		(snapshot(aum=float("inf")), "aum", "finite number"),
 		(snapshot(month="last month"), "month", "valid date"),
 		({"month": "2025-01"}, "customer", "Field required"),
@@ -429,3 +429,13 @@ def test_split_changes_keeps_the_incoming_index_and_rows():
 	assert new.index.tolist() == [10]
 	assert unchanged.index.tolist() == [20]
 	assert unchanged.iloc[0]["aum"] == 2
+
+
+def test_every_rejection_is_a_translatable_template_with_its_params():
+	records = [customer(status="Sleeping", declared_annual_income=-5, date_of_birth="2099-01-01")]
+	_, rejections = validate_records("customers", records, today=TODAY)
+	by_field = {r.field: r for r in rejections}
+	assert by_field["status"].template == "must be one of {expected}"
+	assert by_field["declared_annual_income"].params == {"ge": "0"}
+	assert by_field["date_of_birth"].template == "{value} is in the future"
+	assert by_field["date_of_birth"].reason == "2099-01-01 is in the future"

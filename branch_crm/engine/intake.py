@@ -22,6 +22,7 @@ from pydantic import (
 	field_validator,
 	model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from branch_crm.engine import schema
 
@@ -42,6 +43,49 @@ class Rejection:
 		row = asdict(self)
 		row["reason"] = self.reason
 		return row
+
+
+# Every validation problem as a template the Frappe layer translates, keyed by pydantic's error type.
+VALIDATION_TEMPLATES = {
+	"missing": "Field required",
+	"extra_forbidden": "is not a field of this record",
+	"literal_error": "must be one of {expected}",
+	"greater_than_equal": "must be at least {ge}",
+	"string_too_long": "must be at most {max_length} characters",
+	"string_too_short": "must not be empty",
+	"string_pattern_mismatch": "is not in a valid format",
+	"string_type": "must be text",
+	"bool_parsing": "must be true or false",
+	"bool_type": "must be true or false",
+	"float_parsing": "must be a number",
+	"float_type": "must be a number",
+	"finite_number": "must be a finite number",
+	"int_parsing": "must be a whole number",
+	"int_type": "must be a whole number",
+	"int_from_float": "must be a whole number, not a fraction",
+	"date_parsing": "must be a valid date (YYYY-MM-DD)",
+	"date_type": "must be a valid date (YYYY-MM-DD)",
+	"date_from_datetime_parsing": "must be a valid date (YYYY-MM-DD)",
+	"date_from_datetime_inexact": "must be a valid date (YYYY-MM-DD)",
+	"in_future": "{value} is in the future",
+	"month_in_future": "month {month} is in the future",
+	"self_referral": "a customer cannot refer themselves",
+	"matures_before_opened": "matures_on is before opened_on",
+}
+
+
+def describe_problem(problem: dict) -> tuple[str, dict]:
+	"""(template, params) for one pydantic error; unknown kinds keep pydantic's English text."""
+	template = VALIDATION_TEMPLATES.get(problem["type"])
+	if template is None:
+		return "{message}", {"message": problem["msg"].removeprefix("Value error, ")}
+	context = problem.get("ctx") or {}
+	params = {
+		key: str(context[key]) for key in ("expected", "ge", "max_length", "value", "month") if key in context
+	}
+	if "ge" in params:
+		params["ge"] = f"{float(params['ge']):g}"
+	return template, params
 
 
 Name = Annotated[str, Field(min_length=1, max_length=140)]
@@ -78,7 +122,7 @@ class _Record(BaseModel):
 def _not_future(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
 	today = (info.context or {}).get("today")
 	if value is not None and today is not None and value > today:
-		raise ValueError(f"{value.isoformat()} is in the future")
+		raise PydanticCustomError("in_future", "{value} is in the future", {"value": value.isoformat()})
 	return value
 
 
@@ -118,7 +162,7 @@ class CustomerRecord(_Record):
 	@model_validator(mode="after")
 	def _not_self_referred(self):
 		if self.referred_by_customer and self.referred_by_customer == self.customer:
-			raise ValueError("a customer cannot refer themselves")
+			raise PydanticCustomError("self_referral", "a customer cannot refer themselves")
 		return self
 
 
@@ -140,7 +184,7 @@ class HoldingRecord(_Record):
 	@model_validator(mode="after")
 	def _matures_after_opening(self):
 		if self.opened_on and self.matures_on and self.matures_on < self.opened_on:
-			raise ValueError("matures_on is before opened_on")
+			raise PydanticCustomError("matures_before_opened", "matures_on is before opened_on")
 		return self
 
 
@@ -178,7 +222,9 @@ class SnapshotRecord(_Record):
 		value = value.replace(day=1)
 		today = (info.context or {}).get("today")
 		if today is not None and value > today.replace(day=1):
-			raise ValueError(f"month {value:%Y-%m} is in the future")
+			raise PydanticCustomError(
+				"month_in_future", "month {month} is in the future", {"month": f"{value:%Y-%m}"}
+			)
 		return value
 
 
@@ -237,8 +283,8 @@ def validate_records(
 			key = record_key(kind, record)
 			for problem in error.errors(include_url=False):
 				loc = ".".join(str(part) for part in problem["loc"]) or None
-				message = problem["msg"].removeprefix("Value error, ")
-				rejections.append(Rejection(index, key, loc, "{message}", {"message": message}))
+				template, params = describe_problem(problem)
+				rejections.append(Rejection(index, key, loc, template, params))
 			continue
 		row = valid.model_dump()
 		natural_key = tuple(row[col] for col in KEYS[kind])

@@ -1,0 +1,34 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+
+from branch_crm import store
+from branch_crm.report_utils import PROFILE, profile_scope, translated
+from branch_crm.reports.book_of_business import build_book_of_business
+
+STAFF_COLUMNS = ["user", "full_name", "branch", "role_type", "max_customers", "max_aum", "is_active"]
+
+
+def execute(filters=None):
+	"""Customers and AUM by relationship manager and tier, the unassigned, and load against capacity."""
+	filters = frappe._dict(filters or {})
+	scope, values = profile_scope({"branch": filters.branch, "tier": filters.tier})
+	profiles = store.read_frame(
+		PROFILE, ["customer", "relationship_manager", "tier", "aum", "branch"], where=scope, values=values
+	)
+	staff_where, staff_values = (
+		("`branch` = %(branch)s", {"branch": filters.branch}) if filters.branch else ("", None)
+	)
+	staff = store.read_frame("Relationship Manager", STAFF_COLUMNS, where=staff_where, values=staff_values)
+	tiers = frappe.get_all(
+		"Customer Tier",
+		fields=["tier_name", "rank", "min_avg_aum", "min_annual_contribution", "serving_role"],
+	)
+	result = build_book_of_business(
+		profiles,
+		staff,
+		tiers,
+		{k: filters.get(k) for k in ("branch", "relationship_manager", "tier", "role_type")},
+	)
+	return translated(result, translate_rows=("full_name", "role_type"))

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -42,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from branch_crm.engine.schema import ACQUISITION_CHANNELS
-from branch_crm.engine.tiering import _format_vectorised, tier_table
+from branch_crm.engine.text import format_columns, template_fields
+from branch_crm.engine.tiering import tier_table
 
 WALK_IN, STAFF_REFERRAL, CUSTOMER_REFERRAL, OUTBOUND = ACQUISITION_CHANNELS
 AUTO = "auto"
@@ -299,9 +299,9 @@ def render_assignment_reasons(
 		return out
 	for code, index in frame.groupby("reason_code", sort=False).groups.items():
 		template = templates.get(code, str(code))
-		names = [name for _literal, name, _spec, _conv in string.Formatter().parse(template) if name]
+		names = template_fields(template)
 		fields = {name: _display(frame.loc[index, name], labels) for name in names}
-		out[index] = _format_vectorised(template, fields, index)
+		out[index] = format_columns(template, fields, index)
 	return out
 
 

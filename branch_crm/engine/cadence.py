@@ -35,6 +35,7 @@ import pandas as pd
 
 from branch_crm.engine.defaults import DEFAULT_TIERS
 from branch_crm.engine.schema import CHANNELS, INTENT_LEVELS
+from branch_crm.engine.text import format_columns
 
 DEFAULT_WEEKMASK = "1111100"  # Monday to Friday
 DEFAULT_CHANNEL = "Phone"
@@ -393,8 +394,6 @@ def render_plan_reasons(
 ) -> pd.Series:
 	"""The reason behind each plan's cadence in plain words (``PLAN_REASON_TEMPLATES``; the Frappe
 	layer passes translated templates). ``plans`` and ``result`` share their index."""
-	from branch_crm.engine.tiering import _format_vectorised
-
 	templates = {**PLAN_REASON_TEMPLATES, **(templates or {})}
 	out = pd.Series("", index=result.index, dtype=object)
 	for code, template in templates.items():
@@ -407,7 +406,7 @@ def render_plan_reasons(
 			"interval_days": result.loc[rows, "interval_days"].astype(str),
 			"channel": result.loc[rows, "channel"].fillna("").astype(str),
 		}
-		out[rows] = _format_vectorised(template, fields, rows)
+		out[rows] = format_columns(template, fields, rows)
 	return out
 
 

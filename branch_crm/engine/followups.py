@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from branch_crm.engine.cadence import DEFAULT_WEEKMASK, _column, _day, _days, _is_text, calendars
-from branch_crm.engine.tiering import _format_vectorised
+from branch_crm.engine.text import format_columns, template_fields
 
 REASONS = ("Plan Due", "Care Touch", "Retention", "Needs Screening")
 # the Contact Log "reason" Select options: follow-up reasons plus contacts nobody planned
@@ -393,17 +393,9 @@ def _strings(values) -> np.ndarray:
 
 
 def _render(template: str, fields: Mapping[str, np.ndarray]) -> np.ndarray:
-	"""str.format over whole object arrays: concatenate the template's literals and field columns."""
-	import string
-
+	"""``format_columns`` over object arrays of one length."""
 	size = len(next(iter(fields.values())))
-	out = np.full(size, "", dtype=object)
-	for literal, field, _spec, _conv in string.Formatter().parse(template):
-		if literal:
-			out = out + literal
-		if field:
-			out = out + fields[field]
-	return out
+	return format_columns(template, fields, pd.RangeIndex(size)).to_numpy(dtype=object)
 
 
 def priority(
@@ -812,7 +804,7 @@ def care_touches(
 					"due_date": due,
 					"occasion": occasion,
 					"occasion_date": occasion_dates,
-					"message": _format_vectorised(template, fields, index).to_numpy(dtype=object),
+					"message": format_columns(template, fields, index).to_numpy(dtype=object),
 				}
 			)
 		)
@@ -870,9 +862,7 @@ def care_touches(
 
 
 def _placeholders(template: str) -> list[str]:
-	import string
-
-	return [field for _literal, field, _spec, _conv in string.Formatter().parse(template) if field]
+	return template_fields(template)
 
 
 # ---------------------------------------------------------------- events
@@ -897,7 +887,7 @@ def event_attendance_as_contacts(
 	title = _column(frame, "event_title")
 	title = title.where(title.map(_is_text), frame["event"])
 	index = frame.index
-	notes = _format_vectorised(
+	notes = format_columns(
 		_templates(templates)["event_attended"], {"event": _text(title).set_axis(index)}, index
 	)
 	return pd.DataFrame(

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from branch_crm.engine.text import format_columns
+
 RESULT_COLUMNS = (
 	"customer",
 	"tier",
@@ -282,25 +284,12 @@ def render_reasons(
 			"valid_until": pd.to_datetime(rows["valid_until"]).dt.strftime("%Y-%m-%d").fillna(""),
 			"override_reason": rows["override_reason"].fillna("").astype(str),
 		}
-		out[rows.index] = _format_vectorised(template, fields, rows.index)
+		out[rows.index] = format_columns(template, fields, rows.index)
 	return out
 
 
 def _money(values: pd.Series) -> pd.Series:
 	return values.astype(float).round(0).map("{:,.0f}".format)
-
-
-def _format_vectorised(template: str, fields: dict[str, pd.Series], index: pd.Index) -> pd.Series:
-	"""str.format over whole columns: split the template on its fields and concatenate columns."""
-	import string
-
-	out = pd.Series("", index=index, dtype=object)
-	for literal, field, _spec, _conv in string.Formatter().parse(template):
-		if literal:
-			out = out + literal
-		if field:
-			out = out + fields[field]
-	return out
 
 
 def migration_matrix(before: pd.Series, after: pd.Series, tier_order: list[str]) -> pd.DataFrame:

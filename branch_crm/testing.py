@@ -4,6 +4,7 @@ customers in two relationship managers' books, all created through the intake. I
 from __future__ import annotations
 
 import frappe
+from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import data_intake
 from branch_crm.install import ensure_erpnext_masters, install_defaults
@@ -38,6 +39,19 @@ TEST_IGNORE = [
 	"Customer Group",
 	"Territory",
 ]
+
+
+class BranchCRMTestCase(FrappeTestCase):
+	"""Site tests share one committed test world, and every test ends as Administrator."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_world()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		super().tearDown()
 
 
 def user(key: str) -> str:

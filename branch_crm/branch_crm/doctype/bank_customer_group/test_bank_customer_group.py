@@ -2,19 +2,13 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 
 test_ignore = testing.TEST_IGNORE
 
 
-class TestBankCustomerGroup(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
+class TestBankCustomerGroup(testing.BranchCRMTestCase):
 	def test_default_segments_end_with_a_catch_all(self):
 		groups = frappe.get_all(
 			"Bank Customer Group",

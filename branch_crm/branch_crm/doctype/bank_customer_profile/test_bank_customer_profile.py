@@ -6,7 +6,6 @@ from itertools import pairwise
 import frappe
 from frappe.client import get as client_get
 from frappe.tests.test_api import FrappeAPITestCase
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 from branch_crm.api import make_profile
@@ -16,15 +15,7 @@ test_ignore = testing.TEST_IGNORE
 PROFILE = "Bank Customer Profile"
 
 
-class TestBankCustomerProfile(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-
+class TestBankCustomerProfile(testing.BranchCRMTestCase):
 	def visible(self, key: str) -> set[str]:
 		frappe.set_user(user(key))
 		names = {p.name for p in frappe.get_list(PROFILE, filters={"name": ("like", "_T-CRM-%")}, pluck=None)}

@@ -2,7 +2,6 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 from branch_crm.engine.schema import PRODUCT_CATEGORIES
@@ -10,12 +9,7 @@ from branch_crm.engine.schema import PRODUCT_CATEGORIES
 test_ignore = testing.TEST_IGNORE
 
 
-class TestBankProduct(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
+class TestBankProduct(testing.BranchCRMTestCase):
 	def test_default_catalogue_covers_every_category(self):
 		categories = set(frappe.get_all("Bank Product", filters={"is_active": 1}, pluck="category"))
 		self.assertEqual(categories, set(PRODUCT_CATEGORIES))

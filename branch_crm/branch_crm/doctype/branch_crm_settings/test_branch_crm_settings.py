@@ -2,19 +2,13 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 
 test_ignore = testing.TEST_IGNORE
 
 
-class TestBranchCRMSettings(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
+class TestBranchCRMSettings(testing.BranchCRMTestCase):
 	def test_cadence_rules_are_unique_per_tier_and_intent(self):
 		settings = frappe.get_single("Branch CRM Settings")
 		first = settings.cadence_rules[0]

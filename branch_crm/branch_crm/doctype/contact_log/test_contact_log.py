@@ -2,7 +2,6 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 from branch_crm.testing import user
@@ -10,15 +9,7 @@ from branch_crm.testing import user
 test_ignore = testing.TEST_IGNORE
 
 
-class TestContactLog(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-
+class TestContactLog(testing.BranchCRMTestCase):
 	def test_logs_follow_the_customers_book(self):
 		for customer in ("_T-CRM-0001", "_T-CRM-0004"):
 			frappe.get_doc(

@@ -2,7 +2,6 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 from branch_crm.testing import user
@@ -10,15 +9,7 @@ from branch_crm.testing import user
 test_ignore = testing.TEST_IGNORE
 
 
-class TestContactPlan(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-
+class TestContactPlan(testing.BranchCRMTestCase):
 	def test_one_plan_per_customer_visible_to_its_manager_only(self):
 		plan = frappe.get_doc(
 			{"doctype": "Contact Plan", "customer": "_T-CRM-0003", "relationship_manager": user("rm1")}

@@ -3,7 +3,6 @@
 
 import frappe
 from frappe.tests.test_api import FrappeAPITestCase
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import data_intake, testing
 from branch_crm.tasks import run_profile_balance_refresh
@@ -30,12 +29,7 @@ def clear_test_facts():
 	frappe.db.commit()
 
 
-class TestSnapshotIntake(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
+class TestSnapshotIntake(testing.BranchCRMTestCase):
 	def setUp(self):
 		clear_test_facts()
 

@@ -2,19 +2,13 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 
 test_ignore = testing.TEST_IGNORE
 
 
-class TestCustomerTier(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
+class TestCustomerTier(testing.BranchCRMTestCase):
 	def test_rank_is_unique_and_thresholds_not_negative(self):
 		with self.assertRaisesRegex(frappe.ValidationError, "rank 20 is already used by Core"):
 			frappe.get_doc({"doctype": "Customer Tier", "tier_name": "_T Tier", "rank": 20}).insert()

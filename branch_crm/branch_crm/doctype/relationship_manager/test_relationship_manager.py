@@ -2,7 +2,6 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import testing
 from branch_crm.testing import BRANCH_B
@@ -10,12 +9,7 @@ from branch_crm.testing import BRANCH_B
 test_ignore = testing.TEST_IGNORE
 
 
-class TestRelationshipManager(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
+class TestRelationshipManager(testing.BranchCRMTestCase):
 	def test_staff_record_grants_the_matching_role(self):
 		email = testing.ensure_user("_test.crm.pb@bank.example", "Test PB")
 		frappe.db.delete("Relationship Manager", {"user": email})

@@ -2,23 +2,14 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import recompute, testing
+from branch_crm.engine.recompute import OUTPUT_COLUMNS
 from branch_crm.testing import BRANCH_A, user
 
 test_ignore = testing.TEST_IGNORE
 PROFILE = "Bank Customer Profile"
-OUTPUTS = [
-	"tier",
-	"tier_reason",
-	"tier_since",
-	"bank_customer_group",
-	"familiarity",
-	"life_stage",
-	"value_class",
-	"lifetime_value",
-]
+OUTPUTS = list(OUTPUT_COLUMNS)
 HISTORIES = {
 	"_T-CRM-0001": [2_000_000] * 12,  # VIP
 	"_T-CRM-0002": [1_200_000] * 8 + [100_000] * 4,  # was VIP, below for 4 months
@@ -52,17 +43,9 @@ def state():
 	return [tuple(p.values()) for p in profiles], [tuple(log.values()) for log in logs]
 
 
-class TestTierChangeLog(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		testing.make_world()
-
+class TestTierChangeLog(testing.BranchCRMTestCase):
 	def setUp(self):
 		reset_world()
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
 
 	def test_recompute_over_chunks_sets_tiers_and_logs_real_changes(self):
 		summary = recompute.run(branch=BRANCH_A, chunk_size=2)

@@ -8,7 +8,6 @@ from frappe.model.workflow import (
 	apply_workflow,
 	get_transitions,
 )
-from frappe.tests.utils import FrappeTestCase
 
 from branch_crm import recompute, testing
 from branch_crm.testing import BRANCH_A, user
@@ -17,17 +16,16 @@ test_ignore = testing.TEST_IGNORE
 ADMIN = "_test.crm.admin@bank.example"
 
 
-class TestTierOverride(FrappeTestCase):
+class TestTierOverride(testing.BranchCRMTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		testing.make_world()
 		testing.ensure_user(ADMIN, "Test CRM Admin", roles=("Branch CRM Admin",))
 		testing.set_history("_T-CRM-0003", [50_000] * 12)
 		frappe.db.commit()
 
 	def tearDown(self):
-		frappe.set_user("Administrator")
+		super().tearDown()
 		frappe.db.rollback()
 
 	def request(self, valid_until):

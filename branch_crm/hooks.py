@@ -50,7 +50,7 @@ fixtures = [
 		"dt": "Workflow Action Master",
 		"filters": [["name", "in", ["Submit for Approval", "Approve", "Reject", "Cancel"]]],
 	},
-	{"dt": "Workflow", "filters": [["name", "in", ["Tier Override Approval"]]]},
+	{"dt": "Workflow", "filters": [["name", "in", ["Tier Override Approval", "Book Transfer Approval"]]]},
 ]
 
 # Row-level access: a relationship manager sees their book, a branch manager their branch.
@@ -62,6 +62,7 @@ permission_query_conditions = {
 	"Contact Log": "branch_crm.permissions.customer_fact_query",
 	"Tier Change Log": "branch_crm.permissions.customer_fact_query",
 	"Tier Override": "branch_crm.permissions.customer_fact_query",
+	"Book Transfer": "branch_crm.permissions.book_transfer_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
@@ -70,6 +71,7 @@ has_permission = {
 	"Contact Log": "branch_crm.permissions.has_customer_fact_permission",
 	"Tier Change Log": "branch_crm.permissions.has_customer_fact_permission",
 	"Tier Override": "branch_crm.permissions.has_customer_fact_permission",
+	"Book Transfer": "branch_crm.permissions.has_book_transfer_permission",
 }
 
 # Document events

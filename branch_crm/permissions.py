@@ -72,3 +72,26 @@ def has_customer_fact_permission(
 		return True
 	profile = frappe.db.get_value(PROFILE, doc.customer, ["branch", "relationship_manager"], as_dict=True)
 	return profile_visible(profile, user)
+
+
+def book_transfer_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Branch staff see their branch's transfers; a relationship manager those of their own book."""
+	scope, value = get_scope(user)
+	if scope == "all":
+		return ""
+	if scope == "branch":
+		return f"`tabBook Transfer`.`branch` = {frappe.db.escape(value)}"
+	if scope == "book":
+		return f"`tabBook Transfer`.`from_rm` = {frappe.db.escape(value)}"
+	return "1=0"
+
+
+def has_book_transfer_permission(
+	doc, ptype: str = "read", user: str | None = None, debug: bool = False
+) -> bool:
+	scope, value = get_scope(user)
+	if scope == "all":
+		return True
+	if scope == "branch":
+		return doc.get("branch") == value
+	return scope == "book" and doc.get("from_rm") == value and ptype == "read"

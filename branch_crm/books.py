@@ -1,0 +1,181 @@
+"""Book transfers (分户 hand-over): plan with the engine, apply set-based, reverse by a new transfer.
+
+Applying moves each planned customer's profile, contact plan and open follow-ups (ToDos on the
+profile) from one manager to another, but only while the customer is still with the manager the
+plan took them from, so nothing a colleague changed in between is overwritten. Every move bumps
+``modified``, so a form opened before the transfer cannot silently write the old manager back."""
+
+from __future__ import annotations
+
+import frappe
+import pandas as pd
+from frappe import _
+
+from branch_crm import store
+from branch_crm.engine.assignment import ASSIGNMENT_TEMPLATES, book_transfer_plan, reverse_plan
+
+PROFILE = "Bank Customer Profile"
+
+
+def _templates() -> dict:
+	return {code: _(template) for code, template in ASSIGNMENT_TEMPLATES.items()}
+
+
+def _staff(branch: str) -> pd.DataFrame:
+	return store.read_frame(
+		"Relationship Manager",
+		["user", "full_name", "branch", "role_type", "max_customers", "max_aum", "is_active"],
+		where="`branch` = %(branch)s",
+		values={"branch": branch},
+	)
+
+
+def plan(doc) -> None:
+	"""Fill the transfer's customer rows from the engine's plan."""
+	profiles = store.read_frame(
+		PROFILE,
+		["customer", "relationship_manager", "aum", "branch", "tier"],
+		where="`branch` = %(branch)s",
+		values={"branch": doc.branch},
+	)
+	tiers = frappe.get_all(
+		"Customer Tier",
+		fields=["tier_name", "rank", "min_avg_aum", "min_annual_contribution", "serving_role"],
+	)
+	targets = "auto" if doc.mode == "Auto-balance" else [row.relationship_manager for row in doc.to_rms]
+	if doc.mode == "Named Managers" and not targets:
+		frappe.throw(
+			_("Book Transfer {0}: name at least one receiving relationship manager").format(
+				doc.name or _("(new)")
+			)
+		)
+	try:
+		rows = book_transfer_plan(
+			profiles,
+			doc.from_rm,
+			targets,
+			_staff(doc.branch),
+			doc.effective_date,
+			tiers=tiers,
+			templates=_templates(),
+		)
+	except ValueError as error:
+		frappe.throw(_("Book Transfer {0}: {1}").format(doc.name or _("(new)"), str(error)))
+	doc.set("customers", [])
+	for row in rows.itertuples(index=False):
+		doc.append(
+			"customers",
+			{
+				"customer": row.customer,
+				"from_rm": row.from_rm,
+				"to_rm": row.to_rm,
+				"tier": row.tier,
+				"aum": row.aum,
+				"reason": row.reason,
+			},
+		)
+
+
+def apply(doc) -> int:
+	"""Move the planned customers; returns how many moved. Rows whose customer has meanwhile left
+	``from_rm`` are skipped (and stay unapplied)."""
+	moved = 0
+	now, user = frappe.utils.now_datetime(), frappe.session.user
+	for row in doc.customers:
+		if not row.to_rm or row.applied:
+			continue
+		# lock the profile and move it only if it is still where the plan found it
+		current = frappe.db.sql(
+			f"select `relationship_manager` from `tab{PROFILE}` where `name` = %s for update", row.customer
+		)
+		if not current or current[0][0] != row.from_rm:
+			continue
+		frappe.db.sql(
+			f"""update `tab{PROFILE}` set `relationship_manager` = %(to)s, `modified` = %(now)s, `modified_by` = %(user)s
+			where `name` = %(customer)s""",
+			{"to": row.to_rm, "customer": row.customer, "now": now, "user": user},
+		)
+		frappe.db.sql(
+			"update `tabContact Plan` set `relationship_manager` = %(to)s, `modified` = %(now)s where `customer` = %(customer)s",
+			{"to": row.to_rm, "customer": row.customer, "now": now},
+		)
+		todos = frappe.get_all(
+			"ToDo",
+			filters={
+				"reference_type": PROFILE,
+				"reference_name": row.customer,
+				"status": "Open",
+				"allocated_to": row.from_rm,
+			},
+			pluck="name",
+		)
+		if todos:
+			frappe.db.sql(
+				"update `tabToDo` set `allocated_to` = %(to)s, `modified` = %(now)s where `name` in %(todos)s",
+				{"to": row.to_rm, "todos": tuple(todos), "now": now},
+			)
+		row.db_set({"applied": 1, "moved_todos": ",".join(todos)}, update_modified=False)
+		moved += 1
+	doc.db_set("applied_on", now)
+	return moved
+
+
+def make_reversal(source: str) -> str:
+	"""A draft transfer that moves back every customer the applied transfer ``source`` moved and
+	who is still where it put them; it goes through the same approval."""
+	original = frappe.get_doc("Book Transfer", source)
+	if not original.applied_on:
+		frappe.throw(
+			_("Book Transfer {0} has not been applied, so there is nothing to reverse").format(source)
+		)
+	if original.reversed_by:
+		frappe.throw(_("Book Transfer {0} is already reversed by {1}").format(source, original.reversed_by))
+	rows = pd.DataFrame(
+		[
+			{"customer": r.customer, "from_rm": r.from_rm, "to_rm": r.to_rm, "aum": r.aum, "tier": r.tier}
+			for r in original.customers
+			if r.applied
+		]
+	)
+	current = (
+		store.read_by_values(PROFILE, ["customer", "relationship_manager"], "name", rows["customer"])
+		if not rows.empty
+		else None
+	)
+	back = rows
+	if not rows.empty:
+		# the plan as the engine wrote it, so that reverse_plan can turn it around
+		applied = rows.assign(
+			effective_date=original.effective_date,
+			branch=original.branch,
+			serving_role=None,
+			reason_code="transfer_named",
+			reason="",
+		)
+		back = reverse_plan(applied, current=current, templates=_templates())
+	reversal = frappe.new_doc("Book Transfer")
+	reversal.update(
+		{
+			"branch": original.branch,
+			"from_rm": original.from_rm,
+			"mode": "Reversal",
+			"reverses": original.name,
+			"effective_date": frappe.utils.today(),
+			"reason": _("Reversal of {0}").format(original.name),
+		}
+	)
+	for row in back.itertuples(index=False):
+		reversal.append(
+			"customers",
+			{
+				"customer": row.customer,
+				"from_rm": row.from_rm,
+				"to_rm": row.to_rm,
+				"tier": row.tier,
+				"aum": row.aum,
+				"reason": row.reason,
+			},
+		)
+	reversal.insert()
+	original.db_set("reversed_by", reversal.name)
+	return reversal.name

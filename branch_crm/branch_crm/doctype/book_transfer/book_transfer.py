@@ -1,0 +1,44 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from branch_crm import books
+
+
+class BookTransfer(Document):
+	"""A bulk hand-over of one relationship manager's book, approved through the "Book Transfer
+	Approval" workflow; it applies on approval once its effective date has come."""
+
+	def validate(self):
+		branch = frappe.db.get_value("Relationship Manager", self.from_rm, "branch")
+		if branch != self.branch:
+			frappe.throw(
+				_("Book Transfer {0}: {1} works at {2}, not {3}").format(
+					self.name or _("(new)"), self.from_rm, branch, self.branch
+				)
+			)
+		if self.mode != "Reversal" and (self.is_new() or not self.customers):
+			books.plan(self)
+
+	def on_submit(self):
+		if frappe.utils.getdate(self.effective_date) <= frappe.utils.getdate():
+			books.apply(self)
+
+
+@frappe.whitelist(methods=["POST"])
+def refresh_plan(name: str) -> None:
+	doc = frappe.get_doc("Book Transfer", name)
+	doc.check_permission("write")
+	if doc.docstatus != 0:
+		frappe.throw(_("Book Transfer {0} is submitted; its plan can no longer change").format(name))
+	books.plan(doc)
+	doc.save()
+
+
+@frappe.whitelist(methods=["POST"])
+def make_reversal(name: str) -> str:
+	frappe.has_permission("Book Transfer", "create", throw=True)
+	return books.make_reversal(name)

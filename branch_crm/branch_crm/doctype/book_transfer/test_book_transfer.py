@@ -1,0 +1,127 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.model.workflow import WorkflowPermissionError, WorkflowTransitionError, apply_workflow
+
+from branch_crm import testing
+from branch_crm.branch_crm.doctype.book_transfer.book_transfer import make_reversal
+from branch_crm.testing import BRANCH_A, user
+
+test_ignore = testing.TEST_IGNORE
+PROFILE = "Bank Customer Profile"
+ADMIN = "_test.crm.admin@bank.example"
+RM1_BOOK = ("_T-CRM-0001", "_T-CRM-0002", "_T-CRM-0003")
+
+
+def book(customers=RM1_BOOK):
+	return dict(
+		frappe.get_all(
+			PROFILE,
+			filters={"name": ("in", customers)},
+			fields=["name", "relationship_manager"],
+			as_list=True,
+		)
+	)
+
+
+class TestBookTransfer(testing.BranchCRMTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		testing.ensure_user(ADMIN, "Test CRM Admin", roles=("Branch CRM Admin",))
+
+	def setUp(self):
+		frappe.db.sql(
+			"update `tabBank Customer Profile` set relationship_manager = %s where name in %s",
+			(user("rm1"), RM1_BOOK),
+		)
+		frappe.db.delete("ToDo", {"reference_type": PROFILE, "reference_name": ("in", RM1_BOOK)})
+
+	def tearDown(self):
+		super().tearDown()
+		frappe.db.rollback()
+
+	def approve(self, name):
+		frappe.set_user(user("bm"))
+		doc = apply_workflow(frappe.get_doc("Book Transfer", name), "Submit for Approval")
+		frappe.set_user(ADMIN)
+		doc = apply_workflow(frappe.get_doc("Book Transfer", name), "Approve")
+		frappe.set_user("Administrator")
+		return doc
+
+	def new_transfer(self):
+		frappe.set_user(user("bm"))
+		doc = frappe.get_doc(
+			{
+				"doctype": "Book Transfer",
+				"branch": BRANCH_A,
+				"from_rm": user("rm1"),
+				"mode": "Named Managers",
+				"to_rms": [{"relationship_manager": user("rm2")}],
+				"reason": "客户经理长假",
+			}
+		).insert()
+		frappe.set_user("Administrator")
+		return doc
+
+	def test_transfer_applied_and_reversed_with_follow_ups_and_plans(self):
+		todo = frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": user("rm1"),
+				"reference_type": PROFILE,
+				"reference_name": "_T-CRM-0001",
+				"description": "跟进",
+			}
+		).insert(ignore_permissions=True)
+		if not frappe.db.exists("Contact Plan", "_T-CRM-0002"):
+			frappe.get_doc(
+				{"doctype": "Contact Plan", "customer": "_T-CRM-0002", "relationship_manager": user("rm1")}
+			).insert()
+		transfer = self.new_transfer()
+		self.assertEqual({row.customer for row in transfer.customers}, set(RM1_BOOK))
+		self.assertEqual({row.to_rm for row in transfer.customers}, {user("rm2")})
+		self.assertTrue(all(row.reason for row in transfer.customers))
+
+		transfer = self.approve(transfer.name)
+		self.assertEqual((transfer.workflow_state, transfer.docstatus), ("Approved", 1))
+		self.assertEqual(set(book().values()), {user("rm2")})
+		self.assertEqual(frappe.db.get_value("ToDo", todo.name, "allocated_to"), user("rm2"))
+		self.assertEqual(
+			frappe.db.get_value("Contact Plan", "_T-CRM-0002", "relationship_manager"), user("rm2")
+		)
+		rows = frappe.get_doc("Book Transfer", transfer.name).customers
+		self.assertTrue(all(row.applied for row in rows))
+		self.assertIn(todo.name, next(r.moved_todos for r in rows if r.customer == "_T-CRM-0001"))
+
+		frappe.set_user(user("bm"))
+		reversal = make_reversal(transfer.name)
+		frappe.set_user("Administrator")
+		self.approve(reversal)
+		self.assertEqual(set(book().values()), {user("rm1")})
+		self.assertEqual(frappe.db.get_value("ToDo", todo.name, "allocated_to"), user("rm1"))
+		self.assertEqual(frappe.db.get_value("Book Transfer", transfer.name, "reversed_by"), reversal)
+
+	def test_relationship_manager_cannot_create_or_apply_a_transfer(self):
+		transfer = self.new_transfer()
+		frappe.set_user(user("rm1"))
+		self.assertFalse(frappe.has_permission("Book Transfer", "create"))
+		self.assertFalse(frappe.has_permission("Book Transfer", "submit", transfer.name))
+		with self.assertRaises((WorkflowPermissionError, WorkflowTransitionError, frappe.PermissionError)):
+			apply_workflow(frappe.get_doc("Book Transfer", transfer.name), "Submit for Approval")
+		self.assertEqual(set(book().values()), {user("rm1")})
+
+	def test_concurrent_edit_during_a_transfer_loses_nothing(self):
+		transfer = self.new_transfer()
+		stale = frappe.get_doc(PROFILE, "_T-CRM-0003")
+		# a colleague moves one customer elsewhere after the plan was made
+		frappe.db.set_value(PROFILE, "_T-CRM-0002", "relationship_manager", user("rm3"))
+		self.approve(transfer.name)
+		self.assertEqual(book()["_T-CRM-0002"], user("rm3"))  # not overwritten by the stale plan
+		self.assertEqual(book()["_T-CRM-0003"], user("rm2"))
+		# a form opened before the transfer cannot write the old manager back
+		stale.hobbies = "书法"
+		with self.assertRaises(frappe.TimestampMismatchError):
+			stale.save()
+		self.assertEqual(book()["_T-CRM-0003"], user("rm2"))

@@ -89,6 +89,9 @@ scheduler_events = {
 		"branch_crm.tasks.refresh_profile_balances",
 		"branch_crm.tasks.recompute_all",
 	],
+	"daily": [
+		"branch_crm.tasks.apply_due_book_transfers",
+	],
 }
 
 # Tests

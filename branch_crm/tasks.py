@@ -84,3 +84,29 @@ def run_profile_balance_refresh(
 
 def _latest_month():
 	return frappe.db.sql(f"select max(`month`) from `tab{SNAPSHOT}`")[0][0] or frappe.utils.getdate()
+
+
+def apply_due_book_transfers():
+	"""Daily: approved book transfers whose effective date has come are applied (few a day)."""
+	from branch_crm import books
+
+	due = frappe.get_all(
+		"Book Transfer",
+		filters={
+			"docstatus": 1,
+			"applied_on": ("is", "not set"),
+			"effective_date": ("<=", frappe.utils.today()),
+		},
+		pluck="name",
+	)
+	for name in due:
+		try:
+			books.apply(frappe.get_doc("Book Transfer", name))
+			frappe.db.commit()
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(
+				title=f"Branch CRM: book transfer {name} could not be applied",
+				reference_doctype="Book Transfer",
+			)
+	return due

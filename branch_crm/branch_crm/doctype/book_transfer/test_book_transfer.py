@@ -125,3 +125,15 @@ class TestBookTransfer(testing.BranchCRMTestCase):
 		with self.assertRaises(frappe.TimestampMismatchError):
 			stale.save()
 		self.assertEqual(book()["_T-CRM-0003"], user("rm2"))
+
+	def test_a_future_transfer_waits_for_its_effective_date(self):
+		from branch_crm.tasks import apply_due_book_transfers
+
+		transfer = self.new_transfer()
+		transfer.db_set("effective_date", frappe.utils.add_days(frappe.utils.today(), 7))
+		self.approve(transfer.name)
+		self.assertEqual(set(book().values()), {user("rm1")})
+		self.assertNotIn(transfer.name, apply_due_book_transfers())
+		frappe.db.set_value("Book Transfer", transfer.name, "effective_date", frappe.utils.today())
+		self.assertIn(transfer.name, apply_due_book_transfers())
+		self.assertEqual(set(book().values()), {user("rm2")})

@@ -12,7 +12,13 @@ import pandas as pd
 from frappe import _
 
 from branch_crm import store
-from branch_crm.engine.assignment import ASSIGNMENT_TEMPLATES, book_transfer_plan, reverse_plan
+from branch_crm.engine.assignment import (
+	ASSIGNMENT_TEMPLATES,
+	assign_new_customers,
+	book_transfer_plan,
+	rehome_proposals,
+	reverse_plan,
+)
 
 PROFILE = "Bank Customer Profile"
 
@@ -179,3 +185,93 @@ def make_reversal(source: str) -> str:
 	reversal.insert()
 	original.db_set("reversed_by", reversal.name)
 	return reversal.name
+
+
+def _tiers() -> list[dict]:
+	return frappe.get_all(
+		"Customer Tier",
+		fields=["tier_name", "rank", "min_avg_aum", "min_annual_contribution", "serving_role"],
+	)
+
+
+def propose_rehoming(branch: str | None = None) -> list[str]:
+	"""Customers whose tier now calls for another role than their manager's are proposed for a
+	move, not moved: one draft "Re-homing" Book Transfer per branch and current manager, refreshed
+	in place on every run, for the branch manager to approve."""
+	branches = [branch] if branch else frappe.get_all("Branch", pluck="name")
+	touched = []
+	for name in branches:
+		profiles = store.read_frame(
+			PROFILE,
+			["customer", "branch", "relationship_manager", "tier", "aum"],
+			where="`branch` = %(b)s",
+			values={"b": name},
+		)
+		if profiles.empty:
+			continue
+		proposals = rehome_proposals(profiles, _staff(name), _tiers(), templates=_templates())
+		proposals = proposals[proposals["to_rm"].notna()]
+		drafts = {
+			d.from_rm: d.name
+			for d in frappe.get_all(
+				"Book Transfer",
+				filters={"branch": name, "mode": "Re-homing", "docstatus": 0},
+				fields=["name", "from_rm"],
+			)
+		}
+		for from_rm, rows in proposals.groupby("from_rm"):
+			doc = (
+				frappe.get_doc("Book Transfer", drafts[from_rm])
+				if from_rm in drafts
+				else frappe.new_doc("Book Transfer")
+			)
+			doc.update(
+				{
+					"branch": name,
+					"from_rm": from_rm,
+					"mode": "Re-homing",
+					"reason": _("Tier changes: serving role no longer matches"),
+				}
+			)
+			doc.set("customers", [])
+			for row in rows.itertuples(index=False):
+				doc.append(
+					"customers",
+					{
+						"customer": row.customer,
+						"from_rm": row.from_rm,
+						"to_rm": row.to_rm,
+						"tier": row.tier,
+						"aum": row.aum,
+						"reason": row.reason,
+					},
+				)
+			doc.save(ignore_permissions=True)
+			touched.append(doc.name)
+	return touched
+
+
+def assign_new(frame: pd.DataFrame) -> pd.DataFrame:
+	"""Relationship managers for new customers who came without one (intake), by how they came in;
+	returns customer, relationship_manager, assignment_reason."""
+	branches = tuple(frame["branch"].dropna().unique())
+	if not branches:
+		return pd.DataFrame(columns=["customer", "relationship_manager", "assignment_reason"])
+	staff = store.read_frame(
+		"Relationship Manager",
+		["user", "full_name", "branch", "role_type", "max_customers", "max_aum", "is_active"],
+		where="`branch` in %(b)s",
+		values={"b": branches},
+	)
+	books = store.read_frame(
+		PROFILE,
+		["customer", "relationship_manager", "aum"],
+		where="`branch` in %(b)s",
+		values={"b": branches},
+	)
+	result = assign_new_customers(
+		frame.assign(aum=0.0, tier=None), staff, books, _tiers(), templates=_templates()
+	)
+	return result.rename(columns={"reason": "assignment_reason"})[
+		["customer", "relationship_manager", "assignment_reason"]
+	]

@@ -115,8 +115,14 @@ def _check_links(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int
 
 def _write_customers(frame: pd.DataFrame):
 	existing = store.read_by_values(PROFILE, ["customer", *PROFILE_FIELDS], "name", frame["customer"])
+	if not existing.empty:
+		# a manager the bank assigned (分户) stays unless core banking names one
+		stored = existing.set_index("customer")["relationship_manager"]
+		frame = frame.assign(
+			relationship_manager=frame["relationship_manager"].fillna(frame["customer"].map(stored))
+		)
 	inserted, updated, unchanged = intake.split_changes(
-		frame, existing, schema.CUSTOMER_KEY, schema.CUSTOMER_COLUMNS
+		frame, existing, schema.CUSTOMER_KEY, schema.CUSTOMER_COLUMNS, intake.NUMERIC_COLUMNS["customers"]
 	)
 	changed = pd.concat([inserted, updated])
 	if changed.empty:
@@ -137,7 +143,19 @@ def _write_customers(frame: pd.DataFrame):
 		update_columns=["customer_name"],
 	)
 	profiles = changed.assign(name=changed["customer"], do_not_contact=changed["do_not_contact"].astype(int))
-	store.upsert(PROFILE, profiles, ["name", "customer", *PROFILE_FIELDS], update_columns=PROFILE_FIELDS)
+	columns = ["name", "customer", *PROFILE_FIELDS]
+	# new customers sent without a manager are placed by how they came in
+	unplaced = inserted[inserted["relationship_manager"].isna() & inserted["branch"].notna()]
+	if not unplaced.empty:
+		from branch_crm.books import assign_new
+
+		assigned = assign_new(unplaced).set_index("customer")
+		profiles = profiles.set_index("customer", drop=False)
+		profiles.loc[assigned.index, "relationship_manager"] = assigned["relationship_manager"]
+		profiles.loc[assigned.index, "assignment_reason"] = assigned["assignment_reason"]
+		profiles = profiles.reset_index(drop=True)
+		columns.append("assignment_reason")
+	store.upsert(PROFILE, profiles, columns, update_columns=PROFILE_FIELDS)
 	return inserted, updated, unchanged
 
 
@@ -158,7 +176,7 @@ def _write_holdings(frame: pd.DataFrame):
 	).rename(columns={"parent": "customer"})
 	existing["account_no"] = existing["account_no"].fillna("")
 	inserted, updated, unchanged = intake.split_changes(
-		frame, existing, schema.HOLDING_KEY, schema.HOLDING_COLUMNS
+		frame, existing, schema.HOLDING_KEY, schema.HOLDING_COLUMNS, intake.NUMERIC_COLUMNS["holdings"]
 	)
 	changed = pd.concat([inserted, updated])
 	if changed.empty:
@@ -213,7 +231,7 @@ def _write_snapshots(frame: pd.DataFrame):
 	)
 	existing = store.read_by_values(SNAPSHOT, list(schema.SNAPSHOT_COLUMNS), "name", frame["name"])
 	inserted, updated, unchanged = intake.split_changes(
-		frame, existing, schema.SNAPSHOT_KEY, schema.SNAPSHOT_COLUMNS
+		frame, existing, schema.SNAPSHOT_KEY, schema.SNAPSHOT_COLUMNS, intake.NUMERIC_COLUMNS["snapshots"]
 	)
 	changed = pd.concat([inserted, updated])
 	values = [*schema.SNAPSHOT_AMOUNT_COLUMNS, *schema.SNAPSHOT_COUNT_COLUMNS]

@@ -184,6 +184,9 @@ def run(
 			)
 	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
 	notify_relationship_managers()
+	from branch_crm.books import propose_rehoming
+
+	summary["rehoming_transfers"] = len(propose_rehoming(branch))
 	frappe.db.set_single_value(
 		"Branch CRM Settings",
 		{

@@ -104,6 +104,8 @@ def ensure_user(email: str, first_name: str, roles: tuple[str, ...] = ()) -> str
 
 
 def customer_record(customer: str, **overrides) -> dict:
+	"""The intake record of a test-world customer; ``overrides`` may give it another ``customer``
+	number, to make a new customer like it."""
 	owner, branch = CUSTOMERS[customer]
 	record = {
 		"customer": customer,

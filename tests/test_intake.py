@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 
 from branch_crm.engine import schema
-from branch_crm.engine.intake import Rejection, check_references, record_key, split_changes, validate_records
+from branch_crm.engine.intake import (
+	NUMERIC_COLUMNS,
+	Rejection,
+	check_references,
+	record_key,
+	split_changes,
+	validate_records,
+)
 
 TODAY = dt.date(2025, 3, 10)
 
@@ -439,3 +446,13 @@ def test_every_rejection_is_a_translatable_template_with_its_params():
 	assert by_field["declared_annual_income"].params == {"ge": "0"}
 	assert by_field["date_of_birth"].template == "{value} is in the future"
 	assert by_field["date_of_birth"].reason == "2099-01-01 is in the future"
+
+
+def test_numbers_left_empty_compare_with_the_stored_zero():
+	# core banking sends no declared income; the database stores 0: a repeat changes nothing
+	frame, _ = validate_records("customers", [customer()], today=TODAY)
+	stored = frame.drop(columns="_index").assign(declared_annual_income=0.0, do_not_contact=0)
+	inserted, updated, unchanged = split_changes(
+		frame, stored, ("customer",), schema.CUSTOMER_COLUMNS, NUMERIC_COLUMNS["customers"]
+	)
+	assert (len(inserted), len(updated), len(unchanged)) == (0, 0, 1)

@@ -238,6 +238,12 @@ COLUMNS = {
 	"holdings": schema.HOLDING_COLUMNS,
 	"snapshots": schema.SNAPSHOT_COLUMNS,
 }
+# numbers in the database (NOT NULL DEFAULT 0), whatever a batch sends for them
+NUMERIC_COLUMNS = {
+	"customers": ("declared_annual_income", "do_not_contact"),
+	"holdings": ("balance",),
+	"snapshots": (*schema.SNAPSHOT_AMOUNT_COLUMNS, *schema.SNAPSHOT_COUNT_COLUMNS),
+}
 KEYS = {
 	"customers": schema.CUSTOMER_KEY,
 	"holdings": schema.HOLDING_KEY,
@@ -357,16 +363,18 @@ def split_changes(
 	existing: pd.DataFrame,
 	key: list[str] | tuple[str, ...],
 	columns: list[str] | tuple[str, ...],
+	numeric_columns: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 	"""Split a validated batch into rows to insert, rows to update and rows already up to date.
 
 	``existing`` holds the stored rows for the batch's keys (same column names). Comparing first is
-	what makes a repeated batch a no-op: unchanged rows are not written at all."""
+	what makes a repeated batch a no-op: unchanged rows are not written at all. ``numeric_columns``
+	compare as numbers even when the batch leaves them all empty (the database stores 0)."""
 	key, columns = list(key), [c for c in columns if c not in key]
 	if existing.empty or incoming.empty:
 		return incoming, incoming.iloc[0:0], incoming.iloc[0:0]
 	# the batch decides how a column compares: numbers as numbers, everything else as text
-	numeric = {c: _is_numeric(incoming[c]) for c in key + columns}
+	numeric = {c: c in numeric_columns or _is_numeric(incoming[c]) for c in key + columns}
 	stored = _comparable_frame(existing, key + columns, numeric).drop_duplicates(key)
 	merged = (
 		_comparable_frame(incoming, key, numeric)

@@ -20,7 +20,7 @@ class BookTransfer(Document):
 					self.name or _("(new)"), self.from_rm, branch, self.branch
 				)
 			)
-		if self.mode != "Reversal" and (self.is_new() or not self.customers):
+		if self.mode not in ("Reversal", "Re-homing") and (self.is_new() or not self.customers):
 			books.plan(self)
 
 	def on_submit(self):

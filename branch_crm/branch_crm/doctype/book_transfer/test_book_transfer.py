@@ -137,3 +137,51 @@ class TestBookTransfer(testing.BranchCRMTestCase):
 		frappe.db.set_value("Book Transfer", transfer.name, "effective_date", frappe.utils.today())
 		self.assertIn(transfer.name, apply_due_book_transfers())
 		self.assertEqual(set(book().values()), {user("rm2")})
+
+	def test_new_customer_without_a_manager_is_placed_by_how_they_came_in(self):
+		from branch_crm import data_intake
+
+		record = {
+			**testing.customer_record("_T-CRM-0001"),
+			"customer": "_T-CRM-0101",
+			"relationship_manager": None,
+			"acquisition_channel": "Staff Referral",
+			"referred_by_staff": user("teller"),
+		}
+		result = data_intake.run("customers", [record]).as_dict()
+		self.assertEqual((result["inserted"], result["rejected"]), (1, []))
+		profile = frappe.get_doc(PROFILE, "_T-CRM-0101")
+		# a new customer has no balances yet: the entry tier, served by tellers, and the referrer is one
+		self.assertEqual(profile.relationship_manager, user("teller"))
+		self.assertIn(user("teller"), profile.assignment_reason)
+		again = data_intake.run("customers", [record]).as_dict()
+		self.assertEqual((again["updated"], again["unchanged"]), (0, 1))
+		self.assertEqual(frappe.db.get_value(PROFILE, "_T-CRM-0101", "relationship_manager"), user("teller"))
+
+	def test_tier_changes_gather_rehoming_proposals_into_one_draft_transfer(self):
+		from branch_crm import recompute
+
+		testing.set_history("_T-CRM-0003", [50_000] * 12)
+		frappe.db.commit()
+		recompute.run(branch=BRANCH_A)
+		drafts = frappe.get_all(
+			"Book Transfer",
+			filters={"branch": BRANCH_A, "mode": "Re-homing", "docstatus": 0, "from_rm": user("rm1")},
+			pluck="name",
+		)
+		self.assertEqual(len(drafts), 1)
+		rows = {row.customer: row for row in frappe.get_doc("Book Transfer", drafts[0]).customers}
+		# a Mass customer in a relationship manager's book: the tier calls for a teller
+		self.assertEqual(rows["_T-CRM-0003"].to_rm, user("teller"))
+		self.assertEqual(
+			frappe.db.get_value(PROFILE, "_T-CRM-0003", "relationship_manager"), user("rm1")
+		)  # proposed, not moved
+		recompute.run(branch=BRANCH_A)
+		self.assertEqual(
+			frappe.get_all(
+				"Book Transfer",
+				filters={"branch": BRANCH_A, "mode": "Re-homing", "docstatus": 0, "from_rm": user("rm1")},
+				pluck="name",
+			),
+			drafts,
+		)

@@ -25,11 +25,15 @@ import pandas as pd
 from branch_crm import __version__
 from branch_crm.engine import intake, schema
 from branch_crm.engine import io as csv_io
+from branch_crm.engine.churn import score_churn
 from branch_crm.engine.defaults import DEFAULT_PRODUCTS, DEFAULT_TIERS
+from branch_crm.engine.needs import screen_needs
 from branch_crm.engine.recompute import recompute_tables
 from branch_crm.engine.sample import generate_sample
 from branch_crm.reports.base import ReportResult
 from branch_crm.reports.book_of_business import build_proposed_books
+from branch_crm.reports.churn_warning import build_churn_warning
+from branch_crm.reports.needs_screening import build_needs_screening
 from branch_crm.reports.overview import build_customer_overview
 from branch_crm.reports.plan_effect import build_contact_schedule
 from branch_crm.reports.tiers_overview import build_segment_overview, build_tier_overview
@@ -52,6 +56,38 @@ def recomputed(tables: Tables) -> pd.DataFrame:
 
 
 TIER_ORDER = [tier["tier_name"] for tier in DEFAULT_TIERS]
+LIST_ROWS = 25  # customers listed by the needs-screening and churn sections (cards count everyone)
+CONTEXT = ["customer", "tier", "bank_customer_group", "value_class", "lifetime_value"]
+
+
+def with_context(tables: Tables) -> pd.DataFrame:
+	"""The customers with their recomputed tier, segment, value class and lifetime value."""
+	return (
+		tables["customers"]
+		.drop(columns=CONTEXT[1:], errors="ignore")
+		.merge(recomputed(tables)[CONTEXT], on="customer", how="left")
+	)
+
+
+def needs_screened(tables: Tables) -> pd.DataFrame:
+	if "needs_screened" not in tables:
+		tables["needs_screened"] = screen_needs(
+			with_context(tables), tables["holdings"], tables["snapshots"], tables.get("products")
+		)
+	return tables["needs_screened"]
+
+
+def churn_scored(tables: Tables) -> pd.DataFrame:
+	"""Churn scores at the last month of the data (no contact logs offline: the reply signal is
+	left out), with the customers' context."""
+	if "churn_scored" not in tables:
+		customers = with_context(tables)
+		scored = score_churn(tables["snapshots"], None, customers=customers["customer"])
+		context = customers[["customer", "customer_name", "branch", "relationship_manager", *CONTEXT[1:]]]
+		aum = recomputed(tables)[["customer", "aum"]]
+		tables["churn_scored"] = scored.merge(context, on="customer", how="left").merge(aum, on="customer")
+	return tables["churn_scored"]
+
 
 SECTIONS: list[Section] = [
 	Section(
@@ -76,6 +112,16 @@ SECTIONS: list[Section] = [
 			t.get("staff"),
 			(pd.to_datetime(t["snapshots"]["month"]).max() + pd.offsets.MonthBegin(1)).date(),
 		),
+	),
+	Section(
+		"needs_screening",
+		f"Needs Screening: top {LIST_ROWS} by priority",
+		lambda t: build_needs_screening(needs_screened(t), {"limit": LIST_ROWS}),
+	),
+	Section(
+		"churn_warning",
+		f"Churn Early Warning: top {LIST_ROWS} by risk × value",
+		lambda t: build_churn_warning(churn_scored(t), {"limit": LIST_ROWS}),
 	),
 ]
 

@@ -1,0 +1,676 @@
+"""Churn early warning (流失预警): a 0-100 risk score per customer from signals measured against the
+customer's OWN past, with the top reasons in plain words.
+
+Windows (months, the last one being the month of ``as_of``)::
+
+	|<--------- baseline_months --------->|<--- recent_months --->|
+	                                                          as_of month
+
+Signals, each turned into a sub-score between 0 and 1 by a linear ramp ``(start, full)``: 0 at or
+below ``start``, 1 at or above ``full`` (``ChurnParameters.ramps``):
+
+* ``aum_drop``: AUM in the latest month with data vs the baseline average, as a fall in %;
+* ``net_outflow``: (outflow - inflow) over the recent window, as a share of the baseline AUM;
+* ``txn_drop``: fall of the average monthly transaction count, recent vs baseline;
+* ``login_drop``: the same for digital logins;
+* ``reply_drop``: rise of the share of contacts that got no reply ("No Answer") or were declined,
+  recent vs baseline (contact logs: customer, contact_time, outcome);
+* ``complaints_up``: complaints in the recent window above what the baseline rate expects.
+
+``churn_score = sum(weight × sub-score)`` with the weights scaled to add up to 100, so the score
+runs from 0 to 100. Bands: High ≥ ``high_threshold``, Medium ≥ ``medium_threshold``, else Low.
+
+Missing data, the choices made:
+
+* a month without a snapshot is MISSING, not zero: averages run over the months that have data and
+  a window sum is that average times the window length (a customer whose data skips a month does not
+  look as if activity fell to zero);
+* a customer with fewer than ``min_history_months`` months of data in the baseline + recent window,
+  or no data in either window, gets no score (``churn_score`` NaN, ``churn_band`` None,
+  ``has_score`` False) and the reason "not enough history" / "no recent data";
+* a signal without data for one customer (no contacts in a window, no logins to fall from, a
+  baseline below the ``min_baseline_*`` floors) is neutral: sub-score 0;
+* a signal without data for anyone (no contact logs passed, a snapshot column absent) is left out and
+  the other weights are scaled up, so the score keeps its 0-100 range.
+
+Ties: reasons of equal weight keep the order of ``CHURN_SIGNALS``; the score itself is rounded to one
+decimal, so equal inputs give equal scores and bands.
+
+Everything is vectorised over customers × months matrices (``SnapshotMatrices``); a long snapshot
+frame is pivoted into them first. A million customers score in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from branch_crm.engine.text import format_columns, template_fields
+
+CHURN_SIGNALS = ("aum_drop", "net_outflow", "txn_drop", "login_drop", "reply_drop", "complaints_up")
+# snapshot columns the score reads
+CHURN_SNAPSHOT_COLUMNS = ("aum", "inflow", "outflow", "txn_count", "digital_logins", "complaints")
+BANDS = ("High", "Medium", "Low")
+NO_SCORE = "No Score"
+VALUE_CLASS_ORDER = ("MVC", "MGC", "Standard", "BZC")
+NO_VALUE = "(none)"
+
+DEFAULT_WEIGHTS = {
+	"aum_drop": 30.0,
+	"net_outflow": 15.0,
+	"txn_drop": 20.0,
+	"login_drop": 15.0,
+	"reply_drop": 10.0,
+	"complaints_up": 10.0,
+}
+# (start, full): the measure at which a signal starts to count and where it counts fully
+DEFAULT_RAMPS = {
+	"aum_drop": (0.10, 0.50),  # AUM down 10% .. 50%
+	"net_outflow": (0.10, 0.50),  # net outflow of 10% .. 50% of the baseline AUM
+	"txn_drop": (0.25, 0.75),  # transactions down 25% .. 75%
+	"login_drop": (0.30, 0.90),  # logins down 30% .. 90%
+	"reply_drop": (0.10, 0.60),  # no-reply share up 10 .. 60 points
+	"complaints_up": (0.5, 2.0),  # 0.5 .. 2 complaints more than the baseline rate expects
+}
+
+RESULT_COLUMNS = (
+	"customer",
+	"churn_score",
+	"churn_band",
+	"has_score",
+	"reason_codes",
+	*(f"{signal}_score" for signal in CHURN_SIGNALS),
+	"history_months",
+	"aum_baseline",
+	"aum_latest",
+	"aum_change_pct",
+	"net_outflow",
+	"net_outflow_pct",
+	"txn_baseline",
+	"txn_recent",
+	"txn_change_pct",
+	"logins_baseline",
+	"logins_recent",
+	"login_change_pct",
+	"contacts_recent",
+	"no_reply_recent_pct",
+	"no_reply_baseline_pct",
+	"complaints_recent",
+	"complaints_expected",
+)
+
+CHURN_REASON_TEMPLATES = {
+	"aum_drop": "AUM down {pct}% over {months} months (from {from_amount} to {to_amount})",
+	"net_outflow": "Net outflow of {amount} in {months} months ({pct}% of usual AUM)",
+	"txn_drop": "Transactions down {pct}% ({recent} a month against {baseline} before)",
+	"login_drop": "Digital logins down {pct}% ({recent} a month against {baseline} before)",
+	"reply_drop": "No reply to {recent_pct}% of contacts in {months} months against {baseline_pct}% before",
+	"complaints_up": "{count} complaints in {months} months against {expected} expected",
+	"no_signal": "No warning signs against the customer's own past",
+	"not_enough_history": "Not enough history: {history} of {needed} months of data",
+	"no_recent_data": "No data in the last {months} months",
+}
+
+
+@dataclass(frozen=True)
+class ChurnParameters:
+	"""Weights per signal (any scale: they are normalised to add up to 100), ramps per signal, the
+	windows, the band thresholds and the floors below which a signal is not measured."""
+
+	weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+	ramps: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_RAMPS))
+	baseline_months: int = 6
+	recent_months: int = 3
+	min_history_months: int = 6
+	high_threshold: float = 70.0
+	medium_threshold: float = 40.0
+	top_reasons: int = 3
+	min_baseline_aum: float = 1_000.0  # CNY: AUM signals are not measured below it
+	min_baseline_txn: float = 2.0  # transactions a month
+	min_baseline_logins: float = 2.0  # logins a month
+	min_contacts: int = 1  # contacts needed in each window for the reply signal
+	non_reply_outcomes: tuple[str, ...] = ("No Answer", "Reached - Declined")
+	# value × risk: retention follow-ups go to High-band customers of these value classes
+	high_value_classes: tuple[str, ...] = ("MVC",)
+	value_weights: Mapping[str, float] = field(
+		default_factory=lambda: {"MVC": 1.0, "MGC": 0.8, "Standard": 0.5, "BZC": 0.2}
+	)
+	default_value_weight: float = 0.5  # no value class yet
+
+	def __post_init__(self):
+		unknown = (set(self.weights) | set(self.ramps)) - set(CHURN_SIGNALS)
+		if unknown:
+			raise ValueError(f"unknown churn signals {sorted(unknown)}; known: {', '.join(CHURN_SIGNALS)}")
+		if any(float(w) < 0 for w in self.weights.values()) or sum(self.weights.values()) <= 0:
+			raise ValueError("churn signal weights must be non-negative and not all zero")
+		for signal, (start, full) in self.ramps.items():
+			if not full > start:
+				raise ValueError(f"the ramp of {signal} must end above where it starts")
+		if self.baseline_months < 1 or self.recent_months < 1:
+			raise ValueError("baseline_months and recent_months must be at least 1")
+		if not 1 <= self.min_history_months <= self.baseline_months + self.recent_months:
+			raise ValueError("min_history_months must lie between 1 and baseline_months + recent_months")
+		if not 0 <= self.medium_threshold <= self.high_threshold <= 100:
+			raise ValueError("band thresholds must satisfy 0 <= medium <= high <= 100")
+		if self.top_reasons < 1:
+			raise ValueError("top_reasons must be at least 1")
+
+	@property
+	def window_months(self) -> int:
+		return self.baseline_months + self.recent_months
+
+	def weight(self, signal: str) -> float:
+		return float(self.weights.get(signal, 0.0))
+
+	def ramp(self, signal: str) -> tuple[float, float]:
+		return tuple(self.ramps.get(signal, DEFAULT_RAMPS[signal]))
+
+
+# ---------------------------------------------------------------- customers × months matrices
+
+
+@dataclass
+class SnapshotMatrices:
+	"""Snapshots as customers × months float arrays, oldest month first, NaN where a customer has no
+	snapshot that month. ``present`` marks the customer-months that have a snapshot row (by default
+	where ``aum`` is not NaN). Build one with ``from_long`` or directly from arrays (the fast path)."""
+
+	customers: pd.Index
+	months: pd.DatetimeIndex
+	values: dict[str, np.ndarray]
+	present: np.ndarray | None = None
+
+	def __post_init__(self):
+		self.customers = pd.Index(self.customers)
+		self.months = pd.DatetimeIndex(self.months).to_period("M").to_timestamp()
+		shape = (len(self.customers), len(self.months))
+		for name, matrix in self.values.items():
+			if matrix.shape != shape:
+				raise ValueError(f"matrix {name} has shape {matrix.shape}, expected {shape}")
+		if self.present is None:
+			base = self.values.get("aum")
+			if base is None:
+				base = next(iter(self.values.values()), np.full(shape, np.nan))
+			self.present = ~np.isnan(base)
+
+	@classmethod
+	def from_long(
+		cls,
+		snapshots: pd.DataFrame,
+		*,
+		months: pd.DatetimeIndex | None = None,
+		customers: pd.Index | None = None,
+		columns=CHURN_SNAPSHOT_COLUMNS,
+	) -> SnapshotMatrices:
+		"""Pivot a long frame (customer, month, columns...) into matrices. ``months`` defaults to every
+		month from the first to the last snapshot, ``customers`` to those in the frame in order of first
+		appearance. Snapshots outside them are ignored; a duplicate customer-month keeps the last row.
+		A column absent from the frame becomes all NaN (its signal is then left out)."""
+		month = pd.to_datetime(snapshots["month"]).to_numpy().astype("datetime64[M]")
+		if months is None:
+			if len(month):
+				first, last = month.min(), month.max()
+				months = pd.DatetimeIndex(np.arange(first, last + 1).astype("datetime64[ns]"))
+			else:
+				months = pd.DatetimeIndex([])
+		months = pd.DatetimeIndex(months).to_period("M").to_timestamp()
+		if customers is None:
+			rows, uniques = pd.factorize(snapshots["customer"])
+			customers = pd.Index(uniques)
+		else:
+			customers = pd.Index(customers)
+			rows = customers.get_indexer(snapshots["customer"])
+		shape = (len(customers), len(months))
+		first_month = months.to_numpy().astype("datetime64[M]")[0] if len(months) else np.datetime64(0, "M")
+		cols = (month - first_month).astype(np.int64)
+		keep = (rows >= 0) & (cols >= 0) & (cols < shape[1])
+		r, c = rows[keep], cols[keep]
+		present = np.zeros(shape, dtype=bool)
+		present[r, c] = True
+		values = {}
+		for name in columns:
+			matrix = np.full(shape, np.nan)
+			if name in snapshots:
+				data = pd.to_numeric(snapshots[name], errors="coerce").to_numpy(dtype=np.float64)
+				matrix[r, c] = data[keep]
+			values[name] = matrix
+		return cls(customers, months, values, present)
+
+	def window(self, as_of: dt.date, length: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+		"""The ``length`` months ending with the month of ``as_of``: each matrix and ``present``
+		sliced to them, months outside the matrices as NaN / not present."""
+		end = pd.Timestamp(as_of).to_period("M").to_timestamp()
+		wanted = pd.date_range(end=end, periods=length, freq="MS")
+		position = self.months.get_indexer(wanted)
+		if (position >= 0).all() and (np.diff(position) == 1).all():
+			sl = slice(int(position[0]), int(position[-1]) + 1)
+			return {k: v[:, sl] for k, v in self.values.items()}, self.present[:, sl]
+		n = len(self.customers)
+		take = np.where(position >= 0, position, 0)
+		values = {}
+		for name, matrix in self.values.items():
+			out = matrix[:, take] if len(self.months) else np.full((n, length), np.nan)
+			out[:, position < 0] = np.nan
+			values[name] = out
+		present = self.present[:, take] if len(self.months) else np.zeros((n, length), dtype=bool)
+		present[:, position < 0] = False
+		return values, present
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _mean(matrix: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+	"""Row means over the cells with data (present and not NaN), and how many there were."""
+	valid = present & ~np.isnan(matrix)
+	count = valid.sum(axis=1)
+	total = np.where(valid, matrix, 0.0).sum(axis=1)
+	mean = np.full(len(matrix), np.nan)
+	np.divide(total, count, out=mean, where=count > 0)
+	return mean, count
+
+
+def _last(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
+	"""The last value with data in each row, NaN when there is none."""
+	valid = present & ~np.isnan(matrix)
+	k = matrix.shape[1]
+	if k == 0:
+		return np.full(len(matrix), np.nan)
+	last = k - 1 - np.argmax(valid[:, ::-1], axis=1)
+	out = matrix[np.arange(len(matrix)), last]
+	return np.where(valid.any(axis=1), out, np.nan)
+
+
+def _ramp(value: np.ndarray, start: float, full: float) -> np.ndarray:
+	"""0 at or below ``start``, 1 at or above ``full``, linear between; NaN (not measured) is 0."""
+	out = np.clip((value - start) / (full - start), 0.0, 1.0)
+	return np.nan_to_num(out, nan=0.0)
+
+
+def _ratio_change(recent: np.ndarray, baseline: np.ndarray, floor: float) -> np.ndarray:
+	"""recent / baseline - 1 where the baseline reaches ``floor``, else NaN."""
+	out = np.full(len(recent), np.nan)
+	ok = (baseline >= floor) & ~np.isnan(recent)
+	np.divide(recent, baseline, out=out, where=ok)
+	return np.where(ok, out - 1.0, np.nan)
+
+
+def _contact_counts(
+	contacts: pd.DataFrame, customers: pd.Index, as_of: dt.date, params: ChurnParameters
+) -> dict[str, np.ndarray]:
+	"""Per customer: contacts and no-replies in the baseline and the recent window."""
+	n = len(customers)
+	end = pd.Timestamp(as_of).to_period("M").ordinal
+	month = pd.to_datetime(contacts["contact_time"], errors="coerce").dt.to_period("M")
+	ordinal = month.array.asi8 if len(month) else np.array([], dtype=np.int64)
+	age = end - ordinal  # 0 = the as_of month
+	row = customers.get_indexer(contacts["customer"])
+	known = (row >= 0) & month.notna().to_numpy()
+	recent = known & (age >= 0) & (age < params.recent_months)
+	baseline = known & (age >= params.recent_months) & (age < params.window_months)
+	no_reply = contacts["outcome"].isin(params.non_reply_outcomes).to_numpy()
+	return {
+		"recent": np.bincount(row[recent], minlength=n),
+		"recent_no_reply": np.bincount(row[recent & no_reply], minlength=n),
+		"baseline": np.bincount(row[baseline], minlength=n),
+		"baseline_no_reply": np.bincount(row[baseline & no_reply], minlength=n),
+	}
+
+
+def score_churn(
+	snapshots: pd.DataFrame | SnapshotMatrices,
+	contacts: pd.DataFrame | None = None,
+	params: ChurnParameters | None = None,
+	as_of: dt.date | None = None,
+	*,
+	customers: pd.Index | list | None = None,
+	templates: Mapping[str, str] | None = None,
+	render: bool = True,
+) -> pd.DataFrame:
+	"""One row per customer: ``RESULT_COLUMNS`` plus ``churn_reasons`` (the top reasons rendered
+	with ``templates``, see ``render_churn_reasons``) unless ``render`` is False.
+
+	``snapshots``: a long frame (customer, month, aum, inflow, outflow, txn_count, digital_logins,
+	complaints) or ``SnapshotMatrices``. ``contacts``: Contact Log rows (customer, contact_time,
+	outcome) or None. ``as_of``: the last month scored (default: the latest month of the
+	snapshots). ``customers``: whom to score with a long frame (default: everyone in it); customers
+	without snapshots get no score."""
+	params = params or ChurnParameters()
+	if isinstance(snapshots, SnapshotMatrices):
+		matrices = snapshots
+	else:
+		if as_of is None:
+			as_of = pd.to_datetime(snapshots["month"]).max().date() if len(snapshots) else dt.date.today()
+		end = pd.Timestamp(as_of).to_period("M").to_timestamp()
+		months = pd.date_range(end=end, periods=params.window_months, freq="MS")
+		matrices = SnapshotMatrices.from_long(
+			snapshots, months=months, customers=None if customers is None else pd.Index(customers)
+		)
+	if as_of is None:
+		as_of = matrices.months[-1].date() if len(matrices.months) else dt.date.today()
+	index = matrices.customers
+	n = len(index)
+	B, R = params.baseline_months, params.recent_months
+	values, present = matrices.window(as_of, params.window_months)
+	nan = np.full((n, params.window_months), np.nan)
+
+	def matrix(name: str) -> np.ndarray:
+		return values.get(name, nan)
+
+	base_present, recent_present = present[:, :B], present[:, B:]
+	history = present.sum(axis=1)
+	recent_count = recent_present.sum(axis=1)
+	baseline_count = base_present.sum(axis=1)
+	has_score = (history >= params.min_history_months) & (recent_count > 0) & (baseline_count > 0)
+
+	measured = {}
+	sub = {}
+	aum = matrix("aum")
+	aum_baseline, _ = _mean(aum[:, :B], base_present)
+	aum_latest = _last(aum[:, B:], recent_present)
+	aum_change = _ratio_change(aum_latest, aum_baseline, max(params.min_baseline_aum, 1e-9))
+	sub["aum_drop"] = _ramp(-aum_change, *params.ramp("aum_drop"))
+	measured["aum_drop"] = not np.isnan(aum).all()
+
+	inflow, outflow = matrix("inflow"), matrix("outflow")
+	net, _ = _mean(outflow[:, B:] - inflow[:, B:], recent_present)
+	net_outflow = net * R
+	net_pct = np.full(n, np.nan)
+	ok = aum_baseline >= max(params.min_baseline_aum, 1e-9)
+	np.divide(net_outflow, aum_baseline, out=net_pct, where=ok)
+	net_pct = np.where(ok, net_pct, np.nan)
+	sub["net_outflow"] = _ramp(net_pct, *params.ramp("net_outflow"))
+	measured["net_outflow"] = not (np.isnan(inflow).all() or np.isnan(outflow).all())
+
+	txn = matrix("txn_count")
+	txn_baseline, _ = _mean(txn[:, :B], base_present)
+	txn_recent, _ = _mean(txn[:, B:], recent_present)
+	txn_change = _ratio_change(txn_recent, txn_baseline, params.min_baseline_txn)
+	sub["txn_drop"] = _ramp(-txn_change, *params.ramp("txn_drop"))
+	measured["txn_drop"] = not np.isnan(txn).all()
+
+	logins = matrix("digital_logins")
+	logins_baseline, _ = _mean(logins[:, :B], base_present)
+	logins_recent, _ = _mean(logins[:, B:], recent_present)
+	login_change = _ratio_change(logins_recent, logins_baseline, params.min_baseline_logins)
+	sub["login_drop"] = _ramp(-login_change, *params.ramp("login_drop"))
+	measured["login_drop"] = not np.isnan(logins).all()
+
+	complaints = matrix("complaints")
+	c_baseline, _ = _mean(complaints[:, :B], base_present)
+	c_recent, _ = _mean(complaints[:, B:], recent_present)
+	complaints_recent = c_recent * R
+	complaints_expected = np.nan_to_num(c_baseline) * R
+	sub["complaints_up"] = _ramp(complaints_recent - complaints_expected, *params.ramp("complaints_up"))
+	measured["complaints_up"] = not np.isnan(complaints).all()
+
+	contacts_recent = np.zeros(n, dtype=np.int64)
+	no_reply_recent = np.full(n, np.nan)
+	no_reply_baseline = np.full(n, np.nan)
+	measured["reply_drop"] = contacts is not None and len(contacts) > 0
+	if measured["reply_drop"]:
+		counts = _contact_counts(contacts, index, as_of, params)
+		contacts_recent = counts["recent"]
+		enough = (counts["recent"] >= max(params.min_contacts, 1)) & (
+			counts["baseline"] >= max(params.min_contacts, 1)
+		)
+		np.divide(counts["recent_no_reply"], counts["recent"], out=no_reply_recent, where=enough)
+		np.divide(counts["baseline_no_reply"], counts["baseline"], out=no_reply_baseline, where=enough)
+	sub["reply_drop"] = _ramp(no_reply_recent - no_reply_baseline, *params.ramp("reply_drop"))
+
+	weights = np.array([params.weight(s) if measured[s] else 0.0 for s in CHURN_SIGNALS])
+	if weights.sum() <= 0:  # nothing measured at all: every signal neutral
+		weights = np.array([params.weight(s) for s in CHURN_SIGNALS])
+	weights = weights * 100.0 / weights.sum()
+	stack = np.column_stack([sub[s] for s in CHURN_SIGNALS])
+	stack[~has_score] = 0.0
+	contribution = stack * weights
+	score = np.where(has_score, np.round(contribution.sum(axis=1), 1), np.nan)
+	band = np.select(
+		[~has_score, score >= params.high_threshold, score >= params.medium_threshold],
+		[None, "High", "Medium"],
+		default="Low",
+	).astype(object)
+	band[~has_score] = None
+
+	reason_codes = _reason_codes(contribution, params.top_reasons)
+	reason_codes = np.where(has_score & (reason_codes == ""), "no_signal", reason_codes)
+	short = history < params.min_history_months
+	reason_codes = np.where(
+		~has_score,
+		np.where(short | (baseline_count == 0), "not_enough_history", "no_recent_data"),
+		reason_codes,
+	)
+
+	def pct(x):
+		return np.round(x * 100.0, 1)
+
+	result = pd.DataFrame(
+		{
+			"customer": index.to_numpy(),
+			"churn_score": score,
+			"churn_band": band,
+			"has_score": has_score,
+			"reason_codes": reason_codes.astype(object),
+			**{f"{s}_score": np.where(has_score, np.round(sub[s] * 100.0, 1), np.nan) for s in CHURN_SIGNALS},
+			"history_months": history.astype(np.int16),
+			"aum_baseline": np.round(aum_baseline, 2),
+			"aum_latest": np.round(aum_latest, 2),
+			"aum_change_pct": pct(aum_change),
+			"net_outflow": np.round(net_outflow, 2),
+			"net_outflow_pct": pct(net_pct),
+			"txn_baseline": np.round(txn_baseline, 1),
+			"txn_recent": np.round(txn_recent, 1),
+			"txn_change_pct": pct(txn_change),
+			"logins_baseline": np.round(logins_baseline, 1),
+			"logins_recent": np.round(logins_recent, 1),
+			"login_change_pct": pct(login_change),
+			"contacts_recent": contacts_recent.astype(np.int32),
+			"no_reply_recent_pct": pct(no_reply_recent),
+			"no_reply_baseline_pct": pct(no_reply_baseline),
+			"complaints_recent": np.round(complaints_recent, 1),
+			"complaints_expected": np.round(complaints_expected, 1),
+		},
+		copy=False,
+	)
+	result.attrs["churn_params"] = params
+	if render:
+		result["churn_reasons"] = render_churn_reasons(result, templates, params=params)
+	return result
+
+
+def _reason_codes(contribution: np.ndarray, top: int) -> np.ndarray:
+	"""Comma-separated codes of the ``top`` signals with the largest positive contribution (ties in
+	``CHURN_SIGNALS`` order)."""
+	n = len(contribution)
+	names = np.array(CHURN_SIGNALS, dtype=object)
+	order = np.argsort(-contribution, axis=1, kind="stable")[:, :top]
+	taken = np.take_along_axis(contribution, order, axis=1)
+	out = pd.Series("", index=np.arange(n), dtype=object)
+	for k in range(order.shape[1]):
+		code = np.where(taken[:, k] > 0, names[order[:, k]], "")
+		if k == 0:
+			out = pd.Series(code, dtype=object)
+		else:
+			out = out + np.where(code != "", "," + code.astype(object), "")
+	return out.to_numpy(dtype=object)
+
+
+# ---------------------------------------------------------------- reasons in words
+
+
+def _money(values: pd.Series) -> pd.Series:
+	return values.astype(float).fillna(0).round(0).map("{:,.0f}".format)
+
+
+def _whole(values: pd.Series) -> pd.Series:
+	return pd.Series(
+		np.nan_to_num(values.to_numpy(dtype=float)).round().astype(np.int64).astype(str), index=values.index
+	)
+
+
+def _one_decimal(values: pd.Series) -> pd.Series:
+	v = np.nan_to_num(values.to_numpy(dtype=float)).round(1)
+	text = pd.Series(v, index=values.index).map("{:g}".format)
+	return text
+
+
+def _reason_fields(rows: pd.DataFrame, params: ChurnParameters) -> dict:
+	"""Placeholder name -> function of the rows giving its text, for every template."""
+	const = {
+		"months": str(params.recent_months),
+		"baseline_months": str(params.baseline_months),
+		"needed": str(params.min_history_months),
+	}
+	return {
+		**{name: (lambda value=value: pd.Series(value, index=rows.index)) for name, value in const.items()},
+		"from_amount": lambda: _money(rows["aum_baseline"]),
+		"to_amount": lambda: _money(rows["aum_latest"]),
+		"amount": lambda: _money(rows["net_outflow"]),
+		"history": lambda: _whole(rows["history_months"]),
+		"recent_pct": lambda: _whole(rows["no_reply_recent_pct"]),
+		"baseline_pct": lambda: _whole(rows["no_reply_baseline_pct"]),
+		"contacts": lambda: _whole(rows["contacts_recent"]),
+		"count": lambda: _whole(rows["complaints_recent"]),
+		"expected": lambda: _one_decimal(rows["complaints_expected"]),
+	}
+
+
+# per reason code: pct / recent / baseline mean different columns
+_CODE_FIELDS = {
+	"aum_drop": {"pct": ("aum_change_pct", -1)},
+	"net_outflow": {"pct": ("net_outflow_pct", 1)},
+	"txn_drop": {
+		"pct": ("txn_change_pct", -1),
+		"recent": ("txn_recent", None),
+		"baseline": ("txn_baseline", None),
+	},
+	"login_drop": {
+		"pct": ("login_change_pct", -1),
+		"recent": ("logins_recent", None),
+		"baseline": ("logins_baseline", None),
+	},
+}
+
+
+def render_churn_reasons(
+	frame: pd.DataFrame,
+	templates: Mapping[str, str] | None = None,
+	top: int | None = None,
+	*,
+	params: ChurnParameters | None = None,
+	separator: str = "; ",
+) -> pd.Series:
+	"""The first ``top`` reasons of each row (``reason_codes``) in words, joined by ``separator``.
+	``templates`` map reason codes to str.format templates with named placeholders (defaults:
+	``CHURN_REASON_TEMPLATES``); the Frappe layer passes translated ones. ``params`` gives the window
+	lengths (default: those the frame was scored with). Vectorised per code and position."""
+	params = params or frame.attrs.get("churn_params") or ChurnParameters()
+	templates = {**CHURN_REASON_TEMPLATES, **(templates or {})}
+	top = top or params.top_reasons
+	codes = frame["reason_codes"].fillna("").astype(str)
+	if codes.empty:
+		return pd.Series([], index=frame.index, dtype=object)
+	split = codes.str.split(",", n=top, expand=True).iloc[:, :top]
+	out = np.full(len(frame), "", dtype=object)
+	for k in range(split.shape[1]):
+		position = split.iloc[:, k].fillna("").to_numpy()
+		for code in pd.unique(position):
+			if not code:
+				continue
+			template = templates.get(code)
+			if template is None:
+				raise ValueError(f"no reason template for churn reason code {code!r}")
+			mask = position == code
+			rows = frame[mask]
+			fields = _reason_fields(rows, params)
+			specific = _CODE_FIELDS.get(code, {})
+			values = {}
+			for name in template_fields(template):
+				if name in specific:
+					column, sign = specific[name]
+					values[name] = (
+						_whole(rows[column] * sign) if sign is not None else _one_decimal(rows[column])
+					)
+				elif name in fields:
+					values[name] = fields[name]()
+				else:
+					raise ValueError(f"the template for {code!r} uses an unknown placeholder {{{name}}}")
+			text = format_columns(template, values, rows.index).to_numpy(dtype=object)
+			out[mask] = (out[mask] + separator + text) if k else text
+	return pd.Series(out, index=frame.index, dtype=object)
+
+
+# ---------------------------------------------------------------- value × risk
+
+
+def _value_labels(frame: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+	"""The value axis: value classes when the frame has them, else lifetime-value tertiles."""
+	if "value_class" in frame:
+		labels = frame["value_class"].where(frame["value_class"].notna(), NO_VALUE).astype(object)
+		others = sorted(set(labels) - set(VALUE_CLASS_ORDER) - {NO_VALUE})
+		return labels, [*VALUE_CLASS_ORDER, *others, NO_VALUE]
+	if "lifetime_value" in frame:
+		value = pd.to_numeric(frame["lifetime_value"], errors="coerce")
+		rank = value.rank(pct=True, method="average")
+		labels = pd.Series(
+			np.select([rank > 2 / 3, rank > 1 / 3], ["High Value", "Medium Value"], "Low Value"),
+			index=frame.index,
+			dtype=object,
+		)
+		labels[value.isna()] = NO_VALUE
+		return labels, ["High Value", "Medium Value", "Low Value", NO_VALUE]
+	raise ValueError("the value × risk matrix needs a value_class or lifetime_value column")
+
+
+def value_risk_matrix(frame: pd.DataFrame) -> pd.DataFrame:
+	"""Counts of customers by value (rows: value classes MVC, MGC, Standard, BZC, others, "(none)";
+	or lifetime-value tertiles when there is no value_class) × churn band (High, Medium, Low,
+	"No Score"). ``frame``: churn_band and value_class or lifetime_value."""
+	labels, order = _value_labels(frame)
+	band = frame["churn_band"].where(frame["churn_band"].notna(), NO_SCORE).astype(object)
+	columns = [*BANDS, NO_SCORE]
+	matrix = pd.crosstab(labels.to_numpy(), band.to_numpy()).reindex(
+		index=order, columns=columns, fill_value=0
+	)
+	matrix.index.name, matrix.columns.name = "value", "churn_band"
+	return matrix.astype(int)
+
+
+def retention_priority(frame: pd.DataFrame, params: ChurnParameters | None = None) -> pd.Series:
+	"""Risk × value: churn_score × the value class's weight (``params.value_weights``); no score
+	counts as 0. Customers are contacted in descending order of it."""
+	params = params or ChurnParameters()
+	score = pd.to_numeric(frame["churn_score"], errors="coerce").fillna(0.0)
+	if "value_class" in frame:
+		weight = frame["value_class"].map(dict(params.value_weights))
+	else:
+		weight = pd.Series(np.nan, index=frame.index)
+	weight = weight.astype(float).fillna(params.default_value_weight)
+	return (score * weight).round(1)
+
+
+def retention_candidates(
+	scored: pd.DataFrame, params: ChurnParameters | None = None, *, reasons_column: str = "churn_reasons"
+) -> pd.DataFrame:
+	"""High-band customers of a high-value class (``params.high_value_classes``): the retention
+	follow-ups the nightly job raises, as ``followups.due_followups`` takes them (customer,
+	details), highest risk × value first. ``scored``: churn_band, churn_score, value_class and the
+	rendered reasons."""
+	params = params or ChurnParameters()
+	wanted = (scored["churn_band"] == "High") & scored["value_class"].isin(params.high_value_classes)
+	rows = scored[wanted.to_numpy()]
+	out = pd.DataFrame(
+		{
+			"customer": rows["customer"].to_numpy(),
+			"details": rows[reasons_column].to_numpy() if reasons_column in rows else None,
+			"priority": retention_priority(rows, params).to_numpy(),
+		}
+	)
+	return out.sort_values(["priority", "customer"], ascending=[False, True], kind="stable").reset_index(
+		drop=True
+	)

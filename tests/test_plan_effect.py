@@ -177,3 +177,19 @@ def test_contact_schedule_on_the_sample_respects_capacity():
 	staff = tables["staff"]
 	serving = staff[staff["role_type"].isin(["Relationship Manager", "Private Banker", "Lobby Manager"])]
 	assert 0 < frame["followups"].max() <= capacity_from_staff(serving)["capacity"].sum()
+
+
+def test_contact_schedule_includes_plans_falling_due_within_the_horizon():
+	import datetime as dt
+
+	from branch_crm.cli import recomputed
+	from branch_crm.engine.sample import generate_sample
+	from branch_crm.reports.plan_effect import build_contact_schedule
+
+	tables = generate_sample(customers=400, branches=1, seed=3).tables()
+	# 2026-11-01 is a Sunday: plans due "today" roll to Monday, inside the 14-day schedule
+	result = build_contact_schedule(
+		tables["customers"], recomputed(tables), tables["staff"], dt.date(2026, 11, 1)
+	)
+	assert sum(row["plan_due"] for row in result.data) > 0
+	assert all(row["date"].weekday() < 5 for row in result.data)

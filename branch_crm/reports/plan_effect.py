@@ -270,7 +270,10 @@ def build_contact_schedule(
 		lobby = staff[staff["role_type"] == "Lobby Manager"].drop_duplicates("branch")
 		fallback = dict(zip(lobby["branch"], lobby["user"], strict=True))
 		capacity = capacity_from_staff(staff)
-	due = due_followups(context, touches, None, None, today, None, fallback_assignees=fallback)
+	# the schedule covers the coming days: plans falling due within them belong in it
+	due = due_followups(
+		context, touches, None, None, today, None, lookahead_days=horizon_days, fallback_assignees=fallback
+	)
 	scheduled = schedule_with_capacity(due, capacity, today, horizon_days)
 
 	on = scheduled[scheduled["schedule_status"] == "scheduled"]

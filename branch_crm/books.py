@@ -27,13 +27,30 @@ def _templates() -> dict:
 	return {code: _(template) for code, template in ASSIGNMENT_TEMPLATES.items()}
 
 
-def _staff(branch: str) -> pd.DataFrame:
+def _staff(*branches: str) -> pd.DataFrame:
 	return store.read_frame(
 		"Relationship Manager",
 		["user", "full_name", "branch", "role_type", "max_customers", "max_aum", "is_active"],
-		where="`branch` = %(branch)s",
-		values={"branch": branch},
+		where="`branch` in %(branches)s",
+		values={"branches": branches},
 	)
+
+
+def _set_rows(doc, rows: pd.DataFrame) -> None:
+	"""The transfer's customer rows, from an engine plan (PLAN_COLUMNS or REHOME_COLUMNS)."""
+	doc.set("customers", [])
+	for row in rows.itertuples(index=False):
+		doc.append(
+			"customers",
+			{
+				"customer": row.customer,
+				"from_rm": row.from_rm,
+				"to_rm": row.to_rm,
+				"tier": row.tier,
+				"aum": row.aum,
+				"reason": row.reason,
+			},
+		)
 
 
 def plan(doc) -> None:
@@ -44,10 +61,7 @@ def plan(doc) -> None:
 		where="`branch` = %(branch)s",
 		values={"branch": doc.branch},
 	)
-	tiers = frappe.get_all(
-		"Customer Tier",
-		fields=["tier_name", "rank", "min_avg_aum", "min_annual_contribution", "serving_role"],
-	)
+	tiers = _tiers()
 	targets = "auto" if doc.mode == "Auto-balance" else [row.relationship_manager for row in doc.to_rms]
 	if doc.mode == "Named Managers" and not targets:
 		frappe.throw(
@@ -67,19 +81,7 @@ def plan(doc) -> None:
 		)
 	except ValueError as error:
 		frappe.throw(_("Book Transfer {0}: {1}").format(doc.name or _("(new)"), str(error)))
-	doc.set("customers", [])
-	for row in rows.itertuples(index=False):
-		doc.append(
-			"customers",
-			{
-				"customer": row.customer,
-				"from_rm": row.from_rm,
-				"to_rm": row.to_rm,
-				"tier": row.tier,
-				"aum": row.aum,
-				"reason": row.reason,
-			},
-		)
+	_set_rows(doc, rows)
 
 
 def apply(doc) -> int:
@@ -170,18 +172,7 @@ def make_reversal(source: str) -> str:
 			"reason": _("Reversal of {0}").format(original.name),
 		}
 	)
-	for row in back.itertuples(index=False):
-		reversal.append(
-			"customers",
-			{
-				"customer": row.customer,
-				"from_rm": row.from_rm,
-				"to_rm": row.to_rm,
-				"tier": row.tier,
-				"aum": row.aum,
-				"reason": row.reason,
-			},
-		)
+	_set_rows(reversal, back)
 	reversal.insert()
 	original.db_set("reversed_by", reversal.name)
 	return reversal.name
@@ -233,19 +224,7 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 					"reason": _("Tier changes: serving role no longer matches"),
 				}
 			)
-			doc.set("customers", [])
-			for row in rows.itertuples(index=False):
-				doc.append(
-					"customers",
-					{
-						"customer": row.customer,
-						"from_rm": row.from_rm,
-						"to_rm": row.to_rm,
-						"tier": row.tier,
-						"aum": row.aum,
-						"reason": row.reason,
-					},
-				)
+			_set_rows(doc, rows)
 			doc.save(ignore_permissions=True)
 			touched.append(doc.name)
 	return touched
@@ -257,12 +236,7 @@ def assign_new(frame: pd.DataFrame) -> pd.DataFrame:
 	branches = tuple(frame["branch"].dropna().unique())
 	if not branches:
 		return pd.DataFrame(columns=["customer", "relationship_manager", "assignment_reason"])
-	staff = store.read_frame(
-		"Relationship Manager",
-		["user", "full_name", "branch", "role_type", "max_customers", "max_aum", "is_active"],
-		where="`branch` in %(b)s",
-		values={"b": branches},
-	)
+	staff = _staff(*branches)
 	books = store.read_frame(
 		PROFILE,
 		["customer", "relationship_manager", "aum"],

@@ -93,3 +93,20 @@ def records(frame: pd.DataFrame) -> list[dict]:
 		{c: plain(v) for c, v in zip(columns, row, strict=True)}
 		for row in frame.itertuples(index=False, name=None)
 	]
+
+
+def customer_columns() -> list[dict]:
+	"""The columns that name a customer and who serves them, first in every per-customer report."""
+	return [
+		column("customer", "Customer", "Link", 120, options="Customer"),
+		column("customer_name", "Customer Name", "Data", 120),
+		column("branch", "Branch", "Link", 130, options="Branch"),
+		column("relationship_manager", "Relationship Manager", "Link", 180, options="Relationship Manager"),
+		column("tier", "Tier", "Link", 100, options="Customer Tier"),
+	]
+
+
+def limited(rows: pd.DataFrame, filters: dict) -> pd.DataFrame:
+	"""The rows a report lists: all, or the first ``filters["limit"]``."""
+	limit = filters.get("limit")
+	return rows.head(int(limit)) if limit else rows

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from branch_crm.engine.churn import NO_SCORE, ChurnParameters, retention_priority, value_risk_matrix
-from branch_crm.reports.base import ReportResult, card, chart, column
+from branch_crm.reports.base import ReportResult, card, chart, column, customer_columns, limited
 from branch_crm.reports.needs_screening import as_list, fast_records
 
 FILTER_FIELDS = ("branch", "relationship_manager", "tier", "bank_customer_group", "value_class")
@@ -75,16 +75,9 @@ def build_churn_warning(
 		colors=["#FF5858", "#FFA00A", "#28A745", "#8D99A6"],
 	)
 
-	listed = rows
-	limit = filters.get("limit")
-	if limit:
-		listed = rows.head(int(limit))
+	listed = limited(rows, filters)
 	columns = [
-		column("customer", "Customer", "Link", 120, options="Customer"),
-		column("customer_name", "Customer Name", "Data", 120),
-		column("branch", "Branch", "Link", 130, options="Branch"),
-		column("relationship_manager", "Relationship Manager", "Link", 180, options="Relationship Manager"),
-		column("tier", "Tier", "Link", 100, options="Customer Tier"),
+		*customer_columns(),
 		column("value_class", "Value Class", "Data", 100),
 		column("lifetime_value", "Lifetime Value", "Currency", 130),
 		column("aum", "AUM", "Currency", 120),

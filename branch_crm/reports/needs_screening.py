@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from branch_crm.engine.needs import GAP_TYPES, NEEDS_GAP_LABEL_TEMPLATES, NeedsParameters, gap_flags
-from branch_crm.reports.base import ReportResult, card, chart, column
+from branch_crm.reports.base import ReportResult, card, chart, column, customer_columns, limited
 
 FILTER_FIELDS = ("branch", "relationship_manager", "tier", "bank_customer_group")
 
@@ -94,16 +94,9 @@ def build_needs_screening(
 		colors=["#5E64FF", "#FF5858"],
 	)
 
-	listed = rows
-	limit = filters.get("limit")
-	if limit:
-		listed = rows.head(int(limit))
+	listed = limited(rows, filters)
 	columns = [
-		column("customer", "Customer", "Link", 120, options="Customer"),
-		column("customer_name", "Customer Name", "Data", 120),
-		column("branch", "Branch", "Link", 130, options="Branch"),
-		column("relationship_manager", "Relationship Manager", "Link", 180, options="Relationship Manager"),
-		column("tier", "Tier", "Link", 100, options="Customer Tier"),
+		*customer_columns(),
 		column("bank_customer_group", "Customer Segment", "Link", 160, options="Bank Customer Group"),
 		column("aum", "AUM", "Currency", 120),
 		column("gap_count", "Product Gaps", "Int", 100),

@@ -79,3 +79,13 @@ def preview_tiers(tiers) -> dict:
 			matrix.to_numpy().sum() - sum(matrix.at[t, t] for t in matrix.index if t in matrix.columns)
 		),
 	}
+
+
+@frappe.whitelist(methods=["POST"])
+def ensure_contact_plan(customer: str) -> str:
+	"""The customer's Contact Plan, created from the profile if it does not exist yet."""
+	frappe.get_doc("Bank Customer Profile", customer).check_permission("read")
+	from branch_crm.followups import ensure_plans
+
+	ensure_plans([customer])
+	return customer

@@ -107,6 +107,11 @@ def apply(doc) -> int:
 			"update `tabContact Plan` set `relationship_manager` = %(to)s, `modified` = %(now)s where `customer` = %(customer)s",
 			{"to": row.to_rm, "customer": row.customer, "now": now},
 		)
+		frappe.db.sql(
+			"""update `tabCustomer Follow-up` set `relationship_manager` = %(to)s, `modified` = %(now)s
+			where `customer` = %(customer)s and `status` = 'Open' and `relationship_manager` = %(from)s""",
+			{"to": row.to_rm, "from": row.from_rm, "customer": row.customer, "now": now},
+		)
 		todos = frappe.get_all(
 			"ToDo",
 			filters={

@@ -232,4 +232,22 @@ def recompute(context, branch, chunk_size):
 		frappe.destroy()
 
 
+@branch_crm.command("queue-follow-ups")
+@click.option("--branch", help="Only the customers of this branch")
+@click.option("--date", "today", help="Queue as of this date (YYYY-MM-DD; default today)")
+@pass_context
+def queue_follow_ups(context, branch, today):
+	"""Queue the day's follow-ups (plans due, care touches, retention) into the managers' to-do lists.
+	Safe to re-run: the same day creates nothing new."""
+	frappe = _connect(context)
+	try:
+		from branch_crm.followups import branches, run
+
+		with click.progressbar(length=len(branches(branch)), label="follow-ups ", show_pos=True) as bar:
+			summary = run(today=today, branch=branch, progress=bar.update)
+		click.echo(summary)
+	finally:
+		frappe.destroy()
+
+
 commands = [branch_crm]

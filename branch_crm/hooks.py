@@ -20,6 +20,7 @@ before_uninstall = "branch_crm.install.before_uninstall"
 doctype_js = {
 	"Customer": "public/js/customer.js",
 	"Lead": "public/js/lead.js",
+	"ToDo": "public/js/todo.js",
 }
 
 # Fixtures: the app's roles (branch_crm/roles.py names them) and its approval workflows.
@@ -62,7 +63,9 @@ permission_query_conditions = {
 	"Contact Log": "branch_crm.permissions.customer_fact_query",
 	"Tier Change Log": "branch_crm.permissions.customer_fact_query",
 	"Tier Override": "branch_crm.permissions.customer_fact_query",
+	"Customer Follow-up": "branch_crm.permissions.customer_fact_query",
 	"Book Transfer": "branch_crm.permissions.book_transfer_query",
+	"Branch Event": "branch_crm.permissions.branch_event_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
@@ -71,7 +74,9 @@ has_permission = {
 	"Contact Log": "branch_crm.permissions.has_customer_fact_permission",
 	"Tier Change Log": "branch_crm.permissions.has_customer_fact_permission",
 	"Tier Override": "branch_crm.permissions.has_customer_fact_permission",
+	"Customer Follow-up": "branch_crm.permissions.has_customer_fact_permission",
 	"Book Transfer": "branch_crm.permissions.has_book_transfer_permission",
+	"Branch Event": "branch_crm.permissions.has_branch_event_permission",
 }
 
 # Document events
@@ -80,6 +85,10 @@ doc_events = {
 	"Customer": {
 		# A Lead converted into a Customer gets its bank profile straight away.
 		"after_insert": "branch_crm.profiles.create_profile_for_converted_lead",
+	},
+	"ToDo": {
+		# closing a follow-up's to-do by hand closes the follow-up
+		"on_update": "branch_crm.followups.on_todo_update",
 	},
 }
 
@@ -91,6 +100,7 @@ scheduler_events = {
 	],
 	"daily": [
 		"branch_crm.tasks.apply_due_book_transfers",
+		"branch_crm.tasks.queue_follow_ups",
 	],
 }
 

@@ -67,6 +67,13 @@ def install_defaults():
 		_insert_if_missing("Bank Product", product["product_code"], product)
 
 	settings = frappe.get_single("Branch CRM Settings")
+	# settings added by a later version start at their defaults (a Single stores no row for them yet)
+	stored = set(
+		frappe.db.sql("select `field` from `tabSingles` where `doctype` = 'Branch CRM Settings'", pluck=True)
+	)
+	for df in settings.meta.fields:
+		if df.default and df.fieldname not in stored:
+			settings.set(df.fieldname, frappe.utils.cast(df.fieldtype, df.default))
 	settings.default_customer_group = settings.default_customer_group or "Individual"
 	settings.default_territory = settings.default_territory or "All Territories"
 	if not settings.cadence_rules:

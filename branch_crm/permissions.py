@@ -95,3 +95,25 @@ def has_book_transfer_permission(
 	if scope == "branch":
 		return doc.get("branch") == value
 	return scope == "book" and doc.get("from_rm") == value and ptype == "read"
+
+
+def _staff_branch(user: str | None) -> str | None:
+	return frappe.db.get_value("Relationship Manager", {"user": user or frappe.session.user}, "branch")
+
+
+def branch_event_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Branch events belong to their branch: staff see their own branch's events."""
+	scope, _value = get_scope(user)
+	if scope == "all":
+		return ""
+	branch = _staff_branch(user)
+	return f"`tabBranch Event`.`branch` = {frappe.db.escape(branch)}" if branch else "1=0"
+
+
+def has_branch_event_permission(
+	doc, ptype: str = "read", user: str | None = None, debug: bool = False
+) -> bool:
+	if get_scope(user)[0] == "all":
+		return True
+	branch = _staff_branch(user)
+	return bool(branch) and (doc.get("branch") or branch) == branch

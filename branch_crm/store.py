@@ -103,6 +103,17 @@ def read_frame(
 	return pd.DataFrame(rows, columns=columns)
 
 
+def read_query(query: str, values: dict | None = None, *, floats: Sequence[str] = ()) -> pd.DataFrame:
+	"""A SELECT written for a join the single-doctype readers cannot express, as a DataFrame named by
+	its result columns. ``floats``: columns to turn from DECIMAL into float."""
+	result = frappe.db.sql(query, *([values] if values is not None else []), as_dict=False)
+	names = [d[0] for d in frappe.db._cursor.description] if frappe.db._cursor.description else []
+	frame = pd.DataFrame(list(result), columns=names)
+	for column in floats:
+		frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+	return frame
+
+
 def read_by_values(doctype: str, columns: Sequence[str], key: str, keys: Iterable) -> pd.DataFrame:
 	"""Rows whose ``key`` column is one of ``keys``, read in chunks."""
 	keys = list(dict.fromkeys(k for k in keys if k is not None))
@@ -177,6 +188,40 @@ def upsert(
 	for chunk in chunked(rows, chunk_size):
 		frappe.db.sql(head + ", ".join([placeholders] * len(chunk)) + tail, [v for row in chunk for v in row])
 	return len(rows)
+
+
+def insert_rows(
+	doctype: str,
+	frame: pd.DataFrame,
+	columns: Sequence[str],
+	*,
+	ignore_duplicates: bool = False,
+	chunk_size: int = WRITE_CHUNK,
+) -> int:
+	"""Plain multi-row INSERTs (with the standard columns stamped). ``ignore_duplicates``: INSERT
+	IGNORE, so a row whose unique key already exists is skipped by the database, even when two
+	workers race. Returns the number of rows the database took."""
+	if frame.empty:
+		return 0
+	now, user = frappe.utils.now_datetime(), frappe.session.user
+	frame = _stamp(frame, now, user)
+	columns = _checked_columns(
+		doctype, dict.fromkeys([*columns, "creation", "modified", "owner", "modified_by", "docstatus"])
+	)
+	frame = _with_numeric_zeros(doctype, frame, columns)
+	slots = ["%s"] * len(columns)
+	names = list(columns)
+	if "name" not in columns and frappe.get_meta(doctype).autoname == "autoincrement":
+		names.insert(0, "name")
+		slots.insert(0, f"nextval(`{frappe.scrub(doctype)}_id_seq`)")
+	placeholders = "(" + ", ".join(slots) + ")"
+	verb = "insert ignore" if ignore_duplicates else "insert"
+	head = f"{verb} into {_table(doctype)} ({', '.join(f'`{c}`' for c in names)}) values "
+	taken = 0
+	for chunk in chunked(_rows(frame, columns), chunk_size):
+		frappe.db.sql(head + ", ".join([placeholders] * len(chunk)), [v for row in chunk for v in row])
+		taken += max(frappe.db._cursor.rowcount, 0)
+	return taken
 
 
 def update_rows(

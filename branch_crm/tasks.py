@@ -110,3 +110,10 @@ def apply_due_book_transfers():
 				reference_doctype="Book Transfer",
 			)
 	return due
+
+
+def queue_follow_ups():
+	"""Daily: plans, care touches and retention become follow-ups in each manager's to-do list."""
+	from branch_crm.followups import enqueue
+
+	enqueue()

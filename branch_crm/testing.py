@@ -156,3 +156,24 @@ def set_history(customer: str, aum: list[float], contribution: float = 100.0) ->
 	]
 	result = data_intake.run("snapshots", records)
 	assert not result.rejected, result.rejected
+
+
+def clear_contacts() -> None:
+	"""Remove the test world's plans, follow-ups, their to-dos, contact logs and events, and reset the
+	profiles' contact fields; committed, because the follow-up job commits per branch."""
+	customers = tuple(CUSTOMERS)
+	for doctype in ("Customer Follow-up", "Contact Plan", "Contact Log"):
+		frappe.db.delete(doctype, {"customer": ("in", customers)})
+	frappe.db.delete("ToDo", {"reference_type": "Bank Customer Profile", "reference_name": ("in", customers)})
+	for event in frappe.get_all(
+		"Branch Event", filters={"branch": ("in", (BRANCH_A, BRANCH_B))}, pluck="name"
+	):
+		frappe.delete_doc("Branch Event", event, force=True, ignore_permissions=True)
+	frappe.db.sql(
+		"""update `tabBank Customer Profile` set `last_contact_date` = null, `next_contact_date` = null,
+		`intent_level` = 'Unknown', `do_not_contact` = 0, `churn_band` = null, `churn_score` = 0,
+		`churn_reasons` = null, `date_of_birth` = '1980-05-17', `_assign` = null where `name` in %(customers)s""",
+		{"customers": customers},
+	)
+	frappe.db.set_value("Relationship Manager", user("rm1"), "max_followups_per_day", 0)
+	frappe.db.commit()

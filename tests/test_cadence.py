@@ -10,6 +10,7 @@ from branch_crm.engine.cadence import (
 	PLAN_RESULT_COLUMNS,
 	cadence_table,
 	calendars,
+	plan_changes,
 	plan_contacts,
 	render_plan_reasons,
 	replan_on_contact,
@@ -375,3 +376,50 @@ def test_engine_and_report_modules_never_import_frappe():
 		names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
 		names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
 		assert not any(name.split(".")[0] == "frappe" for name in names), path
+
+
+# ---------------------------------------------------------------- plan_changes (what the job writes)
+
+
+def stored_after(rows, today=TODAY) -> tuple[pd.DataFrame, pd.DataFrame]:
+	"""The plans as stored after a first run on ``today``: their planned cadence written back."""
+	frame = pd.DataFrame(rows)
+	planned = run(rows, today)
+	stored = frame.assign(
+		interval_days=planned["interval_days"],
+		channel=planned["channel"],
+		next_contact_date=planned["next_contact_date"],
+	)
+	return stored, planned
+
+
+def test_a_steady_plan_rewrites_nothing():
+	stored, planned = stored_after([plan(customer="C1"), plan(customer="C2", last_contact_date=None)])
+	assert plan_changes(stored, planned, TODAY).empty
+	# next day: the plan contacted today is still ahead; the never-contacted one stays due since today
+	later = TODAY + dt.timedelta(days=1)
+	assert plan_changes(stored, run(stored.to_dict("records"), later), later).empty
+
+
+def test_a_due_plan_keeps_the_date_it_fell_due_on():
+	last = pd.Timestamp(TODAY) - pd.Timedelta(days=40)  # Core / Low: every 30 days, due 10 days ago
+	stored, _planned = stored_after([plan(last_contact_date=last)], TODAY - dt.timedelta(days=10))
+	assert stored["next_contact_date"].iloc[0] == pd.Timestamp(TODAY) - pd.Timedelta(days=10)
+	again = run(stored.to_dict("records"), TODAY)
+	assert again["next_contact_date"].iloc[0] == pd.Timestamp(TODAY)  # offered today ...
+	assert plan_changes(stored, again, TODAY).empty  # ... but the stored date stays the due date
+
+
+def test_a_new_interval_or_channel_is_written_and_blank_channels_match():
+	stored, planned = stored_after([plan(customer="C1"), plan(customer="C2", do_not_contact=1)])
+	assert planned["channel"].iloc[1] is None
+	stored.loc[1, "channel"] = ""  # a blank Select read back from the database
+	assert plan_changes(stored, planned, TODAY).empty
+	upgraded = run(stored.assign(tier="VIP").to_dict("records"))
+	changes = plan_changes(stored, upgraded, TODAY)
+	assert list(changes["customer"]) == ["C1", "C2"]
+	row = changes.iloc[0]
+	assert (row["interval_days"], row["channel"]) == (14, "WeChat")
+	assert row["next_contact_date"] == pd.Timestamp(TODAY) + pd.Timedelta(days=14)
+	# a do-not-contact plan keeps no channel and no date, whatever its interval
+	assert changes.iloc[1]["channel"] is None and pd.isna(changes.iloc[1]["next_contact_date"])

@@ -460,3 +460,36 @@ def replan_on_contact(
 	for column in PLAN_RESULT_COLUMNS[1:]:
 		updated[column] = result[column]
 	return updated[list(REPLAN_COLUMNS)]
+
+
+def plan_changes(stored: pd.DataFrame, planned: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+	"""The Contact Plan rows whose stored cadence must change: customer, interval_days, channel,
+	next_contact_date (datetime64, NaT for none), for the rows of ``planned`` (``plan_contacts``'
+	output) that differ from ``stored`` (same index: the plans' stored interval_days, channel,
+	next_contact_date and last_contact_date).
+
+	A plan that is already due keeps the date it fell due on instead of moving to today every day,
+	so the desk reads "due since" and a steady night rewrites nothing."""
+	day = _day(today)
+	was = _days(_column(stored, "next_contact_date"))
+	new = _days(planned["next_contact_date"])
+	waiting = (planned["days_overdue"].to_numpy() > 0) | np.isnat(_days(_column(stored, "last_contact_date")))
+	keep = ~np.isnat(was) & (was <= day) & ~np.isnat(new) & waiting
+	next_date = np.where(keep, was, new)
+	interval = pd.to_numeric(_column(stored, "interval_days"), errors="coerce").to_numpy()
+	# a blank Select comes back as "" or NULL: both mean no channel
+	channel = _column(stored, "channel").where(lambda c: c.map(_is_text), None).to_numpy(dtype=object)
+	new_channel = planned["channel"].where(planned["channel"].map(_is_text), None).to_numpy(dtype=object)
+	same_channel = (channel == new_channel) | (pd.isna(channel) & pd.isna(new_channel))
+	same_date = (was == next_date) | (np.isnat(was) & np.isnat(next_date))
+	changed = ~(same_date & same_channel & (interval == planned["interval_days"].to_numpy()))
+	out = pd.DataFrame(
+		{
+			"customer": planned["customer"].to_numpy(dtype=object),
+			"interval_days": planned["interval_days"].to_numpy(),
+			"channel": new_channel,
+			"next_contact_date": next_date.astype("datetime64[ns]"),
+		},
+		index=planned.index,
+	)
+	return out[changed]

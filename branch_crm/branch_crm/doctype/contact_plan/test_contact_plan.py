@@ -21,3 +21,27 @@ class TestContactPlan(testing.BranchCRMTestCase):
 		self.assertTrue(frappe.has_permission("Contact Plan", "write", plan.name))
 		frappe.set_user(user("rm3"))
 		self.assertFalse(frappe.has_permission("Contact Plan", "read", plan.name))
+
+	def test_a_manual_interval_sets_the_next_date_when_saved(self):
+		plan = frappe.get_doc(
+			{
+				"doctype": "Contact Plan",
+				"customer": "_T-CRM-0002",
+				"last_contact_date": frappe.utils.today(),
+				"manual_interval_days": 10,
+				"manual_channel": "Visit",
+			}
+		).insert()
+		self.assertEqual(plan.interval_days, 10)
+		self.assertEqual(plan.channel, "Visit")
+		self.assertEqual(plan.relationship_manager, user("rm1"))
+		due = frappe.utils.getdate(frappe.utils.add_days(frappe.utils.today(), 10))
+		self.assertGreaterEqual(plan.next_contact_date, due)
+		self.assertLess((plan.next_contact_date - due).days, 7, "rolled to the next working day only")
+		self.assertEqual(
+			frappe.db.get_value("Bank Customer Profile", "_T-CRM-0002", "next_contact_date"),
+			plan.next_contact_date,
+		)
+		plan.status = "Paused"
+		plan.save()
+		self.assertIsNone(plan.next_contact_date)

@@ -1,0 +1,304 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import datetime as dt
+
+import frappe
+
+from branch_crm import followups, testing
+from branch_crm.testing import BRANCH_A, BRANCH_B, CUSTOMERS, user
+
+test_ignore = testing.TEST_IGNORE
+
+PROFILE = "Bank Customer Profile"
+FOLLOWUP = "Customer Follow-up"
+BRANCH_A_CUSTOMERS = {c for c, (_owner, branch) in CUSTOMERS.items() if branch == BRANCH_A}
+
+
+def open_followups(**filters) -> list[dict]:
+	return frappe.get_all(
+		FOLLOWUP,
+		filters={"customer": ("in", tuple(CUSTOMERS)), "status": "Open", **filters},
+		fields=["name", "customer", "reason", "relationship_manager", "scheduled_date", "todo", "message"],
+		order_by="scheduled_date asc, priority desc",
+	)
+
+
+class TestCustomerFollowup(testing.BranchCRMTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.today = frappe.utils.getdate()
+
+	@classmethod
+	def tearDownClass(cls):
+		testing.clear_contacts()
+		super().tearDownClass()
+
+	def setUp(self):
+		testing.clear_contacts()
+
+	def queue(self, today=None, branch=BRANCH_A) -> dict:
+		return followups.run(today=str(today or self.today), branch=branch)
+
+	def test_plan_due_follow_ups_are_queued_once_into_each_managers_todo(self):
+		first = self.queue()
+		self.assertEqual(first["failed_branches"], [])
+		rows = open_followups(reason="Plan Due")
+		self.assertEqual({r.customer for r in rows}, BRANCH_A_CUSTOMERS)
+		for row in rows:
+			owner = user(CUSTOMERS[row.customer][0])
+			self.assertEqual(row.relationship_manager, owner)
+			todo = frappe.get_doc("ToDo", row.todo)
+			self.assertEqual(
+				(todo.allocated_to, todo.reference_type, todo.reference_name), (owner, PROFILE, row.customer)
+			)
+			self.assertEqual(todo.status, "Open")
+			self.assertGreaterEqual(row.scheduled_date, self.today)
+			self.assertLess(row.scheduled_date.weekday(), 5, "follow-ups fall on working days")
+		self.assertIn(user("rm1"), frappe.db.get_value(PROFILE, "_T-CRM-0001", "_assign"))
+		# every profile got a plan, and the plan's date shows on the profile
+		plan = frappe.get_doc("Contact Plan", "_T-CRM-0001")
+		self.assertEqual(
+			plan.next_contact_date, frappe.db.get_value(PROFILE, "_T-CRM-0001", "next_contact_date")
+		)
+		self.assertGreaterEqual(plan.interval_days, 1)
+
+		second = self.queue()
+		self.assertEqual(second["created"], 0)
+		self.assertEqual(second["plans_updated"], 0)
+		self.assertEqual(len(open_followups()), len(rows))
+
+	def test_open_key_refuses_a_second_open_follow_up(self):
+		self.queue()
+		row = open_followups(reason="Plan Due")[0]
+		duplicate = frappe.get_doc(FOLLOWUP, row.name).as_dict()
+		for field in ("name", "creation", "modified", "todo"):
+			duplicate.pop(field, None)
+		with self.assertRaises(frappe.UniqueValidationError):
+			frappe.get_doc({**duplicate, "doctype": FOLLOWUP}).db_insert()
+		frappe.db.rollback()
+
+	def test_contact_log_closes_the_follow_up_and_moves_the_next_date(self):
+		self.queue()
+		row = open_followups(customer="_T-CRM-0001", reason="Plan Due")[0]
+		frappe.set_user(user("rm1"))
+		log = frappe.get_doc(
+			{
+				"doctype": "Contact Log",
+				"customer": "_T-CRM-0001",
+				"channel": "Phone",
+				"outcome": "Reached - Interested",
+				"intent_level_after": "High",
+				"follow_up": row.name,
+			}
+		).insert()
+		frappe.set_user("Administrator")
+		followup = frappe.get_doc(FOLLOWUP, row.name)
+		self.assertEqual(
+			(followup.status, followup.open_key, followup.contact_log), ("Closed", None, log.name)
+		)
+		self.assertEqual(frappe.db.get_value("ToDo", row.todo, "status"), "Closed")
+		plan = frappe.get_doc("Contact Plan", "_T-CRM-0001")
+		self.assertEqual(plan.intent_level, "High")
+		self.assertEqual(plan.last_contact_date, self.today)
+		tier = (
+			frappe.db.get_value(PROFILE, "_T-CRM-0001", "tier")
+			or frappe.get_all("Customer Tier", order_by="`rank` asc", pluck="name", limit=1)[0]
+		)
+		rule = frappe.get_all(
+			"Branch CRM Cadence Rule",
+			filters={"parent": "Branch CRM Settings", "tier": tier, "intent_level": "High"},
+			pluck="interval_days",
+		)
+		self.assertEqual(plan.interval_days, rule[0])
+		self.assertGreaterEqual(plan.next_contact_date, frappe.utils.add_days(self.today, plan.interval_days))
+		self.assertEqual(
+			frappe.db.get_value("Contact Log", log.name, "next_contact_date"), plan.next_contact_date
+		)
+		profile = frappe.db.get_value(
+			PROFILE,
+			"_T-CRM-0001",
+			["intent_level", "last_contact_date", "next_contact_date", "_assign"],
+			as_dict=True,
+		)
+		self.assertEqual(
+			(profile.intent_level, profile.last_contact_date, profile.next_contact_date),
+			("High", self.today, plan.next_contact_date),
+		)
+		self.assertNotIn(user("rm1"), profile._assign or "")
+		# the same day, the job does not queue that customer's plan again
+		self.queue()
+		self.assertFalse(open_followups(customer="_T-CRM-0001", reason="Plan Due"))
+
+	def test_a_manual_next_date_on_the_log_wins(self):
+		wanted = frappe.utils.add_days(self.today, 40)
+		frappe.get_doc(
+			{
+				"doctype": "Contact Log",
+				"customer": "_T-CRM-0002",
+				"channel": "Visit",
+				"outcome": "Reached - Not Now",
+				"next_contact_date": wanted,
+			}
+		).insert()
+		self.assertEqual(frappe.db.get_value("Contact Plan", "_T-CRM-0002", "next_contact_date"), wanted)
+
+	def test_follow_ups_overdue_escalate_to_the_branch_manager_once(self):
+		self.queue()
+		later = frappe.utils.add_days(self.today, 10)
+		result = self.queue(later)
+		self.assertEqual(result["escalated"], len(BRANCH_A_CUSTOMERS))
+		rows = frappe.get_all(
+			FOLLOWUP,
+			filters={"customer": ("in", tuple(BRANCH_A_CUSTOMERS)), "status": "Open", "reason": "Plan Due"},
+			fields=["escalated_on", "escalated_to", "escalation_todo"],
+		)
+		for row in rows:
+			self.assertEqual((row.escalated_on, row.escalated_to), (later, user("bm")))
+			self.assertEqual(frappe.db.get_value("ToDo", row.escalation_todo, "allocated_to"), user("bm"))
+		self.assertEqual(self.queue(later)["escalated"], 0)
+
+	def test_a_manager_only_sees_follow_ups_of_their_own_customers(self):
+		self.queue(branch=None)
+		self.assertTrue(open_followups(customer="_T-CRM-0004"))
+		self.assertTrue(open_followups(customer="_T-CRM-0006"))
+		frappe.set_user(user("rm1"))
+		mine = {
+			r.customer
+			for r in frappe.get_list(
+				FOLLOWUP,
+				filters={"customer": ("in", tuple(CUSTOMERS))},
+				fields=["customer"],
+				limit_page_length=0,
+			)
+		}
+		self.assertEqual(mine, {"_T-CRM-0001", "_T-CRM-0002", "_T-CRM-0003"})
+		todos = frappe.get_list(
+			"ToDo",
+			filters={"reference_type": PROFILE, "reference_name": ("in", tuple(CUSTOMERS))},
+			fields=["allocated_to", "reference_name"],
+			limit_page_length=0,
+		)
+		self.assertTrue(todos)
+		self.assertEqual({t.allocated_to for t in todos}, {user("rm1")})
+		other = open_followups(customer="_T-CRM-0004")[0]
+		self.assertFalse(frappe.has_permission(FOLLOWUP, "read", other.name))
+		frappe.set_user(user("bm"))
+		self.assertTrue(frappe.has_permission(FOLLOWUP, "read", other.name))
+		self.assertFalse(
+			frappe.has_permission(FOLLOWUP, "read", open_followups(customer="_T-CRM-0006")[0].name)
+		)
+
+	def test_capacity_spreads_a_managers_follow_ups_over_working_days(self):
+		frappe.db.set_value("Relationship Manager", user("rm1"), "max_followups_per_day", 1)
+		frappe.db.commit()
+		self.queue()
+		days = [r.scheduled_date for r in open_followups(relationship_manager=user("rm1"))]
+		self.assertEqual(len(days), 3)
+		self.assertEqual(len(set(days)), 3, "one per day")
+		self.assertTrue(all(d.weekday() < 5 for d in days))
+
+	def test_todo_closed_by_hand_closes_the_follow_up(self):
+		self.queue()
+		row = open_followups(customer="_T-CRM-0004")[0]
+		frappe.set_user(user("rm2"))
+		todo = frappe.get_doc("ToDo", row.todo)
+		todo.status = "Cancelled"
+		todo.save()
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value(FOLLOWUP, row.name, ["status", "open_key"]), ("Cancelled", None))
+
+	def test_birthdays_and_festivals_become_care_touches(self):
+		birthday = self.next_working_day(frappe.utils.add_days(self.today, 1))
+		frappe.db.set_value(PROFILE, "_T-CRM-0002", "date_of_birth", birthday.replace(year=1980))
+		settings = frappe.get_single("Branch CRM Settings")
+		saved_festivals = [row.as_dict() for row in settings.festivals]
+		settings.care_touch_lookahead_days = 3
+		settings.set(
+			"festivals",
+			[
+				{
+					"festival": "Test Festival",
+					"date": birthday,
+					"tiers": "",
+					"message": "{festival}快乐, {customer_name}",
+				}
+			],
+		)
+		settings.save()
+		frappe.db.commit()
+		try:
+			self.queue()
+		finally:
+			settings.reload()
+			settings.set("festivals", saved_festivals)
+			settings.save()
+			frappe.db.commit()
+		care = open_followups(reason="Care Touch")
+		# one care touch per customer: the birthday and the festival fall on the same day, the first wins
+		self.assertEqual({r.customer for r in care}, BRANCH_A_CUSTOMERS)
+		greeting = next(r for r in care if r.customer == "_T-CRM-0002")
+		self.assertIn("测试客户 0002", greeting.message)
+		self.assertEqual(
+			frappe.db.get_value(FOLLOWUP, greeting.name, "due_date"),
+			birthday,
+			"due on the occasion's working day",
+		)
+
+	def test_high_value_customers_at_high_churn_risk_get_a_retention_follow_up(self):
+		frappe.db.set_value(
+			PROFILE,
+			"_T-CRM-0005",
+			{
+				"churn_band": "High",
+				"churn_score": 82,
+				"value_class": "MVC",
+				"churn_reasons": "AUM down 42% over 3 months",
+			},
+		)
+		frappe.db.set_value(
+			PROFILE, "_T-CRM-0004", {"churn_band": "High", "churn_score": 90, "value_class": "BZC"}
+		)
+		frappe.db.commit()
+		self.queue()
+		retention = open_followups(reason="Retention")
+		self.assertEqual([r.customer for r in retention], ["_T-CRM-0005"])
+		self.assertIn("AUM down 42% over 3 months", retention[0].message)
+		self.assertEqual(frappe.db.get_value("ToDo", retention[0].todo, "priority"), "High")
+
+	def test_do_not_contact_cancels_open_follow_ups_and_queues_none(self):
+		self.queue()
+		self.assertTrue(open_followups(customer="_T-CRM-0003"))
+		frappe.db.set_value(PROFILE, "_T-CRM-0003", "do_not_contact", 1)
+		frappe.db.commit()
+		result = self.queue()
+		self.assertEqual(result["cancelled"], 1)
+		self.assertFalse(open_followups(customer="_T-CRM-0003"))
+		self.assertFalse(frappe.db.get_value("Contact Plan", "_T-CRM-0003", "next_contact_date"))
+
+	def test_the_job_runs_per_branch_and_a_failing_branch_does_not_stop_the_others(self):
+		from unittest.mock import patch
+
+		real = followups.run_branch
+
+		def broken(config, branch):
+			if branch == BRANCH_B:
+				raise RuntimeError("boom")
+			return real(config, branch)
+
+		with patch.object(followups, "run_branch", broken):
+			result = followups.run(today=str(self.today))
+		self.assertIn(BRANCH_B, result["failed_branches"])
+		self.assertTrue(open_followups(customer="_T-CRM-0001"))
+		self.assertFalse(open_followups(customer="_T-CRM-0006"))
+		self.assertTrue(
+			frappe.get_all("Error Log", filters={"method": ("like", f"%{BRANCH_B}%")}, limit=1),
+			"the failed branch is logged",
+		)
+
+	@staticmethod
+	def next_working_day(day: dt.date) -> dt.date:
+		while day.weekday() >= 5:
+			day = frappe.utils.add_days(day, 1)
+		return day

@@ -1,0 +1,805 @@
+"""Contact plans and follow-ups on the site (docs/contact_plans.md).
+
+The daily job (``run``) works branch by branch, because a relationship manager's follow-ups must be
+scheduled together: it reads the branch's profiles and plans in one query, lets the pure engine
+plan the next contacts, pick the follow-ups due (plans, birthdays and festivals, retention for
+high-value customers at high churn risk) and spread them over each manager's daily capacity, then
+writes set-based and commits per branch. A failed branch is logged and the others go on.
+
+"One open follow-up per customer and reason" is a unique key on ``Customer Follow-up.open_key``
+(``customer|reason`` while open, NULL once closed): rows go in with INSERT IGNORE, so a re-run, or
+two workers racing, can never create a second one. Each new follow-up gets a ToDo for its manager.
+
+Contacts (a Contact Log saved in the desk, or branch-event attendance) go through
+``record_contacts``: they close the follow-ups they answer, move the plan's last contact, take the
+intent level the contact found, and re-plan the next date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import frappe
+import numpy as np
+import pandas as pd
+from frappe import _
+
+from branch_crm import store
+from branch_crm.engine.cadence import (
+	Calendars,
+	cadence_table,
+	calendars,
+	plan_changes,
+	plan_contacts,
+	replan_on_contact,
+)
+from branch_crm.engine.churn import retention_candidates
+from branch_crm.engine.followups import (
+	FOLLOWUP_TEMPLATES,
+	capacity_from_staff,
+	care_touches,
+	due_followups,
+	escalations,
+	event_attendance_as_contacts,
+	followup_keys,
+	schedule_with_capacity,
+)
+
+PROFILE = "Bank Customer Profile"
+PLAN = "Contact Plan"
+FOLLOWUP = "Customer Follow-up"
+LOG = "Contact Log"
+STAFF = "Relationship Manager"
+JOB_ID = "branch_crm:queue_follow_ups"
+NO_BRANCH = "\x00no-branch"  # profiles without a branch form a chunk of their own
+# ToDo priority from the follow-up's priority score
+HIGH_PRIORITY, MEDIUM_PRIORITY = 60, 35
+
+# one query per branch: the profile's context and its plan, side by side
+PLAN_QUERY = f"""select p.`name` as customer, p.`customer_name`, p.`branch`, p.`relationship_manager`,
+	p.`tier`, p.`value_class`, cast(p.`lifetime_value` as double) as lifetime_value, p.`do_not_contact`,
+	p.`channel_preference`, p.`date_of_birth`, p.`status` as profile_status,
+	coalesce(c.`intent_level`, p.`intent_level`) as intent_level, p.`churn_band`, p.`churn_score`, p.`churn_reasons`,
+	c.`name` as plan, c.`status`, c.`last_contact_date`, c.`manual_interval_days`, c.`manual_channel`,
+	c.`interval_days`, c.`channel`, c.`next_contact_date`, c.`tier` as plan_tier,
+	c.`relationship_manager` as plan_manager, c.`intent_level` as plan_intent
+	from `tab{PROFILE}` p left join `tab{PLAN}` c on c.`name` = p.`name`"""
+FOLLOWUP_COLUMNS = [
+	"name",
+	"customer",
+	"reason",
+	"status",
+	"due_date",
+	"scheduled_date",
+	"relationship_manager",
+	"branch",
+	"escalated_on",
+	"todo",
+]
+
+
+@dataclass
+class FollowupConfig:
+	today: dt.date
+	cadence: pd.DataFrame
+	tiers: list[dict]
+	calendars: Calendars
+	festivals: list[dict]
+	capacity: pd.DataFrame
+	branch_managers: dict
+	fallback: dict
+	horizon_days: int
+	plan_lookahead_days: int
+	care_lookahead_days: int
+	escalate_after_days: int
+	templates: dict
+
+
+def _templates() -> dict:
+	return {code: _(template) for code, template in FOLLOWUP_TEMPLATES.items()}
+
+
+def _tiers() -> list[dict]:
+	return frappe.get_all(
+		"Customer Tier",
+		fields=["name as tier_name", "rank", "contact_interval_days"],
+		order_by="`rank` asc",
+	)
+
+
+def _holiday_calendars(settings, today: dt.date, horizon_days: int) -> Calendars:
+	"""Working days from ERPNext Holiday Lists: the default list (Settings, else the default
+	company's) and the lists mapped to branches in Settings."""
+	default = settings.default_holiday_list
+	if not default:
+		company = frappe.defaults.get_global_default("company")
+		default = company and frappe.get_cached_value("Company", company, "default_holiday_list")
+	lists = {row.branch: row.holiday_list for row in settings.branch_holiday_lists}
+	if default:
+		lists[None] = default
+	if not lists:
+		return calendars(None)
+	holidays = store.read_frame(
+		"Holiday",
+		["parent", "holiday_date"],
+		where="`parenttype` = 'Holiday List' and `parent` in %(lists)s and `holiday_date` between %(lo)s and %(hi)s",
+		values={
+			"lists": tuple(set(lists.values())),
+			"lo": today - dt.timedelta(days=60),
+			"hi": today + dt.timedelta(days=horizon_days + 400),
+		},
+	).rename(columns={"parent": "holiday_list"})
+	return calendars(holidays, holiday_lists=lists)
+
+
+def _staff() -> pd.DataFrame:
+	return store.read_frame(
+		STAFF,
+		["user", "role_type", "branch", "max_followups_per_day", "is_active"],
+		where="`is_active` = 1",
+	)
+
+
+def load_config(today: dt.date | None = None) -> FollowupConfig:
+	settings = frappe.get_cached_doc("Branch CRM Settings")
+	today = frappe.utils.getdate(today or frappe.utils.today())
+	tiers = _tiers()
+	horizon = settings.followup_horizon_days or 14
+	staff = _staff()
+	capacity = capacity_from_staff(
+		staff.assign(
+			max_followups_per_day=staff["max_followups_per_day"].where(staff["max_followups_per_day"] > 0)
+		)
+	)
+	managers = staff[staff["role_type"] == "Branch Manager"].drop_duplicates("branch")
+	lobby = staff[staff["role_type"] == "Lobby Manager"].drop_duplicates("branch")
+	return FollowupConfig(
+		today=today,
+		cadence=cadence_table(
+			[r.as_dict() for r in settings.cadence_rules],
+			[{"tier_name": t.tier_name, "contact_interval_days": t.contact_interval_days} for t in tiers],
+		),
+		tiers=[{"tier_name": t.tier_name, "contact_interval_days": t.contact_interval_days} for t in tiers],
+		calendars=_holiday_calendars(settings, today, horizon),
+		festivals=[
+			{
+				"name": _(row.festival),
+				"date": row.date,
+				"tiers": row.tiers,
+				"message": row.message,
+				"repeat_yearly": row.repeat_yearly,
+			}
+			for row in settings.festivals
+		],
+		capacity=capacity,
+		branch_managers=dict(zip(managers["branch"], managers["user"], strict=True)),
+		fallback=dict(zip(lobby["branch"], lobby["user"], strict=True)),
+		horizon_days=horizon,
+		plan_lookahead_days=settings.plan_lookahead_days or 0,
+		care_lookahead_days=settings.care_touch_lookahead_days or 0,
+		escalate_after_days=settings.escalate_after_days or 3,
+		templates=_templates(),
+	)
+
+
+# ---------------------------------------------------------------- the daily job
+
+
+def enqueue(today: str | None = None) -> str:
+	frappe.enqueue(
+		"branch_crm.followups.run",
+		queue="long",
+		job_id=JOB_ID,
+		deduplicate=True,
+		timeout=3600,
+		today=today,
+	)
+	return JOB_ID
+
+
+def branches(branch: str | None = None) -> list[str]:
+	if branch:
+		return [branch]
+	found = frappe.db.sql(f"select distinct `branch` from `tab{PROFILE}`", pluck="branch")
+	return sorted(b or NO_BRANCH for b in found)
+
+
+def ensure_plans(customers: list[str] | None = None, branch: str | None = None) -> int:
+	"""Every profile has a Contact Plan (named after the customer): the missing ones are created in
+	one INSERT ... SELECT, starting from the profile's intent level and last contact."""
+	where, values = "c.`name` is null", {}
+	if customers is not None:
+		if not customers:
+			return 0
+		where += " and p.`name` in %(customers)s"
+		values["customers"] = tuple(customers)
+	if branch:
+		where += " and " + _branch_condition(branch)
+		values["branch"] = branch
+	now, user = frappe.utils.now_datetime(), frappe.session.user
+	values |= {"now": now, "user": user}
+	frappe.db.sql(
+		f"""insert ignore into `tab{PLAN}` (`name`, `customer`, `customer_name`, `relationship_manager`,
+		`status`, `tier`, `intent_level`, `last_contact_date`, `interval_days`, `manual_interval_days`,
+		`creation`, `modified`, `owner`, `modified_by`, `docstatus`, `idx`)
+		select p.`name`, p.`customer`, p.`customer_name`, p.`relationship_manager`,
+		if(p.`status` = 'Closed', 'Closed', 'Active'), p.`tier`, ifnull(p.`intent_level`, 'Unknown'),
+		p.`last_contact_date`, 0, 0, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0
+		from `tab{PROFILE}` p left join `tab{PLAN}` c on c.`name` = p.`name` where {where}""",
+		values,
+	)
+	return max(frappe.db._cursor.rowcount, 0)
+
+
+def _branch_condition(branch: str, table: str = "p") -> str:
+	return f"{table}.`branch` is null" if branch == NO_BRANCH else f"{table}.`branch` = %(branch)s"
+
+
+def run(today: str | None = None, branch: str | None = None, progress=None) -> dict:
+	"""Queue the day's follow-ups for every branch (or one). Safe to re-run: the same day creates
+	nothing new. Returns a summary."""
+	config = load_config(today)
+	summary = {"plans_created": ensure_plans(branch=branch), "plans_updated": 0, "created": 0}
+	summary |= {"escalated": 0, "cancelled": 0, "beyond_horizon": 0, "unassigned": 0, "failed_branches": []}
+	frappe.db.commit()
+	todo, by_manager = branches(branch), {}
+	for name in todo:
+		try:
+			result = run_branch(config, name)
+			frappe.db.commit()
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(title=_("Follow-up queueing failed for branch {0}").format(_branch_label(name)))
+			summary["failed_branches"].append(_branch_label(name))
+			result = {}
+		for manager, count in result.pop("by_manager", {}).items():
+			by_manager[manager] = by_manager.get(manager, 0) + count
+		for key, value in result.items():
+			summary[key] += value
+		if progress:
+			progress(1)
+	notify_relationship_managers(by_manager)
+	frappe.db.set_single_value(
+		"Branch CRM Settings",
+		{"last_followup_run_on": frappe.utils.now_datetime(), "last_followup_summary": json.dumps(summary)},
+	)
+	frappe.db.commit()
+	return summary
+
+
+def _branch_label(branch: str) -> str:
+	return _("(no branch)") if branch == NO_BRANCH else branch
+
+
+def read_branch(branch: str) -> pd.DataFrame:
+	frame = store.read_query(
+		f"{PLAN_QUERY} where {_branch_condition(branch)}",
+		{"branch": branch},
+		floats=["lifetime_value", "churn_score"],
+	)
+	frame["status"] = np.where(
+		frame["profile_status"] == "Closed", "Closed", frame["status"].fillna("Active")
+	)
+	return frame
+
+
+def read_open_followups(branch: str, since: dt.date) -> pd.DataFrame:
+	"""The branch's customers' open follow-ups, and those closed or cancelled that were due from
+	``since`` on (they keep a closed care touch from being offered again while it is still ahead)."""
+	columns = ", ".join(f"f.`{c}`" for c in FOLLOWUP_COLUMNS)
+	return store.read_query(
+		f"""select {columns} from `tab{FOLLOWUP}` f join `tab{PROFILE}` p on p.`name` = f.`customer`
+		where {_branch_condition(branch)} and (f.`status` = 'Open' or f.`due_date` >= %(since)s)""",
+		{"branch": branch, "since": since},
+	)
+
+
+def run_branch(config: FollowupConfig, branch: str) -> dict:
+	today = config.today
+	plans = read_branch(branch)
+	if plans.empty:
+		return {}
+	planned = plan_contacts(plans, config.cadence, config.tiers, config.calendars, today)
+	plans_updated = _store_plans(plans, planned, today)
+
+	context = pd.concat(
+		[
+			plans.drop(columns=["channel", "interval_days", "next_contact_date"]),
+			planned.drop(columns="customer"),
+		],
+		axis=1,
+	)
+	touches = care_touches(
+		plans,
+		config.festivals,
+		today,
+		config.care_lookahead_days,
+		holidays=config.calendars,
+		templates=config.templates,
+	)
+	retention = retention_candidates(
+		plans[plans["churn_band"].notna()].assign(churn_reasons=plans["churn_reasons"].fillna(""))
+	)
+	existing = read_open_followups(branch, today)
+	open_rows = existing[existing["status"] == "Open"]
+	due = due_followups(
+		context,
+		touches,
+		retention,
+		None,
+		today,
+		existing,
+		lookahead_days=config.plan_lookahead_days,
+		fallback_assignees=config.fallback,
+		templates=config.templates,
+	)
+	booked = open_rows[["relationship_manager", "scheduled_date"]].rename(columns={"scheduled_date": "date"})
+	scheduled = schedule_with_capacity(
+		due, config.capacity, today, config.horizon_days, holidays=config.calendars, booked=booked
+	)
+	new = scheduled[scheduled["schedule_status"] == "scheduled"]
+	names = plans.set_index("customer")["customer_name"]
+	created, by_manager = insert_followups(new.assign(customer_name=new["customer"].map(names)))
+	escalated = escalate(config, open_rows, names)
+	cancelled = cancel_blocked(open_rows, plans)
+	status = scheduled["schedule_status"].value_counts()
+	return {
+		"plans_updated": plans_updated,
+		"created": created,
+		"escalated": escalated,
+		"cancelled": cancelled,
+		"beyond_horizon": int(status.get("beyond_horizon", 0)),
+		"unassigned": int(status.get("unassigned", 0)),
+		"by_manager": by_manager,
+	}
+
+
+def _store_plans(plans: pd.DataFrame, planned: pd.DataFrame, today: dt.date) -> int:
+	"""Write the cadence that changed (and the profile's tier and manager copied onto the plan);
+	the profile shows the plan's next contact date."""
+	changes = plan_changes(plans, planned, today)
+	moved = plans[
+		(plans["plan_tier"].fillna("") != plans["tier"].fillna(""))
+		| (plans["plan_manager"].fillna("") != plans["relationship_manager"].fillna(""))
+		| (plans["plan_intent"].fillna("") != plans["intent_level"].fillna(""))
+	]
+	if not moved.empty:
+		store.update_rows(
+			PLAN,
+			moved[["customer", "tier", "relationship_manager", "intent_level"]].rename(
+				columns={"customer": "name"}
+			),
+			["tier", "relationship_manager", "intent_level"],
+		)
+	if changes.empty:
+		return len(moved)
+	frame = changes.rename(columns={"customer": "name"})
+	store.update_rows(PLAN, frame, ["interval_days", "channel", "next_contact_date"])
+	store.update_rows(PROFILE, frame[["name", "next_contact_date"]], ["next_contact_date"])
+	return len(changes.index.union(moved.index))
+
+
+def _todo_priority(priority: pd.Series) -> np.ndarray:
+	score = pd.to_numeric(priority, errors="coerce").fillna(0).to_numpy()
+	return np.select([score >= HIGH_PRIORITY, score >= MEDIUM_PRIORITY], ["High", "Medium"], "Low")
+
+
+def _descriptions(rows: pd.DataFrame) -> np.ndarray:
+	"""The to-do text: the suggested message; a care touch says its occasion first."""
+	message = rows["message"].fillna("")
+	occasion = rows["occasion"].fillna("")
+	care = (rows["reason"] == "Care Touch") & (occasion != "")
+	prefix = _("Care Touch") + " - " + occasion + ": "
+	return np.where(care, prefix + message, message)
+
+
+def insert_followups(rows: pd.DataFrame) -> tuple[int, dict]:
+	"""Insert follow-ups (with their ToDos) for the scheduled rows; a customer and reason that
+	already has an open follow-up is skipped by the unique key. Returns (created, per manager)."""
+	if rows.empty:
+		return 0, {}
+	rows = rows.assign(
+		todo=[frappe.generate_hash(length=10) for _i in range(len(rows))],
+		open_key=followup_keys(rows).to_numpy(),
+		status="Open",
+	)
+	columns = [
+		"customer",
+		"customer_name",
+		"reason",
+		"status",
+		"due_date",
+		"scheduled_date",
+		"relationship_manager",
+		"branch",
+		"channel",
+		"occasion",
+		"priority",
+		"message",
+		"todo",
+		"open_key",
+	]
+	store.insert_rows(FOLLOWUP, rows, columns, ignore_duplicates=True)
+	taken = set(store.read_by_values(FOLLOWUP, ["todo"], "todo", rows["todo"])["todo"])
+	rows = rows[rows["todo"].isin(taken)]
+	if rows.empty:
+		return 0, {}
+	todos = pd.DataFrame(
+		{
+			"name": rows["todo"].to_numpy(),
+			"status": "Open",
+			"priority": _todo_priority(rows["priority"]),
+			"date": rows["scheduled_date"].to_numpy(),
+			"allocated_to": rows["relationship_manager"].to_numpy(),
+			"description": _descriptions(rows),
+			"reference_type": PROFILE,
+			"reference_name": rows["customer"].to_numpy(),
+			"assigned_by": "Administrator",
+		}
+	)
+	store.insert_rows("ToDo", todos, list(todos.columns))
+	refresh_assignments(rows["customer"].unique().tolist())
+	return len(rows), rows.groupby("relationship_manager").size().to_dict()
+
+
+def refresh_assignments(customers: list[str]) -> None:
+	"""The profiles' ``_assign`` (the list view's "Assigned To") from their open ToDos, as Frappe's
+	ToDo controller keeps it, in one statement per chunk."""
+	for chunk in store.chunked(customers, store.WRITE_CHUNK):
+		frappe.db.sql(
+			f"""update `tab{PROFILE}` p left join (
+				select `reference_name`, json_arrayagg(distinct `allocated_to`) as users from `tabToDo`
+				where `reference_type` = %(doctype)s and `reference_name` in %(customers)s
+				and `status` not in ('Cancelled', 'Closed') and `allocated_to` is not null
+				group by `reference_name`) t on t.`reference_name` = p.`name`
+			set p.`_assign` = ifnull(t.users, '[]') where p.`name` in %(customers)s""",
+			{"doctype": PROFILE, "customers": tuple(chunk)},
+		)
+
+
+def escalate(config: FollowupConfig, open_rows: pd.DataFrame, names: pd.Series) -> int:
+	"""Follow-ups overdue by the configured days go to the branch manager, once: a ToDo for them,
+	and the follow-up records when and to whom."""
+	if open_rows.empty:
+		return 0
+	late = escalations(
+		open_rows.assign(escalated=open_rows["escalated_on"], customer_name=open_rows["customer"].map(names)),
+		config.branch_managers,
+		config.today,
+		config.escalate_after_days,
+		templates=config.templates,
+	)
+	late = late[late["escalate_to"].notna()]
+	if late.empty:
+		return 0
+	late = late.merge(open_rows[["customer", "reason", "name"]], on=["customer", "reason"], how="inner")
+	late["escalation_todo"] = [frappe.generate_hash(length=10) for _i in range(len(late))]
+	todos = pd.DataFrame(
+		{
+			"name": late["escalation_todo"].to_numpy(),
+			"status": "Open",
+			"priority": "High",
+			"date": config.today,
+			"allocated_to": late["escalate_to"].to_numpy(),
+			"description": late["message"].to_numpy(),
+			"reference_type": PROFILE,
+			"reference_name": late["customer"].to_numpy(),
+			"assigned_by": "Administrator",
+		}
+	)
+	store.insert_rows("ToDo", todos, list(todos.columns))
+	store.update_rows(
+		FOLLOWUP,
+		late.assign(escalated_on=config.today, escalated_to=late["escalate_to"])[
+			["name", "escalated_on", "escalated_to", "escalation_todo"]
+		],
+		["escalated_on", "escalated_to", "escalation_todo"],
+	)
+	refresh_assignments(late["customer"].unique().tolist())
+	return len(late)
+
+
+def cancel_blocked(open_rows: pd.DataFrame, plans: pd.DataFrame) -> int:
+	"""Open follow-ups of customers now flagged do-not-contact, or whose profile closed, are
+	cancelled with their ToDos."""
+	blocked = set(
+		plans.loc[(plans["do_not_contact"] == 1) | (plans["profile_status"] == "Closed"), "customer"]
+	)
+	rows = open_rows[open_rows["customer"].isin(blocked)]
+	if rows.empty:
+		return 0
+	close_followups(rows["name"].tolist(), "Cancelled")
+	return len(rows)
+
+
+def close_followups(names: list, status: str = "Closed", contact_log: str | None = None) -> None:
+	"""Close or cancel follow-ups and their ToDos (the escalation's too), set-based."""
+	if not names:
+		return
+	now = frappe.utils.now_datetime()
+	rows = store.read_by_values(
+		FOLLOWUP, ["name", "customer", "todo", "escalation_todo", "status"], "name", names
+	)
+	rows = rows[rows["status"] == "Open"]
+	if rows.empty:
+		return
+	frappe.db.sql(
+		f"""update `tab{FOLLOWUP}` set `status` = %(status)s, `open_key` = null, `closed_on` = %(now)s,
+		`contact_log` = ifnull(%(log)s, `contact_log`), `modified` = %(now)s, `modified_by` = %(user)s
+		where `name` in %(names)s and `status` = 'Open'""",
+		{
+			"status": status,
+			"now": now,
+			"log": contact_log,
+			"user": frappe.session.user,
+			"names": tuple(rows["name"]),
+		},
+	)
+	close_todos([*rows["todo"], *rows["escalation_todo"]], status, rows["customer"].unique().tolist())
+
+
+def close_todos(todos: list, status: str, customers: list[str]) -> None:
+	"""Close or cancel open ToDos set-based, keeping the profiles' "Assigned To" right."""
+	todos = [t for t in todos if t]
+	if todos:
+		frappe.db.sql(
+			"""update `tabToDo` set `status` = %(status)s, `modified` = %(now)s, `modified_by` = %(user)s
+			where `name` in %(todos)s and `status` = 'Open'""",
+			{
+				"status": status,
+				"now": frappe.utils.now_datetime(),
+				"user": frappe.session.user,
+				"todos": tuple(todos),
+			},
+		)
+	refresh_assignments(customers)
+
+
+def notify_relationship_managers(by_manager: dict) -> None:
+	"""One desk notification per manager with new follow-ups, not one per follow-up."""
+	for manager, count in by_manager.items():
+		if not manager:
+			continue
+		frappe.get_doc(
+			{
+				"doctype": "Notification Log",
+				"for_user": manager,
+				"type": "Assignment",
+				"subject": _("{0} new follow-up(s) in your to-do list").format(count),
+				"document_type": "ToDo",
+			}
+		).insert(ignore_permissions=True)
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def record_contacts(logs: pd.DataFrame, today: dt.date | None = None) -> pd.DataFrame:
+	"""Contacts made (customer, contact_time, intent_level_after, and optionally name = the Contact
+	Log, follow_up, reason, next_contact_date set by hand): close the follow-ups they answer, move
+	each plan's last contact and intent level, and re-plan the next date. Returns the re-planned
+	plans (customer, next_contact_date, ...)."""
+	if logs.empty:
+		return pd.DataFrame()
+	config = load_config(today)
+	customers = logs["customer"].unique().tolist()
+	ensure_plans(customers)
+	plans = store.read_query(
+		f"{PLAN_QUERY} where p.`name` in %(customers)s",
+		{"customers": tuple(customers)},
+		floats=["lifetime_value"],
+	)
+	plans["status"] = np.where(
+		plans["profile_status"] == "Closed", "Closed", plans["status"].fillna("Active")
+	)
+	replanned = replan_on_contact(plans, logs, config.cadence, config.tiers, config.calendars, config.today)
+	if replanned.empty:
+		return replanned
+	chosen = _chosen_next_dates(replanned, logs)
+	replanned["next_contact_date"] = chosen
+	frame = replanned.rename(columns={"customer": "name"})
+	store.update_rows(
+		PLAN,
+		frame,
+		["last_contact_date", "intent_level", "interval_days", "channel", "next_contact_date"],
+	)
+	store.update_rows(PROFILE, frame, ["last_contact_date", "intent_level", "next_contact_date"])
+	close_followups(_answered(logs), "Closed", _single(logs, "name"))
+	return replanned
+
+
+def _single(logs: pd.DataFrame, column: str):
+	return logs[column].iloc[0] if column in logs and len(logs) == 1 else None
+
+
+def _chosen_next_dates(replanned: pd.DataFrame, logs: pd.DataFrame) -> pd.Series:
+	"""A next contact date the manager set on the log wins over the plan's."""
+	planned = pd.to_datetime(replanned["next_contact_date"])
+	if "next_contact_date" not in logs:
+		return planned
+	by_hand = logs.dropna(subset=["next_contact_date"]).drop_duplicates("customer", keep="last")
+	chosen = replanned["customer"].map(by_hand.set_index("customer")["next_contact_date"])
+	return pd.to_datetime(chosen).where(chosen.notna(), planned)
+
+
+def _answered(logs: pd.DataFrame) -> list:
+	"""The open follow-ups these contacts answer: the one named on the log, the customer's open
+	follow-up for the log's reason, and their plan follow-up (any contact keeps the cadence)."""
+	named = [n for n in logs.get("follow_up", pd.Series(dtype=object)).dropna() if n]
+	reasons = logs.get("reason", pd.Series(None, index=logs.index)).fillna("Plan Due")
+	pairs = pd.concat(
+		[
+			pd.DataFrame({"customer": logs["customer"], "reason": reasons}),
+			pd.DataFrame({"customer": logs["customer"], "reason": "Plan Due"}),
+		]
+	)
+	keys = followup_keys(pairs).unique().tolist()
+	by_key = store.read_by_values(FOLLOWUP, ["name"], "open_key", keys)["name"].tolist()
+	return list(dict.fromkeys([*named, *by_key]))
+
+
+def on_contact_logged(log) -> None:
+	"""Contact Log after_insert: the contact closes its follow-ups and re-plans the customer."""
+	replanned = record_contacts(
+		pd.DataFrame(
+			[
+				{
+					"name": log.name,
+					"customer": log.customer,
+					"contact_time": frappe.utils.get_datetime(log.contact_time),
+					"intent_level_after": log.intent_level_after or None,
+					"reason": log.reason,
+					"follow_up": log.follow_up or None,
+					"next_contact_date": frappe.utils.getdate(log.next_contact_date)
+					if log.next_contact_date
+					else None,
+				}
+			]
+		)
+	)
+	if not log.next_contact_date and not replanned.empty:
+		next_date = replanned["next_contact_date"].iloc[0]
+		if pd.notna(next_date):
+			log.db_set("next_contact_date", pd.Timestamp(next_date).date(), update_modified=False)
+
+
+def on_todo_update(todo, method=None) -> None:
+	"""A follow-up's ToDo closed or cancelled by hand closes or cancels the follow-up. (Closing a
+	plan's to-do without logging a contact does not reset the cadence: the plan stays due.)"""
+	if todo.reference_type != PROFILE or todo.status not in ("Closed", "Cancelled"):
+		return
+	names = frappe.get_all(FOLLOWUP, filters={"todo": todo.name, "status": "Open"}, pluck="name")
+	if names:
+		close_followups(names, todo.status)
+
+
+def record_event_attendance(event) -> int:
+	"""A completed branch event: each attendee who came gets one Contact Log (channel Visit,
+	outcome Attended Event), which counts as a contact for their plan. Returns how many."""
+	rows = [row for row in event.attendees if row.attended and not row.contact_log]
+	if not rows:
+		return 0
+	attendance = pd.DataFrame(
+		[
+			{
+				"event": event.name,
+				"event_title": event.title,
+				"customer": row.customer,
+				"event_date": frappe.utils.getdate(event.event_date),
+				"relationship_manager": row.relationship_manager,
+				"row": row.name,
+			}
+			for row in rows
+		]
+	)
+	logs = event_attendance_as_contacts(attendance, templates=_templates())
+	logs["contact_time"] = pd.to_datetime(logs["contact_time"]) + pd.Timedelta(hours=12)
+	logs["row"] = attendance["row"].to_numpy()
+	names = []
+	for log in logs.itertuples(index=False):
+		# Contact Logs of one event: a few hundred at most, named by their series like any other
+		doc = frappe.get_doc(
+			{
+				"doctype": LOG,
+				"customer": log.customer,
+				"relationship_manager": log.relationship_manager,
+				"reason": "Event",
+				"channel": log.channel,
+				"outcome": log.outcome,
+				"contact_time": log.contact_time.to_pydatetime(),
+				"notes": log.notes,
+				"branch_event": event.name,
+			}
+		)
+		doc.flags.replanned_by_caller = True
+		doc.insert(ignore_permissions=True)
+		names.append(doc.name)
+		frappe.db.set_value("Branch Event Attendee", log.row, "contact_log", doc.name, update_modified=False)
+	record_contacts(logs.assign(name=names))
+	return len(names)
+
+
+def invite(event, tier=None, group=None, relationship_manager=None, limit: int = 200) -> int:
+	"""Add the branch's most valuable contactable customers matching the filters to the event's
+	attendees (the ones already invited are kept). Returns how many were added."""
+	conditions = ["`branch` = %(branch)s", "`do_not_contact` = 0", "`status` != 'Closed'"]
+	values = {"branch": event.branch, "limit": max(int(limit or 0), 0)}
+	for field, value in (
+		("tier", tier),
+		("bank_customer_group", group),
+		("relationship_manager", relationship_manager),
+	):
+		if value:
+			conditions.append(f"`{field}` = %({field})s")
+			values[field] = value
+	already = [row.customer for row in event.attendees]
+	if already:
+		conditions.append("`name` not in %(already)s")
+		values["already"] = tuple(already)
+	found = frappe.db.sql(
+		f"""select `name`, `customer_name`, `relationship_manager` from `tab{PROFILE}`
+		where {" and ".join(conditions)} order by `lifetime_value` desc, `name` limit %(limit)s""",
+		values,
+		as_dict=True,
+	)
+	for row in found:
+		event.append(
+			"attendees",
+			{
+				"customer": row.name,
+				"customer_name": row.customer_name,
+				"relationship_manager": row.relationship_manager,
+			},
+		)
+	return len(found)
+
+
+# ---------------------------------------------------------------- single plans
+
+
+def plan_one(plan) -> None:
+	"""Contact Plan validate: the plan's interval, channel and next date from the cadence rules and
+	its overrides, so the form shows the date the next run will use."""
+	config = load_config()
+	profile = (
+		frappe.db.get_value(
+			PROFILE,
+			plan.customer,
+			["branch", "tier", "channel_preference", "do_not_contact", "status", "relationship_manager"],
+			as_dict=True,
+		)
+		or {}
+	)
+	row = pd.DataFrame(
+		[
+			{
+				"customer": plan.customer,
+				"tier": profile.get("tier"),
+				"intent_level": plan.intent_level,
+				"last_contact_date": plan.last_contact_date,
+				"manual_interval_days": plan.manual_interval_days,
+				"manual_channel": plan.manual_channel,
+				"channel_preference": profile.get("channel_preference"),
+				"do_not_contact": profile.get("do_not_contact") or 0,
+				"branch": profile.get("branch"),
+				"status": "Closed" if profile.get("status") == "Closed" else plan.status,
+			}
+		]
+	)
+	result = plan_contacts(row, config.cadence, config.tiers, config.calendars, config.today).iloc[0]
+	plan.tier = profile.get("tier")
+	plan.relationship_manager = plan.relationship_manager or profile.get("relationship_manager")
+	plan.interval_days = int(result["interval_days"])
+	plan.channel = result["channel"]
+	changes = plan_changes(
+		pd.DataFrame(
+			[{"next_contact_date": plan.next_contact_date, "last_contact_date": plan.last_contact_date}]
+		).astype("datetime64[ns]"),
+		result.to_frame().T.assign(days_overdue=int(result["days_overdue"])),
+		config.today,
+	)
+	if not changes.empty:
+		next_date = changes["next_contact_date"].iloc[0]
+		plan.next_contact_date = pd.Timestamp(next_date).date() if pd.notna(next_date) else None

@@ -235,8 +235,9 @@ def recompute(context, branch, chunk_size):
 @branch_crm.command("queue-follow-ups")
 @click.option("--branch", help="Only the customers of this branch")
 @click.option("--date", "today", help="Queue as of this date (YYYY-MM-DD; default today)")
+@click.option("--full", is_flag=True, help="Re-plan every plan, not only those that can need work")
 @pass_context
-def queue_follow_ups(context, branch, today):
+def queue_follow_ups(context, branch, today, full):
 	"""Queue the day's follow-ups (plans due, care touches, retention) into the managers' to-do lists.
 	Safe to re-run: the same day creates nothing new."""
 	frappe = _connect(context)
@@ -244,7 +245,7 @@ def queue_follow_ups(context, branch, today):
 		from branch_crm.followups import branches, run
 
 		with click.progressbar(length=len(branches(branch)), label="follow-ups ", show_pos=True) as bar:
-			summary = run(today=today, branch=branch, progress=bar.update)
+			summary = run(today=today, branch=branch, progress=bar.update, full=full)
 		click.echo(summary)
 	finally:
 		frappe.destroy()

@@ -18,6 +18,7 @@ intent level the contact found, and re-plan the next date.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -61,7 +62,7 @@ HIGH_PRIORITY, MEDIUM_PRIORITY = 60, 35
 PLAN_QUERY = f"""select p.`name` as customer, p.`customer_name`, p.`branch`, p.`relationship_manager`,
 	p.`tier`, p.`value_class`, cast(p.`lifetime_value` as double) as lifetime_value, p.`do_not_contact`,
 	p.`channel_preference`, p.`date_of_birth`, p.`status` as profile_status,
-	coalesce(c.`intent_level`, p.`intent_level`) as intent_level, p.`churn_band`, p.`churn_score`, p.`churn_reasons`,
+	ifnull(p.`intent_level`, ifnull(c.`intent_level`, 'Unknown')) as intent_level, p.`churn_band`, p.`churn_score`, p.`churn_reasons`,
 	c.`name` as plan, c.`status`, c.`last_contact_date`, c.`manual_interval_days`, c.`manual_channel`,
 	c.`interval_days`, c.`channel`, c.`next_contact_date`, c.`tier` as plan_tier,
 	c.`relationship_manager` as plan_manager, c.`intent_level` as plan_intent
@@ -95,6 +96,10 @@ class FollowupConfig:
 	care_lookahead_days: int
 	escalate_after_days: int
 	templates: dict
+	# False on an ordinary day: only the plans that can need work are read (see ``attention``)
+	full: bool = True
+	fingerprint: str = ""
+	previous_fingerprint: str = ""
 
 
 def _templates() -> dict:
@@ -142,7 +147,7 @@ def _staff() -> pd.DataFrame:
 	)
 
 
-def load_config(today: dt.date | None = None) -> FollowupConfig:
+def load_config(today: dt.date | None = None, full: bool = False) -> FollowupConfig:
 	settings = frappe.get_cached_doc("Branch CRM Settings")
 	today = frappe.utils.getdate(today or frappe.utils.today())
 	tiers = _tiers()
@@ -155,7 +160,7 @@ def load_config(today: dt.date | None = None) -> FollowupConfig:
 	)
 	managers = staff[staff["role_type"] == "Branch Manager"].drop_duplicates("branch")
 	lobby = staff[staff["role_type"] == "Lobby Manager"].drop_duplicates("branch")
-	return FollowupConfig(
+	config = FollowupConfig(
 		today=today,
 		cadence=cadence_table(
 			[r.as_dict() for r in settings.cadence_rules],
@@ -182,6 +187,86 @@ def load_config(today: dt.date | None = None) -> FollowupConfig:
 		escalate_after_days=settings.escalate_after_days or 3,
 		templates=_templates(),
 	)
+	# plans are re-planned in full when what plans them changed since the last run (cadence rules,
+	# tiers' default intervals, holidays); otherwise only the plans that can need work are read
+	config.fingerprint = _fingerprint(config)
+	last = json.loads(settings.last_followup_summary or "{}") if settings.last_followup_run_on else {}
+	config.previous_fingerprint = last.get("fingerprint") or ""
+	config.full = bool(full) or config.previous_fingerprint != config.fingerprint
+	return config
+
+
+def _fingerprint(config: FollowupConfig) -> str:
+	calendars_ = config.calendars
+	holidays = {
+		str(branch): [str(d) for d in calendar.holidays]
+		for branch, calendar in [(None, calendars_.default), *calendars_.by_branch.items()]
+	}
+	payload = json.dumps(
+		[config.cadence.astype(str).to_dict("records"), config.tiers, holidays], sort_keys=True, default=str
+	)
+	return hashlib.sha1(payload.encode()).hexdigest()
+
+
+def _window(config: FollowupConfig) -> list[dt.date]:
+	"""The days a care touch can fall due from (its occasion may roll back over holidays)."""
+	return [config.today + dt.timedelta(days=i) for i in range(config.care_lookahead_days + 22)]
+
+
+def attention(config: FollowupConfig) -> tuple[str, dict]:
+	"""SQL on profile ``p`` and plan ``c``: the plans an ordinary day can have work for. The others'
+	stored cadence is already right and nothing of theirs is due, so they are not read at all."""
+	window = _window(config)
+	birthdays = {d.strftime("%m-%d") for d in window}
+	if "02-28" in birthdays or "03-01" in birthdays:
+		birthdays.add("02-29")  # celebrated on 28 February in other years
+	conditions = [
+		"c.`name` is null",
+		"c.`next_contact_date` is null",
+		"c.`next_contact_date` <= %(due_until)s",
+		"not (c.`tier` <=> p.`tier`)",
+		"not (c.`relationship_manager` <=> p.`relationship_manager`)",
+		"ifnull(c.`intent_level`, 'Unknown') != ifnull(p.`intent_level`, 'Unknown')",
+		"p.`do_not_contact` = 1",
+		"p.`status` = 'Closed'",
+		"p.`churn_band` = 'High'",
+		"date_format(p.`date_of_birth`, '%%m-%%d') in %(birthdays)s",
+	]
+	values = {
+		"due_until": config.today + dt.timedelta(days=config.plan_lookahead_days),
+		"birthdays": tuple(sorted(birthdays)),
+	}
+	festival_tiers = _festival_tiers(config, window)
+	if festival_tiers is True:
+		return "1=1", {}
+	if festival_tiers:
+		conditions.append("p.`tier` in %(festival_tiers)s")
+		values["festival_tiers"] = tuple(festival_tiers)
+	return "(" + " or ".join(conditions) + ")", values
+
+
+def _festival_tiers(config: FollowupConfig, window: list[dt.date]) -> set | bool:
+	"""The tiers with a festival in the window; True when one is for every tier."""
+	days, tiers = set(window), set()
+	for festival in config.festivals:
+		date = frappe.utils.getdate(festival["date"])
+		dates = {date}
+		if festival["repeat_yearly"]:
+			dates |= {_same_day(date, year) for year in {d.year for d in window}}
+		if not dates & days:
+			continue
+		named = [t.strip() for t in (festival["tiers"] or "").split(",") if t.strip()]
+		if not named or any(t.lower() == "all" for t in named):
+			return True
+		tiers |= set(named)
+	return tiers
+
+
+def _same_day(date: dt.date, year: int) -> dt.date:
+	try:
+		return date.replace(year=year)
+	except ValueError:  # 29 February
+		return dt.date(year, 2, 28)
 
 
 # ---------------------------------------------------------------- the daily job
@@ -237,12 +322,13 @@ def _branch_condition(branch: str, table: str = "p") -> str:
 	return f"{table}.`branch` is null" if branch == NO_BRANCH else f"{table}.`branch` = %(branch)s"
 
 
-def run(today: str | None = None, branch: str | None = None, progress=None) -> dict:
+def run(today: str | None = None, branch: str | None = None, progress=None, full: bool = False) -> dict:
 	"""Queue the day's follow-ups for every branch (or one). Safe to re-run: the same day creates
-	nothing new. Returns a summary."""
-	config = load_config(today)
+	nothing new. ``full``: re-plan every plan, not only those that can need work. Returns a summary."""
+	config = load_config(today, full=full)
 	summary = {"plans_created": ensure_plans(branch=branch), "plans_updated": 0, "created": 0}
 	summary |= {"escalated": 0, "cancelled": 0, "beyond_horizon": 0, "unassigned": 0, "failed_branches": []}
+	summary["full"] = config.full
 	frappe.db.commit()
 	todo, by_manager = branches(branch), {}
 	for name in todo:
@@ -263,7 +349,19 @@ def run(today: str | None = None, branch: str | None = None, progress=None) -> d
 	notify_relationship_managers(by_manager)
 	frappe.db.set_single_value(
 		"Branch CRM Settings",
-		{"last_followup_run_on": frappe.utils.now_datetime(), "last_followup_summary": json.dumps(summary)},
+		{
+			"last_followup_run_on": frappe.utils.now_datetime(),
+			"last_followup_summary": json.dumps(
+				{
+					**summary,
+					# what the plans are now planned with: all of them only after a run over every branch
+					"fingerprint": config.fingerprint
+					if branch is None and not summary["failed_branches"]
+					else config.previous_fingerprint,
+				}
+			),
+		},
+		update_modified=False,
 	)
 	frappe.db.commit()
 	return summary
@@ -273,10 +371,11 @@ def _branch_label(branch: str) -> str:
 	return _("(no branch)") if branch == NO_BRANCH else branch
 
 
-def read_branch(branch: str) -> pd.DataFrame:
+def read_branch(branch: str, config: FollowupConfig | None = None) -> pd.DataFrame:
+	where, values = ("1=1", {}) if config is None or config.full else attention(config)
 	frame = store.read_query(
-		f"{PLAN_QUERY} where {_branch_condition(branch)}",
-		{"branch": branch},
+		f"{PLAN_QUERY} where {_branch_condition(branch)} and {where}",
+		{"branch": branch, **values},
 		floats=["lifetime_value", "churn_score"],
 	)
 	frame["status"] = np.where(
@@ -298,7 +397,7 @@ def read_open_followups(branch: str, since: dt.date) -> pd.DataFrame:
 
 def run_branch(config: FollowupConfig, branch: str) -> dict:
 	today = config.today
-	plans = read_branch(branch)
+	plans = read_branch(branch, config)
 	if plans.empty:
 		return {}
 	planned = plan_contacts(plans, config.cadence, config.tiers, config.calendars, today)
@@ -558,19 +657,30 @@ def close_todos(todos: list, status: str, customers: list[str]) -> None:
 
 
 def notify_relationship_managers(by_manager: dict) -> None:
-	"""One desk notification per manager with new follow-ups, not one per follow-up."""
-	for manager, count in by_manager.items():
-		if not manager:
-			continue
-		frappe.get_doc(
-			{
-				"doctype": "Notification Log",
-				"for_user": manager,
-				"type": "Assignment",
-				"subject": _("{0} new follow-up(s) in your to-do list").format(count),
-				"document_type": "ToDo",
-			}
-		).insert(ignore_permissions=True)
+	"""One desk notification per manager with new follow-ups, not one per follow-up: written in one
+	statement, then the bell is rung as Notification Log's own after_insert does."""
+	users = [manager for manager in by_manager if manager]
+	if not users:
+		return
+	logs = pd.DataFrame(
+		{
+			"name": [frappe.generate_hash(length=10) for _user in users],
+			"for_user": users,
+			"type": "Assignment",
+			"subject": [_("{0} new follow-up(s) in your to-do list").format(by_manager[u]) for u in users],
+			"document_type": "ToDo",
+			"from_user": "Administrator",
+			"read": 0,
+		}
+	)
+	store.insert_rows("Notification Log", logs, list(logs.columns))
+	for chunk in store.chunked(users, store.WRITE_CHUNK):
+		frappe.db.sql(
+			"update `tabNotification Settings` set `seen` = 0 where `name` in %(users)s",
+			{"users": tuple(chunk)},
+		)
+	for user in users:
+		frappe.publish_realtime("notification", after_commit=True, user=user)
 
 
 # ---------------------------------------------------------------- contacts

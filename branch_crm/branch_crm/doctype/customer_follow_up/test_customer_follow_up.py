@@ -42,6 +42,7 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 		return followups.run(today=str(today or self.today), branch=branch)
 
 	def test_plan_due_follow_ups_are_queued_once_into_each_managers_todo(self):
+		started = frappe.utils.now_datetime()
 		first = self.queue()
 		self.assertEqual(first["failed_branches"], [])
 		rows = open_followups(reason="Plan Due")
@@ -57,6 +58,14 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 			self.assertGreaterEqual(row.scheduled_date, self.today)
 			self.assertLess(row.scheduled_date.weekday(), 5, "follow-ups fall on working days")
 		self.assertIn(user("rm1"), frappe.db.get_value(PROFILE, "_T-CRM-0001", "_assign"))
+		# one bell notification per manager, not one per follow-up
+		self.assertEqual(
+			frappe.db.count(
+				"Notification Log",
+				{"for_user": user("rm1"), "document_type": "ToDo", "creation": (">=", started)},
+			),
+			1,
+		)
 		# every profile got a plan, and the plan's date shows on the profile
 		plan = frappe.get_doc("Contact Plan", "_T-CRM-0001")
 		self.assertEqual(
@@ -296,6 +305,32 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 			frappe.get_all("Error Log", filters={"method": ("like", f"%{BRANCH_B}%")}, limit=1),
 			"the failed branch is logged",
 		)
+
+	def test_an_ordinary_day_reads_only_the_plans_that_can_need_work(self):
+		self.assertTrue(followups.run(today=str(self.today), full=True)["full"])
+		again = followups.run(today=str(self.today))
+		self.assertFalse(again["full"])
+		self.assertEqual((again["created"], again["plans_updated"]), (0, 0))
+		# a tier change since is still seen: the plan follows the profile
+		tiers = frappe.get_all("Customer Tier", order_by="`rank` desc", pluck="name")
+		frappe.db.set_value(PROFILE, "_T-CRM-0002", "tier", tiers[0])
+		frappe.db.commit()
+		moved = followups.run(today=str(self.today))
+		self.assertFalse(moved["full"])
+		self.assertEqual(frappe.db.get_value("Contact Plan", "_T-CRM-0002", "tier"), tiers[0])
+		# new cadence rules re-plan every plan
+		settings = frappe.get_single("Branch CRM Settings")
+		rule = settings.cadence_rules[0]
+		rule.interval_days += 1
+		settings.save()
+		frappe.db.commit()
+		try:
+			self.assertTrue(followups.run(today=str(self.today))["full"])
+		finally:
+			settings.reload()
+			settings.cadence_rules[0].interval_days -= 1
+			settings.save()
+			frappe.db.commit()
 
 	@staticmethod
 	def next_working_day(day: dt.date) -> dt.date:

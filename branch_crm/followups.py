@@ -147,12 +147,18 @@ def _staff() -> pd.DataFrame:
 	)
 
 
-def load_config(today: dt.date | None = None, full: bool = False) -> FollowupConfig:
+def load_config(today: dt.date | None = None, full: bool = False, for_job: bool = True) -> FollowupConfig:
+	"""What the job plans and schedules with. ``for_job=False`` (a single contact or plan saved in the
+	desk) skips the staff capacities and the fingerprint, which only the daily job needs."""
 	settings = frappe.get_cached_doc("Branch CRM Settings")
 	today = frappe.utils.getdate(today or frappe.utils.today())
 	tiers = _tiers()
 	horizon = settings.followup_horizon_days or 14
-	staff = _staff()
+	staff = (
+		_staff()
+		if for_job
+		else pd.DataFrame(columns=["user", "role_type", "branch", "max_followups_per_day"])
+	)
 	capacity = capacity_from_staff(
 		staff.assign(
 			max_followups_per_day=staff["max_followups_per_day"].where(staff["max_followups_per_day"] > 0)
@@ -187,6 +193,8 @@ def load_config(today: dt.date | None = None, full: bool = False) -> FollowupCon
 		escalate_after_days=settings.escalate_after_days or 3,
 		templates=_templates(),
 	)
+	if not for_job:
+		return config
 	# plans are re-planned in full when what plans them changed since the last run (cadence rules,
 	# tiers' default intervals, holidays); otherwise only the plans that can need work are read
 	config.fingerprint = _fingerprint(config)
@@ -693,7 +701,7 @@ def record_contacts(logs: pd.DataFrame, today: dt.date | None = None) -> pd.Data
 	plans (customer, next_contact_date, ...)."""
 	if logs.empty:
 		return pd.DataFrame()
-	config = load_config(today)
+	config = load_config(today, for_job=False)
 	customers = logs["customer"].unique().tolist()
 	ensure_plans(customers)
 	plans = store.read_query(
@@ -872,7 +880,7 @@ def invite(event, tier=None, group=None, relationship_manager=None, limit: int =
 def plan_one(plan) -> None:
 	"""Contact Plan validate: the plan's interval, channel and next date from the cadence rules and
 	its overrides, so the form shows the date the next run will use."""
-	config = load_config()
+	config = load_config(for_job=False)
 	profile = (
 		frappe.db.get_value(
 			PROFILE,

@@ -89,3 +89,19 @@ def ensure_contact_plan(customer: str) -> str:
 
 	ensure_plans([customer])
 	return customer
+
+
+@frappe.whitelist(methods=["POST"])
+def queue_follow_ups(customers, reason: str = "Needs Screening") -> dict:
+	"""Queue follow-ups for chosen customers (e.g. rows picked in the Needs Screening report):
+	``customers`` is a list of {"customer", "details"} (or of customer names). Only customers the
+	user may read are queued."""
+	import pandas as pd
+
+	from branch_crm.followups import queue_for
+
+	rows = frappe.parse_json(customers) if isinstance(customers, str) else customers
+	rows = [row if isinstance(row, dict) else {"customer": row} for row in rows or []]
+	for row in rows:
+		frappe.get_doc("Bank Customer Profile", row["customer"]).check_permission("read")
+	return queue_for(pd.DataFrame(rows, columns=["customer", "details"]), reason)

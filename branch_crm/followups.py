@@ -691,6 +691,55 @@ def notify_relationship_managers(by_manager: dict) -> None:
 		frappe.publish_realtime("notification", after_commit=True, user=user)
 
 
+def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: dt.date | None = None) -> dict:
+	"""Follow-ups raised outside the daily job (a relationship manager picking rows of the Needs
+	Screening report): ``customers`` has customer and optionally details (the gap found) or
+	message. They queue like the job's, within each manager's capacity and one open per customer and
+	reason. Returns {"created": n, "skipped": customers left out (do-not-contact, already open,
+	no room in the horizon)}."""
+	if reason not in ("Needs Screening", "Retention"):
+		frappe.throw(_("Follow-ups for {0} are queued by the daily job only").format(_(reason)))
+	config = load_config(today)
+	names = customers["customer"].dropna().unique().tolist()
+	if not names:
+		return {"created": 0, "skipped": []}
+	context = store.read_query(
+		f"{PLAN_QUERY} where p.`name` in %(customers)s",
+		{"customers": tuple(names)},
+		floats=["lifetime_value"],
+	)
+	managers = tuple(m for m in context["relationship_manager"].dropna().unique()) or ("",)
+	columns = ", ".join(f"f.`{c}`" for c in FOLLOWUP_COLUMNS)
+	existing = store.read_query(
+		f"""select {columns} from `tab{FOLLOWUP}` f where f.`status` = 'Open'
+		and (f.`relationship_manager` in %(managers)s or f.`customer` in %(customers)s)""",
+		{"managers": managers, "customers": tuple(names)},
+	)
+	candidates = {"Needs Screening": (None, customers), "Retention": (customers, None)}[reason]
+	due = due_followups(
+		None,
+		None,
+		candidates[0],
+		candidates[1],
+		config.today,
+		existing,
+		customers=context,
+		fallback_assignees=config.fallback,
+		templates=config.templates,
+	)
+	booked = existing[["relationship_manager", "scheduled_date"]].rename(columns={"scheduled_date": "date"})
+	scheduled = schedule_with_capacity(
+		due, config.capacity, config.today, config.horizon_days, holidays=config.calendars, booked=booked
+	)
+	new = scheduled[scheduled["schedule_status"] == "scheduled"]
+	created, by_manager = insert_followups(
+		new.assign(customer_name=new["customer"].map(context.set_index("customer")["customer_name"]))
+	)
+	notify_relationship_managers(by_manager)
+	done = set(new["customer"])
+	return {"created": created, "skipped": [c for c in names if c not in done]}
+
+
 # ---------------------------------------------------------------- contacts
 
 

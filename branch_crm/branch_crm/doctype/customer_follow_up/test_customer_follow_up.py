@@ -332,6 +332,21 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 			settings.save()
 			frappe.db.commit()
 
+	def test_needs_screening_follow_ups_are_queued_for_chosen_customers_in_ones_own_book(self):
+		from branch_crm.api import queue_follow_ups
+
+		frappe.set_user(user("rm1"))
+		result = queue_follow_ups(
+			[{"customer": "_T-CRM-0001", "details": "idle deposits, no wealth product"}]
+		)
+		self.assertEqual(result, {"created": 1, "skipped": []})
+		row = open_followups(reason="Needs Screening")[0]
+		self.assertEqual((row.customer, row.relationship_manager), ("_T-CRM-0001", user("rm1")))
+		self.assertIn("idle deposits, no wealth product", row.message)
+		self.assertEqual(queue_follow_ups(["_T-CRM-0001"])["created"], 0, "one open per customer and reason")
+		with self.assertRaises(frappe.PermissionError):
+			queue_follow_ups(["_T-CRM-0004"])
+
 	@staticmethod
 	def next_working_day(day: dt.date) -> dt.date:
 		while day.weekday() >= 5:

@@ -1,4 +1,5 @@
-"""bench commands: ``bench --site S branch-crm import|demo-data|refresh-balances``."""
+"""bench commands: ``bench --site S branch-crm import|demo-data|refresh-balances|recompute|score-churn|
+screen-needs|queue-follow-ups``."""
 
 from __future__ import annotations
 
@@ -227,6 +228,42 @@ def recompute(context, branch, chunk_size):
 		total = frappe.db.count("Bank Customer Profile", {"branch": branch} if branch else None)
 		with click.progressbar(length=total, label="recompute ", show_pos=True) as bar:
 			summary = run(branch=branch, chunk_size=chunk_size, progress=bar.update)
+		click.echo(summary)
+	finally:
+		frappe.destroy()
+
+
+@branch_crm.command("score-churn")
+@click.option("--chunk-size", type=int, help="Profiles per committed chunk (default 50,000)")
+@click.option("--as-of", help="Last month scored (YYYY-MM-DD; default the latest month with snapshots)")
+@pass_context
+def score_churn(context, chunk_size, as_of):
+	"""Score every profile's churn risk now (score, band, reasons). Safe to re-run: only what changed
+	is written."""
+	frappe = _connect(context)
+	try:
+		from branch_crm.churn import run
+
+		total = frappe.db.count("Bank Customer Profile")
+		with click.progressbar(length=total, label="churn ", show_pos=True) as bar:
+			summary = run(chunk_size=chunk_size, progress=bar.update, as_of=as_of)
+		click.echo(summary)
+	finally:
+		frappe.destroy()
+
+
+@branch_crm.command("screen-needs")
+@click.option("--branch", help="Only the customers of this branch")
+@pass_context
+def screen_needs(context, branch):
+	"""Screen every profile's needs now (gaps, main account, priority, next action), branch by branch.
+	Safe to re-run: only what changed is written."""
+	frappe = _connect(context)
+	try:
+		from branch_crm.needs import branches, run
+
+		with click.progressbar(length=len(branches(branch)), label="needs ", show_pos=True) as bar:
+			summary = run(branch=branch, progress=bar.update)
 		click.echo(summary)
 	finally:
 		frappe.destroy()

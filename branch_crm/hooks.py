@@ -17,6 +17,9 @@ before_uninstall = "branch_crm.install.before_uninstall"
 
 # Desk
 # ----
+# the "Create Follow-ups" button the customer-listing reports share (plain file: no bundling step)
+app_include_js = ["/assets/branch_crm/js/follow_up_rows.js"]
+
 doctype_js = {
 	"Customer": "public/js/customer.js",
 	"Lead": "public/js/lead.js",
@@ -97,6 +100,9 @@ scheduler_events = {
 	"daily_long": [
 		"branch_crm.tasks.refresh_profile_balances",
 		"branch_crm.tasks.recompute_all",
+		# after the recompute on the long queue (FIFO): scores read the day's snapshots and logs
+		"branch_crm.tasks.score_churn",
+		"branch_crm.tasks.screen_needs",
 	],
 	"daily": [
 		"branch_crm.tasks.apply_due_book_transfers",

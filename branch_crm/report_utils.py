@@ -5,6 +5,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
+from branch_crm import store
 from branch_crm.permissions import profile_condition
 from branch_crm.reports.base import ReportResult
 
@@ -29,10 +30,14 @@ def translated(result: ReportResult, translate_rows: tuple[str, ...] = ()) -> tu
 	"""The builder's English labels in the user's language, as execute() returns them."""
 	for col in result.columns:
 		col["label"] = _(col["label"])
+	words: dict[str, str] = {}  # a few distinct values over many rows: each looked up once
 	for row in result.data:
 		for field in translate_rows:
-			if isinstance(row.get(field), str):
-				row[field] = _(row[field])
+			value = row.get(field)
+			if isinstance(value, str):
+				if value not in words:
+					words[value] = _(value)
+				row[field] = words[value]
 	for item in result.summary:
 		item["label"] = _(item["label"])
 	if result.chart:
@@ -41,3 +46,23 @@ def translated(result: ReportResult, translate_rows: tuple[str, ...] = ()) -> tu
 		for dataset in data["datasets"]:
 			dataset["name"] = _(dataset["name"])
 	return result.as_frappe()
+
+
+def listed_only(filters: dict) -> bool:
+	"""Whether the report lists only some customers (the "Rows Listed" filter): it then reads its long
+	texts for those rows alone (``fill_listed``)."""
+	return bool(frappe.utils.cint(filters.get("limit")))
+
+
+def fill_listed(data: list[dict], fields: dict[str, str], key: str = "customer") -> None:
+	"""Set the listed rows' ``fields`` (report field -> profile column) from their profiles, read
+	for those customers only: a report over a branch reads the short columns of every customer for
+	its cards and chart, and its long texts only for the few hundred rows it lists."""
+	if not data:
+		return
+	columns = list(fields.values())
+	found = store.read_by_values(PROFILE, ["name", *columns], "name", [row[key] for row in data])
+	values = {row[0]: row[1:] for row in found.itertuples(index=False, name=None)}
+	empty = (None,) * len(columns)
+	for row in data:
+		row.update(zip(fields, values.get(row[key], empty), strict=True))

@@ -32,6 +32,20 @@ def recompute_all():
 	enqueue()
 
 
+def score_churn():
+	"""Daily, after the recompute: churn score, band and reasons on every profile."""
+	from branch_crm.churn import enqueue
+
+	enqueue()
+
+
+def screen_needs():
+	"""Daily: product gaps, main-account likelihood, priority and next action on every profile."""
+	from branch_crm.needs import enqueue
+
+	enqueue()
+
+
 def run_profile_balance_refresh(
 	customers: list[str] | None = None, chunk_size: int | None = None, progress=None
 ) -> dict:

@@ -249,6 +249,10 @@ def test_hooks_cover_every_customer_doctype_and_declare_erpnext():
 			assert doctype in hooks.has_permission, doctype
 	for path in hooks.doctype_js.values():
 		assert (APP / path).exists()
+	# /assets/branch_crm/... is served from the app's public folder
+	for url in hooks.app_include_js:
+		assert url.startswith("/assets/branch_crm/"), url
+		assert (APP / "public" / url.removeprefix("/assets/branch_crm/")).exists(), url
 
 
 def test_role_fixture_matches_roles():

@@ -43,12 +43,13 @@ frame is pivoted into them first. A million customers score in seconds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from branch_crm.engine.recompute import rows_that_differ
 from branch_crm.engine.text import format_columns, template_fields
 
 CHURN_SIGNALS = ("aum_drop", "net_outflow", "txn_drop", "login_drop", "reply_drop", "complaints_up")
@@ -330,9 +331,14 @@ def score_churn(
 	customers: pd.Index | list | None = None,
 	templates: Mapping[str, str] | None = None,
 	render: bool = True,
+	measured_signals: Collection[str] | None = None,
 ) -> pd.DataFrame:
 	"""One row per customer: ``RESULT_COLUMNS`` plus ``churn_reasons`` (the top reasons rendered
 	with ``templates``, see ``render_churn_reasons``) unless ``render`` is False.
+
+	``measured_signals``: the signals that count (the others are left out and the weights scale
+	up); default: those with data for anyone in this call. A job scoring in chunks passes what holds
+	for the whole population, so that a customer's score does not depend on the chunk they fall in.
 
 	``snapshots``: a long frame (customer, month, aum, inflow, outflow, txn_count, digital_logins,
 	complaints) or ``SnapshotMatrices``. ``contacts``: Contact Log rows (customer, contact_time,
@@ -412,7 +418,7 @@ def score_churn(
 	no_reply_recent = np.full(n, np.nan)
 	no_reply_baseline = np.full(n, np.nan)
 	measured["reply_drop"] = contacts is not None and len(contacts) > 0
-	if measured["reply_drop"]:
+	if contacts is not None and len(contacts) > 0:
 		counts = _contact_counts(contacts, index, as_of, params)
 		contacts_recent = counts["recent"]
 		enough = (counts["recent"] >= max(params.min_contacts, 1)) & (
@@ -422,6 +428,11 @@ def score_churn(
 		np.divide(counts["baseline_no_reply"], counts["baseline"], out=no_reply_baseline, where=enough)
 	sub["reply_drop"] = _ramp(no_reply_recent - no_reply_baseline, *params.ramp("reply_drop"))
 
+	if measured_signals is not None:
+		unknown = set(measured_signals) - set(CHURN_SIGNALS)
+		if unknown:
+			raise ValueError(f"unknown churn signals {sorted(unknown)}; known: {', '.join(CHURN_SIGNALS)}")
+		measured = {signal: signal in measured_signals for signal in CHURN_SIGNALS}
 	weights = np.array([params.weight(s) if measured[s] else 0.0 for s in CHURN_SIGNALS])
 	if weights.sum() <= 0:  # nothing measured at all: every signal neutral
 		weights = np.array([params.weight(s) for s in CHURN_SIGNALS])
@@ -674,3 +685,59 @@ def retention_candidates(
 	return out.sort_values(["priority", "customer"], ascending=[False, True], kind="stable").reset_index(
 		drop=True
 	)
+
+
+# ---------------------------------------------------------------- what the nightly job stores
+
+# the profile fields the nightly job writes (churn_scored_on: the day they last changed)
+STORED_COLUMNS = ("churn_score", "churn_band", "churn_reasons")
+
+
+def add_monthly_counts(matrices: SnapshotMatrices, column: str, events: pd.DataFrame) -> SnapshotMatrices:
+	"""Add to ``column`` how many ``events`` (customer, time) fall in each customer-month, e.g.
+	complaints recorded in the CRM on top of those core banking reports. Only customer-months with a
+	snapshot count (a month without one stays missing); events of other customers or months are
+	ignored. Changes ``matrices`` in place and returns it."""
+	if events is None or events.empty or column not in matrices.values or not len(matrices.months):
+		return matrices
+	rows = matrices.customers.get_indexer(events["customer"])
+	month = pd.to_datetime(events["time"], errors="coerce", format="mixed").dt.to_period("M")
+	first = matrices.months[0].to_period("M").ordinal
+	cols = np.where(month.notna(), month.array.asi8 - first, -1) if len(month) else np.array([], int)
+	keep = (rows >= 0) & (cols >= 0) & (cols < len(matrices.months))
+	shape = (len(matrices.customers), len(matrices.months))
+	counts = np.bincount(rows[keep] * shape[1] + cols[keep], minlength=shape[0] * shape[1]).reshape(shape)
+	matrix = matrices.values[column]
+	matrix += np.where(matrices.present, counts, 0)
+	return matrices
+
+
+def stored_churn(scored: pd.DataFrame) -> pd.DataFrame:
+	"""``score_churn`` rows as the profile stores them: name, churn_score (0 without a score, as a
+	number field stores nothing), churn_band (None without a score) and churn_reasons."""
+	return pd.DataFrame(
+		{
+			"name": scored["customer"].to_numpy(),
+			"churn_score": pd.to_numeric(scored["churn_score"], errors="coerce").fillna(0.0).to_numpy(),
+			"churn_band": scored["churn_band"].to_numpy(dtype=object),
+			"churn_reasons": scored["churn_reasons"].to_numpy(dtype=object),
+		}
+	)
+
+
+def churn_changes(scored: pd.DataFrame, stored: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+	"""The profiles whose stored score, band or reasons differ from ``scored``, with
+	``churn_scored_on`` = ``today``: what the nightly job writes, so a second run writes nothing.
+	``stored``: name and ``STORED_COLUMNS`` as read from the profiles (any order, missing profiles
+	count as never scored)."""
+	new = stored_churn(scored)
+	old = (
+		stored.drop_duplicates("name")
+		.set_index("name")
+		.reindex(new["name"])[list(STORED_COLUMNS)]
+		.reset_index(drop=True)
+	)
+	# a number field stores 0 for nothing: compare at the precision the score is stored with
+	old["churn_score"] = pd.to_numeric(old["churn_score"], errors="coerce").fillna(0.0).round(1)
+	changed = rows_that_differ(new, old, STORED_COLUMNS)
+	return changed.assign(churn_scored_on=today).reset_index(drop=True)

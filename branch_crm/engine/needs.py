@@ -60,6 +60,7 @@ import pandas as pd
 from branch_crm.engine import schema
 from branch_crm.engine.churn import SnapshotMatrices
 from branch_crm.engine.defaults import DEFAULT_PRODUCTS
+from branch_crm.engine.recompute import rows_that_differ
 from branch_crm.engine.segments import ages
 from branch_crm.engine.text import format_columns, template_fields
 
@@ -704,3 +705,43 @@ def render_needs(
 	return pd.Series(gaps, index=screened.index, dtype=object), pd.Series(
 		action, index=screened.index, dtype=object
 	)
+
+
+# ---------------------------------------------------------------- what the nightly job stores
+
+# profile field <- screen_needs column: what the report lists and the form shows
+STORED_FIELDS = {
+	"needs_priority": "priority_score",
+	"needs_gap_count": "gap_count",
+	"main_account_score": "main_account_score",
+	"money_elsewhere_estimate": "money_elsewhere_estimate",
+	"needs_gaps": "gaps",
+	"needs_next_action": "next_action",
+	"needs_gap_types": "gap_types",
+}
+_STORED_NUMBERS = ("needs_priority", "needs_gap_count", "main_account_score", "money_elsewhere_estimate")
+
+
+def stored_needs(screened: pd.DataFrame) -> pd.DataFrame:
+	"""Rendered ``screen_needs`` rows as the profile stores them: name and ``STORED_FIELDS``;
+	numbers without a value as 0, as a number field stores them."""
+	out = pd.DataFrame({"name": screened["customer"].to_numpy()})
+	for target, source in STORED_FIELDS.items():
+		values = screened[source]
+		if target in _STORED_NUMBERS:
+			values = pd.to_numeric(values, errors="coerce").fillna(0.0)
+		out[target] = values.to_numpy()
+	return out
+
+
+def needs_changes(screened: pd.DataFrame, stored: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+	"""The profiles whose stored screening differs from ``screened``, with ``needs_screened_on`` =
+	``today``: what the nightly job writes, so a second run writes nothing. ``stored``: name and the
+	``STORED_FIELDS`` as read from the profiles (missing profiles count as never screened)."""
+	new = stored_needs(screened)
+	fields = list(STORED_FIELDS)
+	old = stored.drop_duplicates("name").set_index("name").reindex(new["name"])[fields].reset_index(drop=True)
+	for column in _STORED_NUMBERS:
+		old[column] = pd.to_numeric(old[column], errors="coerce").fillna(0.0)
+	changed = rows_that_differ(new, old, fields)
+	return changed.assign(needs_screened_on=today).reset_index(drop=True)

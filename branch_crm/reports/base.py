@@ -96,11 +96,16 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def customer_columns() -> list[dict]:
-	"""The columns that name a customer and who serves them, first in every per-customer report."""
+	"""The columns that name a customer and who serves them, first in every per-customer report.
+
+	Links only to doctypes branch staff can read: the desk checks every link column of a report's
+	rows against the user's read permission and refuses the whole report otherwise. So the customer
+	links to their Bank Customer Profile (named by the customer number, like the ERPNext Customer),
+	and the branch is plain text (ERPNext's Branch is not readable by branch roles)."""
 	return [
-		column("customer", "Customer", "Link", 120, options="Customer"),
+		column("customer", "Customer", "Link", 120, options="Bank Customer Profile"),
 		column("customer_name", "Customer Name", "Data", 120),
-		column("branch", "Branch", "Link", 130, options="Branch"),
+		column("branch", "Branch", "Data", 130),
 		column("relationship_manager", "Relationship Manager", "Link", 180, options="Relationship Manager"),
 		column("tier", "Tier", "Link", 100, options="Customer Tier"),
 	]

@@ -30,12 +30,22 @@ def filter_scored(scored: pd.DataFrame, filters: dict | None) -> pd.DataFrame:
 	return scored[mask]
 
 
+def from_stored(profiles: pd.DataFrame) -> pd.DataFrame:
+	"""The rows ``build_churn_warning`` takes, from what the nightly job stores on the profile
+	(``engine.churn.STORED_COLUMNS``) plus customer and its context: a customer without a band had no
+	score (the number field stores 0 for it)."""
+	band = profiles["churn_band"].where(profiles["churn_band"].notna() & (profiles["churn_band"] != ""), None)
+	score = pd.to_numeric(profiles["churn_score"], errors="coerce")
+	return profiles.assign(churn_band=band.astype(object), churn_score=score.where(band.notna()))
+
+
 def build_churn_warning(
 	scored: pd.DataFrame, filters: dict | None = None, params: ChurnParameters | None = None
 ) -> ReportResult:
-	"""``scored``: ``score_churn`` rows (customer, churn_score, churn_band, churn_reasons,
-	aum_change_pct) with the customers' context: customer_name, branch, relationship_manager, tier,
-	bank_customer_group, value_class and/or lifetime_value, aum (any of them may be absent)."""
+	"""``scored``: ``score_churn`` rows (customer, churn_score, churn_band, churn_reasons, and
+	aum_change_pct when known) or ``from_stored`` rows, with the customers' context: customer_name,
+	branch, relationship_manager, tier, bank_customer_group, value_class and/or lifetime_value, aum
+	(any of them may be absent)."""
 	params = params or ChurnParameters()
 	filters = filters or {}
 	rows = filter_scored(scored, filters)
@@ -81,7 +91,8 @@ def build_churn_warning(
 		column("value_class", "Value Class", "Data", 100),
 		column("lifetime_value", "Lifetime Value", "Currency", 130),
 		column("aum", "AUM", "Currency", 120),
-		column("aum_change_pct", "AUM Change %", "Percent", 110),
+		# the nightly job stores the reasons in words, not the change: the site's report leaves it out
+		*([column("aum_change_pct", "AUM Change %", "Percent", 110)] if "aum_change_pct" in scored else []),
 		column("churn_score", "Churn Score", "Float", 100),
 		column("churn_band", "Churn Risk", "Data", 100),
 		column("retention_priority", "Risk × Value", "Float", 110),

@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from branch_crm.engine.needs import GAP_TYPES, NEEDS_GAP_LABEL_TEMPLATES, NeedsParameters, gap_flags
+from branch_crm.engine.needs import (
+	GAP_TYPES,
+	NEEDS_GAP_LABEL_TEMPLATES,
+	RULE_GAPS,
+	STORED_FIELDS,
+	NeedsParameters,
+	gap_flags,
+)
 from branch_crm.reports.base import ReportResult, card, chart, column, customer_columns, limited
 
 FILTER_FIELDS = ("branch", "relationship_manager", "tier", "bank_customer_group")
@@ -68,6 +75,54 @@ def fast_records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
 	return (
 		[dict(zip(columns, row, strict=True)) for row in zip(*data.values(), strict=True)] if columns else []
 	)
+
+
+def from_stored(profiles: pd.DataFrame, params: NeedsParameters | None = None) -> pd.DataFrame:
+	"""The rows ``build_needs_screening`` takes, from what the nightly job stores on the profile
+	(``engine.needs.STORED_FIELDS``: needs_priority, needs_gap_count, main_account_score,
+	money_elsewhere_estimate, needs_gaps, needs_next_action, needs_gap_types) plus customer and
+	its context (customer_name, branch, relationship_manager, tier, bank_customer_group, aum). The gap
+	flags come back from the gap type codes; a main-account score stored as 0 without the
+	"main_bank_elsewhere" code was no score at all."""
+	params = params or NeedsParameters()
+	codes = profiles["needs_gap_types"].fillna("").astype(str)
+	# a few hundred distinct combinations among 100,000 customers: split each combination once
+	combination, uniques = pd.factorize(codes)
+	held = [set(text.split(",")) for text in uniques]
+	has = {
+		code: np.array([code in parts for parts in held], dtype=bool)[combination]
+		if len(uniques)
+		else np.zeros(len(codes), dtype=bool)
+		for code in GAP_TYPES
+	}
+	score = pd.to_numeric(profiles["main_account_score"], errors="coerce").fillna(0.0).to_numpy()
+	elsewhere = has["main_bank_elsewhere"]
+	likely = ~elsewhere & (score >= params.main_bank_threshold)
+	out = profiles.drop(columns=[c for c in STORED_FIELDS if c in profiles]).assign(
+		**{code: has[code] for code in RULE_GAPS},
+		peer_gap_count=has["peer_gap"].astype(np.int16),
+		main_account_score=np.where(elsewhere | likely, score, np.nan),
+		main_bank_likely=likely,
+		merchant_like=has["merchant_like"],
+		money_elsewhere_estimate=pd.to_numeric(
+			profiles["money_elsewhere_estimate"], errors="coerce"
+		).to_numpy(),
+		priority_score=pd.to_numeric(profiles["needs_priority"], errors="coerce").fillna(0.0).to_numpy(),
+		gap_count=pd.to_numeric(profiles["needs_gap_count"], errors="coerce")
+		.fillna(0)
+		.astype(np.int16)
+		.to_numpy(),
+		gaps=profiles["needs_gaps"].to_numpy(dtype=object),
+		next_action=profiles["needs_next_action"].to_numpy(dtype=object),
+		gap_types=codes.to_numpy(dtype=object),
+	)
+	return out
+
+
+def gap_type_labels(codes: str | None, labels: dict | None = None, separator: str = "; ") -> str:
+	"""Comma-separated gap type codes as their labels (``labels``, default the English ones)."""
+	labels = {**NEEDS_GAP_LABEL_TEMPLATES, **(labels or {})}
+	return separator.join(labels.get(code, code) for code in (codes or "").split(",") if code)
 
 
 def build_needs_screening(

@@ -30,3 +30,22 @@ def on_doctype_update():
 		["customer", "month", "aum", "contribution"],
 		index_name="customer_month_balances",
 	)
+	# covers the nightly churn scoring (a name range of customers, month by month) and needs
+	# screening (a branch's customers over three months): the job never touches the table's rows
+	frappe.db.add_index(
+		"Customer Monthly Snapshot",
+		[
+			"month",
+			"customer",
+			"aum",
+			"inflow",
+			"outflow",
+			"txn_count",
+			"digital_logins",
+			"complaints",
+			"salary_credit",
+			"bill_payments",
+			"large_txn_count",
+		],
+		index_name="month_customer_activity",
+	)

@@ -166,3 +166,61 @@ class TestIntakeREST(FrappeAPITestCase):
 			[(h.product, h.account_no, h.balance) for h in profile.holdings],
 			[("DEP-DEMAND", "6222-0001", 5000)],
 		)
+
+
+class TestFastReads(testing.BranchCRMTestCase):
+	"""``store.read_frame_fast`` and ``read_month_rows`` read one delimited text: they must give what
+	the ordinary read gives, and fall back to it when a value holds a separator."""
+
+	COLUMNS = ["name", "customer_name", "branch", "aum", "date_of_birth", "churn_band"]
+
+	def setUp(self):
+		clear_test_facts()
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def read_both(self):
+		from branch_crm import store
+
+		where, values = "`name` like %(prefix)s", {"prefix": "_T-CRM-%"}
+		fast = store.read_frame_fast("Bank Customer Profile", self.COLUMNS, where=where, values=values)
+		plain = store.read_frame("Bank Customer Profile", self.COLUMNS, where=where, values=values)
+		key = lambda frame: frame.sort_values("name").reset_index(drop=True)  # noqa: E731
+		return key(fast), key(plain)
+
+	def test_fast_read_matches_the_ordinary_read(self):
+		frappe.db.set_value("Bank Customer Profile", "_T-CRM-0001", "customer_name", 'Wang, "Li"\nJr')
+		fast, plain = self.read_both()
+		self.assertEqual(len(fast), len(testing.CUSTOMERS))
+		self.assertEqual(fast.to_dict("records"), plain.to_dict("records"))
+
+	def test_a_value_holding_a_separator_falls_back_to_the_ordinary_read(self):
+		for name in testing.CUSTOMERS:  # every row a field too many: the case pandas would misread
+			frappe.db.set_value("Bank Customer Profile", name, "customer_name", "Zhang\x1fWei")
+		fast, plain = self.read_both()
+		self.assertEqual(fast.to_dict("records"), plain.to_dict("records"))
+		self.assertEqual(fast["customer_name"].iloc[0], "Zhang\x1fWei")
+
+	def test_month_rows_are_the_months_asked_for(self):
+		from branch_crm import store
+
+		batch = [snapshot(month=f"2024-{m:02d}", aum=1000.5 * m, txn_count=m) for m in range(1, 7)]
+		batch.append(snapshot(customer="_T-CRM-0002", month="2024-03", aum=7.25))
+		self.assertFalse(data_intake.run("snapshots", batch).rejected)
+		rows = store.read_month_rows(
+			["aum", "txn_count"],
+			frappe.utils.getdate("2024-02-01"),
+			frappe.utils.getdate("2024-04-01"),
+			customers=["_T-CRM-0001", "_T-CRM-0002"],
+		)
+		rows = rows.sort_values(["customer", "month"]).reset_index(drop=True)
+		self.assertEqual(
+			[(r.customer, r.month.strftime("%Y-%m"), r.aum, r.txn_count) for r in rows.itertuples()],
+			[
+				("_T-CRM-0001", "2024-02", 2001.0, 2.0),
+				("_T-CRM-0001", "2024-03", 3001.5, 3.0),
+				("_T-CRM-0001", "2024-04", 4002.0, 4.0),
+				("_T-CRM-0002", "2024-03", 7.25, 0.0),
+			],
+		)

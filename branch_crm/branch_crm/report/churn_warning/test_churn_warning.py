@@ -1,0 +1,207 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.desk.query_report import run as run_report
+
+from branch_crm import churn, data_intake, testing
+from branch_crm.branch_crm.report.churn_warning.churn_warning import execute
+from branch_crm.testing import BRANCH_A, user
+
+test_ignore = testing.TEST_IGNORE
+PROFILE = "Bank Customer Profile"
+STEADY = {"aum": 200_000, "inflow": 8_000, "outflow": 8_000, "txn_count": 30, "digital_logins": 20}
+
+
+def set_snapshots(customer: str, months: list[dict]) -> None:
+	"""Replace a test customer's snapshots: ``months`` oldest first, the last one being the last
+	complete month (where the site's data end)."""
+	frappe.db.delete("Customer Monthly Snapshot", {"customer": customer})
+	end = testing.last_complete_month()
+	records = [
+		{"customer": customer, "month": str(frappe.utils.add_months(end, i - len(months) + 1)), **values}
+		for i, values in enumerate(months)
+	]
+	result = data_intake.run("snapshots", records)
+	assert not result.rejected, result.rejected
+
+
+def drifting(months: int = 9) -> list[dict]:
+	"""Steady for the baseline, then money, transactions and logins leave over the last 3 months."""
+	recent = [
+		{"aum": 120_000, "inflow": 2_000, "outflow": 82_000, "txn_count": 12, "digital_logins": 6},
+		{"aum": 60_000, "inflow": 1_000, "outflow": 61_000, "txn_count": 6, "digital_logins": 2},
+		{"aum": 20_000, "inflow": 0, "outflow": 40_000, "txn_count": 2, "digital_logins": 0},
+	]
+	return [dict(STEADY)] * (months - 3) + recent
+
+
+class TestChurnWarning(testing.BranchCRMTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		testing.clear_contacts()
+		set_snapshots("_T-CRM-0001", [dict(STEADY)] * 9)
+		set_snapshots("_T-CRM-0002", drifting())
+		set_snapshots("_T-CRM-0003", [dict(STEADY)] * 3)  # joined three months ago
+		set_snapshots("_T-CRM-0004", [dict(STEADY)] * 9)
+		set_snapshots("_T-CRM-0005", drifting())
+		set_snapshots("_T-CRM-0006", drifting())
+		# two complaints the relationship manager logged last month, on top of core banking's zero
+		last_month = frappe.utils.add_days(testing.last_complete_month(), 3)
+		for hour in (10, 11):
+			log = frappe.get_doc(
+				{
+					"doctype": "Contact Log",
+					"customer": "_T-CRM-0004",
+					"channel": "Phone",
+					"outcome": "Complaint Raised",
+					"contact_time": f"{last_month} {hour}:00:00",
+				}
+			)
+			log.flags.replanned_by_caller = True
+			log.insert(ignore_permissions=True)
+		# and one complaint the service desk recorded as an ERPNext Issue
+		frappe.db.delete("Issue", {"customer": "_T-CRM-0004"})
+		frappe.get_doc(
+			{
+				"doctype": "Issue",
+				"subject": "_T-CRM complaint: card fee",
+				"customer": "_T-CRM-0004",
+				"opening_date": last_month,
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		cls.first = churn.run()
+		cls.stored = {
+			row.name: row
+			for row in frappe.get_all(
+				PROFILE,
+				filters={"name": ("in", list(testing.CUSTOMERS))},
+				fields=["name", "churn_score", "churn_band", "churn_reasons", "churn_scored_on", "modified"],
+			)
+		}
+
+	@classmethod
+	def tearDownClass(cls):
+		testing.clear_contacts()
+		frappe.db.delete("Issue", {"customer": "_T-CRM-0004"})
+		frappe.db.commit()
+		super().tearDownClass()
+
+	def test_the_job_stores_score_band_and_reasons_in_words(self):
+		today = frappe.utils.getdate()
+		steady, drifted, short = (self.stored[c] for c in ("_T-CRM-0001", "_T-CRM-0002", "_T-CRM-0003"))
+		self.assertEqual((steady.churn_band, steady.churn_score), ("Low", 0))
+		self.assertEqual(steady.churn_reasons, "No warning signs against the customer's own past")
+		self.assertEqual(drifted.churn_band, "High")
+		self.assertGreaterEqual(drifted.churn_score, 70)
+		self.assertTrue(
+			drifted.churn_reasons.startswith("AUM down 90% over 3 months (from 200,000 to 20,000)")
+		)
+		self.assertEqual(len(drifted.churn_reasons.split("; ")), 3, "the top three reasons")
+		self.assertIsNone(short.churn_band, "three months of data give no score")
+		self.assertEqual(short.churn_reasons, "Not enough history: 3 of 6 months of data")
+		self.assertTrue(all(row.churn_scored_on == today for row in self.stored.values()))
+		self.assertEqual(self.first["failed_chunks"], 0)
+
+	def test_complaints_logged_in_the_crm_and_erpnext_issues_count(self):
+		complained = self.stored["_T-CRM-0004"]
+		self.assertGreater(complained.churn_score, 0)
+		self.assertIn("3 complaints in 3 months against 0 expected", complained.churn_reasons)
+
+	def test_a_second_run_writes_nothing(self):
+		again = churn.run()
+		self.assertEqual(again["updated"], 0)
+		self.assertEqual(again["profiles"], self.first["profiles"])
+		for row in frappe.get_all(
+			PROFILE,
+			filters={"name": ("in", list(testing.CUSTOMERS))},
+			fields=["name", "churn_score", "churn_band", "churn_reasons", "modified"],
+		):
+			before = self.stored[row.name]
+			self.assertEqual(
+				(row.churn_score, row.churn_band, row.churn_reasons, row.modified),
+				(before.churn_score, before.churn_band, before.churn_reasons, before.modified),
+			)
+
+	def test_a_failed_chunk_is_logged_and_the_others_go_on(self):
+		original = churn.score_chunk
+		calls = []
+
+		def failing_first(*args, **kwargs):
+			calls.append(args[:2])
+			if len(calls) == 1:
+				raise ValueError("broken chunk")
+			return original(*args, **kwargs)
+
+		errors = frappe.db.count("Error Log")
+		churn.score_chunk = failing_first
+		try:
+			summary = churn.run(chunk_size=4000)
+		finally:
+			churn.score_chunk = original
+		self.assertEqual(summary["failed_chunks"], 1)
+		self.assertGreater(len(calls), 1, "the chunks after the failed one ran")
+		self.assertEqual(frappe.db.count("Error Log"), errors + 1)
+
+	def test_columns_filters_chart_and_cards(self):
+		frappe.set_user(user("rm1"))
+		columns, data, _message, chart, summary = execute({})
+		self.assertEqual(
+			[c["fieldname"] for c in columns],
+			[
+				"customer",
+				"customer_name",
+				"branch",
+				"relationship_manager",
+				"tier",
+				"value_class",
+				"lifetime_value",
+				"aum",
+				"churn_score",
+				"churn_band",
+				"retention_priority",
+				"churn_reasons",
+			],
+		)
+		self.assertEqual(data[0]["customer"], "_T-CRM-0002", "highest risk first")
+		self.assertEqual({row["customer"] for row in data}, {"_T-CRM-0001", "_T-CRM-0002", "_T-CRM-0003"})
+		self.assertEqual(
+			[d["name"] for d in chart["data"]["datasets"]], ["High", "Medium", "Low", "No Score"]
+		)
+		cards = {c["label"]: c["value"] for c in summary}
+		self.assertEqual(
+			(cards["Customers Scored"], cards["High Risk"], cards["No Score (Short History)"]), (2, 1, 1)
+		)
+		high = execute({"churn_band": "High"})[1]
+		self.assertEqual([row["customer"] for row in high], ["_T-CRM-0002"])
+		no_score = execute({"churn_band": "No Score"})[1]
+		self.assertEqual([row["customer"] for row in no_score], ["_T-CRM-0003"])
+		# listing some rows: their long texts are read for them alone, the cards still count everyone
+		_columns, listed, _message, _chart, listed_cards = execute({"limit": 1})
+		self.assertEqual(listed, [data[0]])
+		self.assertTrue(listed[0]["churn_reasons"].startswith("AUM down"))
+		self.assertEqual(listed_cards[0]["value"], 2, "cards count everyone")
+
+	def test_a_relationship_manager_sees_only_their_book(self):
+		frappe.set_user(user("rm1"))
+		# another manager's book asked for by name: still only their own, i.e. nothing
+		self.assertEqual(execute({"relationship_manager": user("rm2")})[1], [])
+		frappe.set_user(user("rm3"))
+		self.assertEqual([row["customer"] for row in execute({})[1]], ["_T-CRM-0006"])
+
+	def test_a_branch_manager_sees_the_branch(self):
+		frappe.set_user(user("bm"))
+		customers = {row["customer"] for row in execute({})[1]}
+		self.assertEqual(customers, {f"_T-CRM-000{i}" for i in range(1, 6)})
+		rm2 = execute({"relationship_manager": user("rm2")})[1]
+		self.assertEqual({row["customer"] for row in rm2}, {"_T-CRM-0004", "_T-CRM-0005"})
+		self.assertEqual({row["branch"] for row in rm2}, {BRANCH_A})
+
+	def test_a_teller_cannot_open_the_report(self):
+		frappe.set_user(user("teller"))
+		with self.assertRaises(frappe.PermissionError):
+			run_report("Churn Warning", {})
+		frappe.set_user(user("rm1"))
+		self.assertTrue(run_report("Churn Warning", {})["result"])

@@ -1,0 +1,179 @@
+"""The nightly needs screening (需求排查): product gaps, main-account likelihood, merchant-like flows,
+priority and the suggested next action for every profile, stored on the profile (needs_priority,
+needs_gap_count, main_account_score, money_elsewhere_estimate, needs_gaps, needs_next_action,
+needs_gap_types, needs_screened_on) for the Needs Screening report to read.
+
+Screened branch by branch, because peers are the customers of the same branch, segment and tier
+(``engine.needs``: a peer group under ``min_peers`` falls back to the whole branch): read the
+branch's profiles, their holdings and the last ``window_months`` months of snapshots in bulk, screen
+with ``engine.needs.screen_needs`` (gaps and actions in words in the site's language), write only the
+profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. A failed branch
+is rolled back and logged; the others go on. A second run writes nothing.
+
+Computing it at night keeps the report within two seconds for a branch of 100,000 customers: the
+report reads the stored result instead of three tables (docs/needs_and_churn.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import frappe
+import pandas as pd
+from frappe import _
+
+from branch_crm import store
+from branch_crm.engine.needs import (
+	NEEDS_ACTION_TEMPLATES,
+	NEEDS_GAP_TEMPLATES,
+	NEEDS_SNAPSHOT_COLUMNS,
+	STORED_FIELDS,
+	NeedsParameters,
+	needs_changes,
+	screen_needs,
+)
+from branch_crm.recompute import latest_month
+
+PROFILE = "Bank Customer Profile"
+HOLDING = "Customer Product Holding"
+JOB_ID = "branch_crm:screen_needs"
+NO_BRANCH = "\x00no-branch"  # profiles without a branch are screened together
+CUSTOMER_COLUMNS = [
+	"name",
+	"branch",
+	"relationship_manager",
+	"tier",
+	"bank_customer_group",
+	"date_of_birth",
+	"occupation_category",
+	"declared_annual_income",
+	"lifetime_value",
+]
+OUTPUT_COLUMNS = [*STORED_FIELDS, "needs_screened_on"]
+
+
+def parameters() -> NeedsParameters:
+	"""The engine's defaults (rules, peers, scores, priority: docs/needs_and_churn.md)."""
+	return NeedsParameters()
+
+
+def templates() -> dict:
+	"""Gap, action and product category words in the site's language: they are stored as words."""
+	categories = frappe.get_meta("Bank Product").get_field("category").options.split("\n")
+	return {
+		"gap_templates": {code: _(t) for code, t in NEEDS_GAP_TEMPLATES.items()},
+		"action_templates": {code: _(t) for code, t in NEEDS_ACTION_TEMPLATES.items()},
+		"category_labels": {c: _(c) for c in categories if c},
+	}
+
+
+def enqueue() -> str:
+	"""Screen every branch in the background, once at a time."""
+	frappe.enqueue(
+		"branch_crm.needs.run",
+		queue="long",
+		job_id=JOB_ID,
+		deduplicate=True,
+		timeout=4 * 3600,
+	)
+	return JOB_ID
+
+
+def branches(branch: str | None = None) -> list[str]:
+	"""The branches to screen, one chunk each (``NO_BRANCH`` for profiles without one)."""
+	if branch:
+		return [branch]
+	found = frappe.db.sql(f"select distinct ifnull(`branch`, '') from `tab{PROFILE}`", pluck=True)
+	return sorted({b or NO_BRANCH for b in found})
+
+
+def _branch_condition(branch: str, alias: str = "") -> tuple[str, dict]:
+	"""The profiles of ``branch`` as a condition, their columns prefixed with ``alias``."""
+	if branch == NO_BRANCH:
+		return f"ifnull({alias}`branch`, '') = ''", {}
+	return f"{alias}`branch` = %(branch)s", {"branch": branch}
+
+
+def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
+	"""(profiles with their stored screening, holdings, long snapshot rows, products) of a branch."""
+	where, values = _branch_condition(branch)
+	profiles = store.read_frame_fast(PROFILE, [*CUSTOMER_COLUMNS, *STORED_FIELDS], where=where, values=values)
+	profiles = profiles.sort_values("name", kind="stable").reset_index(drop=True)
+	# holdings and snapshots joined to the branch's profiles: an IN list of a branch's names would
+	# make MariaDB scan every customer's rows (see store.read_month_rows)
+	of_branch, values = _branch_condition(branch, "p.")
+	holdings = store.read_query(
+		f"""select h.`parent` as `customer`, h.`product`, h.`balance` from `tab{HOLDING}` h
+		join `tab{PROFILE}` p on p.`name` = h.`parent`
+		where h.`parenttype` = %(parenttype)s and {of_branch}""",
+		{**values, "parenttype": PROFILE},
+		floats=["balance"],
+	)
+	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
+	first = (end - pd.offsets.MonthBegin(params.window_months - 1)).date()
+	snapshots = store.read_month_rows(NEEDS_SNAPSHOT_COLUMNS, first, end.date(), profiles=(of_branch, values))
+	products = store.read_frame("Bank Product", ["product_code", "category", "subcategory"])
+	return profiles, holdings, snapshots, products
+
+
+def screen_branch(
+	branch: str, params: NeedsParameters, as_of: dt.date, words: dict, today: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+	"""(screened rows, the changed rows to write) for one branch."""
+	profiles, holdings, snapshots, products = read_branch(branch, params, as_of)
+	customers = profiles[CUSTOMER_COLUMNS].rename(columns={"name": "customer"})
+	screened = screen_needs(
+		customers,
+		holdings,
+		snapshots,
+		products if not products.empty else None,
+		params,
+		as_of,
+		**words,
+	)
+	stored = profiles[["name", *STORED_FIELDS]]
+	return screened, needs_changes(screened, stored, today)
+
+
+def run(
+	branch: str | None = None,
+	progress=None,
+	today: dt.date | str | None = None,
+	as_of: dt.date | str | None = None,
+) -> dict:
+	"""Screen every branch (or one) and store what changed. ``progress(n)`` is told after each
+	branch. ``as_of``: the last month read (default: the latest month with snapshots on the site)."""
+	today = frappe.utils.getdate(today or frappe.utils.today())
+	summary = {"profiles": 0, "with_gaps": 0, "high_priority": 0, "updated": 0, "failed_branches": 0}
+	as_of = frappe.utils.getdate(as_of) if as_of else latest_month()
+	if not as_of:
+		return summary
+	params = parameters()
+	words = templates()
+	summary["as_of"] = str(as_of)
+	timings = {"read_and_screen": 0.0, "write": 0.0}
+	for name in branches(branch):
+		try:
+			started = time.perf_counter()
+			screened, changed = screen_branch(name, params, as_of, words, today)
+			screened_at = time.perf_counter()
+			store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
+			frappe.db.commit()
+			timings["read_and_screen"] += screened_at - started
+			timings["write"] += time.perf_counter() - screened_at
+			summary["profiles"] += len(screened)
+			summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
+			summary["high_priority"] += int((screened["priority_score"] >= params.high_priority).sum())
+			summary["updated"] += len(changed)
+		except Exception:
+			frappe.db.rollback()
+			summary["failed_branches"] += 1
+			label = "(no branch)" if name == NO_BRANCH else name
+			frappe.log_error(
+				title=f"Branch CRM needs screening: branch {label} failed", reference_doctype=PROFILE
+			)
+		if progress:
+			progress(1)
+	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
+	return summary

@@ -96,9 +96,7 @@ def read_chunk(
 		values={"lo": lo, "hi": hi},
 	)
 	customers = pd.Index(stored["name"])
-	rows = store.read_month_rows(
-		CHURN_SNAPSHOT_COLUMNS, months[0], months[-1], between=(lo, hi), customers=customers
-	)
+	rows = store.read_month_rows(CHURN_SNAPSHOT_COLUMNS, months[0], months[-1], between=(lo, hi))
 	matrices = SnapshotMatrices.from_long(rows, months=months, customers=customers)
 	start, end = months[0].date(), (months[-1] + pd.offsets.MonthBegin(1)).date()
 	values = {"lo": lo, "hi": hi, "start": start, "end": end}

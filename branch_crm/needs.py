@@ -100,19 +100,27 @@ def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	where, values = _branch_condition(branch)
 	profiles = store.read_frame_fast(PROFILE, [*CUSTOMER_COLUMNS, *STORED_FIELDS], where=where, values=values)
 	profiles = profiles.sort_values("name", kind="stable").reset_index(drop=True)
-	# holdings and snapshots joined to the branch's profiles: an IN list of a branch's names would
-	# make MariaDB scan every customer's rows (see store.read_month_rows)
+	# holdings joined to the branch's profiles; snapshots looked up by name in short IN lists, in name
+	# order (store.read_month_rows)
 	of_branch, values = _branch_condition(branch, "p.")
-	holdings = store.read_query(
-		f"""select h.`parent` as `customer`, h.`product`, h.`balance` from `tab{HOLDING}` h
-		join `tab{PROFILE}` p on p.`name` = h.`parent`
+	holdings = store.read_query_fast(
+		{"customer": "h.`parent`", "product": "h.`product`", "balance": "h.`balance`"},
+		f"""from `tab{HOLDING}` h join `tab{PROFILE}` p on p.`name` = h.`parent`
 		where h.`parenttype` = %(parenttype)s and {of_branch}""",
 		{**values, "parenttype": PROFILE},
-		floats=["balance"],
+		text=["customer", "product"],
 	)
 	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
 	first = (end - pd.offsets.MonthBegin(params.window_months - 1)).date()
-	snapshots = store.read_month_rows(NEEDS_SNAPSHOT_COLUMNS, first, end.date(), profiles=(of_branch, values))
+	parts = [
+		store.read_month_rows(NEEDS_SNAPSHOT_COLUMNS, first, end.date(), customers=chunk)
+		for chunk in store.chunked(profiles["name"].tolist(), store.IN_LIST_LIMIT)
+	]
+	snapshots = (
+		pd.concat(parts, ignore_index=True)
+		if parts
+		else pd.DataFrame(columns=["customer", "month", *NEEDS_SNAPSHOT_COLUMNS])
+	)
 	products = store.read_frame("Bank Product", ["product_code", "category", "subcategory"])
 	return profiles, holdings, snapshots, products
 

@@ -224,3 +224,46 @@ class TestFastReads(testing.BranchCRMTestCase):
 				("_T-CRM-0002", "2024-03", 7.25, 0.0),
 			],
 		)
+
+	def test_month_rows_refuse_an_in_list_too_long_for_a_lookup(self):
+		from branch_crm import store
+
+		too_many = [f"_T-CRM-X{i:05d}" for i in range(store.IN_LIST_LIMIT + 1)]
+		first = frappe.utils.getdate("2024-01-01")
+		with self.assertRaises(ValueError):
+			store.read_month_rows(["aum"], first, first, customers=too_many)
+		self.assertTrue(store.read_month_rows(["aum"], first, first, customers=too_many[:-1]).empty)
+
+	def test_fast_join_matches_the_ordinary_read(self):
+		from branch_crm import store
+
+		holdings = [
+			{"customer": "_T-CRM-0001", "product": "DEP-DEMAND", "account_no": "A-1", "balance": 1234.56},
+			{"customer": "_T-CRM-0002", "product": "DEP-DEMAND", "account_no": "A-2", "balance": 0},
+			{"customer": "_T-CRM-0006", "product": "DEP-DEMAND", "account_no": "B-1", "balance": 99},
+		]
+		self.assertFalse(data_intake.run("holdings", holdings).rejected)
+		source = """from `tabCustomer Product Holding` h
+			join `tabBank Customer Profile` p on p.`name` = h.`parent`
+			where p.`branch` = %(branch)s and h.`parenttype` = 'Bank Customer Profile'"""
+		values = {"branch": testing.BRANCH_A}
+		fast = store.read_query_fast(
+			{"customer": "h.`parent`", "product": "h.`product`", "balance": "h.`balance`"},
+			source,
+			values,
+			text=["customer", "product"],
+		)
+		plain = store.read_query(
+			f"select h.`parent` as customer, h.`product` as product, h.`balance` as balance {source}",
+			values,
+			floats=["balance"],
+		)
+		order = lambda frame: frame.sort_values("customer").reset_index(drop=True)  # noqa: E731
+		self.assertEqual(
+			order(fast).to_dict("records"),
+			[
+				{"customer": "_T-CRM-0001", "product": "DEP-DEMAND", "balance": 1234.56},
+				{"customer": "_T-CRM-0002", "product": "DEP-DEMAND", "balance": 0.0},
+			],
+		)
+		self.assertEqual(order(fast).to_dict("records"), order(plain).to_dict("records"))

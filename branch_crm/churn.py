@@ -20,7 +20,6 @@ import time
 
 import frappe
 import pandas as pd
-from frappe import _
 
 from branch_crm import store
 from branch_crm.engine.churn import (
@@ -34,6 +33,7 @@ from branch_crm.engine.churn import (
 	churn_changes,
 	score_churn,
 )
+from branch_crm.language import in_site_language
 from branch_crm.recompute import latest_month
 
 PROFILE = "Bank Customer Profile"
@@ -51,7 +51,7 @@ def parameters() -> ChurnParameters:
 
 def reason_templates() -> dict[str, str]:
 	"""The reason templates in the site's language: the reasons are stored as words."""
-	return {code: _(template) for code, template in CHURN_REASON_TEMPLATES.items()}
+	return in_site_language(CHURN_REASON_TEMPLATES)
 
 
 def enqueue() -> str:

@@ -47,6 +47,7 @@ from branch_crm.engine.followups import (
 	followup_keys,
 	schedule_with_capacity,
 )
+from branch_crm.language import in_site_language, site_language
 
 PROFILE = "Bank Customer Profile"
 PLAN = "Contact Plan"
@@ -103,7 +104,7 @@ class FollowupConfig:
 
 
 def _templates() -> dict:
-	return {code: _(template) for code, template in FOLLOWUP_TEMPLATES.items()}
+	return in_site_language(FOLLOWUP_TEMPLATES)
 
 
 def _tiers() -> list[dict]:
@@ -176,7 +177,7 @@ def load_config(today: dt.date | None = None, full: bool = False, for_job: bool 
 		calendars=_holiday_calendars(settings, today, horizon),
 		festivals=[
 			{
-				"name": _(row.festival),
+				"name": _(row.festival, lang=site_language()),
 				"date": row.date,
 				"tiers": row.tiers,
 				"message": row.message,
@@ -498,7 +499,7 @@ def _descriptions(rows: pd.DataFrame) -> np.ndarray:
 	message = rows["message"].fillna("")
 	occasion = rows["occasion"].fillna("")
 	care = (rows["reason"] == "Care Touch") & (occasion != "")
-	prefix = _("Care Touch") + " - " + occasion + ": "
+	prefix = _("Care Touch", lang=site_language()) + " - " + occasion + ": "
 	return np.where(care, prefix + message, message)
 
 

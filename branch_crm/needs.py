@@ -21,7 +21,6 @@ import time
 
 import frappe
 import pandas as pd
-from frappe import _
 
 from branch_crm import store
 from branch_crm.engine.needs import (
@@ -33,6 +32,7 @@ from branch_crm.engine.needs import (
 	needs_changes,
 	screen_needs,
 )
+from branch_crm.language import in_site_language
 from branch_crm.recompute import latest_month
 
 PROFILE = "Bank Customer Profile"
@@ -62,9 +62,9 @@ def templates() -> dict:
 	"""Gap, action and product category words in the site's language: they are stored as words."""
 	categories = frappe.get_meta("Bank Product").get_field("category").options.split("\n")
 	return {
-		"gap_templates": {code: _(t) for code, t in NEEDS_GAP_TEMPLATES.items()},
-		"action_templates": {code: _(t) for code, t in NEEDS_ACTION_TEMPLATES.items()},
-		"category_labels": {c: _(c) for c in categories if c},
+		"gap_templates": in_site_language(NEEDS_GAP_TEMPLATES),
+		"action_templates": in_site_language(NEEDS_ACTION_TEMPLATES),
+		"category_labels": in_site_language({c: c for c in categories if c}),
 	}
 
 

@@ -27,6 +27,7 @@ from branch_crm.engine.recompute import (
 )
 from branch_crm.engine.tiering import REASON_TEMPLATES, TierRules, migration_matrix, month_index
 from branch_crm.engine.value import ValueParameters
+from branch_crm.language import in_site_language
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -65,7 +66,7 @@ def load_config(tiers: list[dict] | None = None) -> RecomputeConfig:
 			mgc_top_share=percent(settings.mgc_top_share, 20),
 		),
 		familiar_within_days=settings.familiar_contact_days or 180,
-		reason_templates={code: _(template) for code, template in REASON_TEMPLATES.items()},
+		reason_templates=in_site_language(REASON_TEMPLATES),
 	)
 
 

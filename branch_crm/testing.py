@@ -48,10 +48,23 @@ class BranchCRMTestCase(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		make_world()
+		# jobs store words in the site's language (branch_crm.language); the tests read English
+		cls.addClassCleanup(_restore_site_language, frappe.db.get_default("lang"))
+		frappe.db.set_default("lang", "en")
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
 		super().tearDown()
+
+
+def _restore_site_language(language: str | None) -> None:
+	# runs before FrappeTestCase's own rollback: roll back first, so only the language is committed;
+	# the cached defaults may still hold what was rolled back, and set_default keeps the cache when
+	# the table already has the value
+	frappe.db.rollback()
+	frappe.clear_cache()
+	frappe.db.set_default("lang", language or "en")
+	frappe.db.commit()
 
 
 def user(key: str) -> str:

@@ -135,6 +135,9 @@ def test_churn_warning_matrix_list_and_cards(tables):
 	)
 	assert cards["Average Score"] == round(float(scored["churn_score"].mean()), 1)
 	assert result.data[0]["churn_reasons"]
+	# scores are kept to one decimal: shown so, not with the site's float precision
+	shown = {c["fieldname"]: c.get("precision") for c in result.columns if c["fieldtype"] == "Float"}
+	assert shown == {"churn_score": 1, "retention_priority": 1}
 
 
 def test_churn_warning_filters(tables):

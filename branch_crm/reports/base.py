@@ -21,7 +21,7 @@ INDICATORS = ("Blue", "Green", "Orange", "Red", "Grey")
 
 @dataclass
 class ReportResult:
-	"""``columns``: ``{fieldname, label, fieldtype, width[, options]}`` dicts; ``data``: one dict per
+	"""``columns``: ``{fieldname, label, fieldtype, width[, options, precision]}`` dicts; ``data``: one dict per
 	row keyed by fieldname, plain Python values; ``chart``: a Frappe Charts dict or None;
 	``summary``: report-summary cards ``{value, label, datatype, indicator}``."""
 
@@ -41,13 +41,21 @@ class ReportResult:
 
 
 def column(
-	fieldname: str, label: str, fieldtype: str = "Data", width: int = 120, options: str | None = None
+	fieldname: str,
+	label: str,
+	fieldtype: str = "Data",
+	width: int = 120,
+	options: str | None = None,
+	precision: int | None = None,
 ) -> dict:
+	"""A report column; ``precision``: decimals shown for a Float (else the site's float precision)."""
 	if fieldtype not in FIELDTYPES:
 		raise ValueError(f"unknown fieldtype {fieldtype!r}")
 	col = {"fieldname": fieldname, "label": label, "fieldtype": fieldtype, "width": width}
 	if options:
 		col["options"] = options
+	if precision is not None:
+		col["precision"] = precision
 	return col
 
 

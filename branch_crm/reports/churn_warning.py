@@ -93,9 +93,9 @@ def build_churn_warning(
 		column("aum", "AUM", "Currency", 120),
 		# the nightly job stores the reasons in words, not the change: the site's report leaves it out
 		*([column("aum_change_pct", "AUM Change %", "Percent", 110)] if "aum_change_pct" in scored else []),
-		column("churn_score", "Churn Score", "Float", 100),
+		column("churn_score", "Churn Score", "Float", 100, precision=1),
 		column("churn_band", "Churn Risk", "Data", 100),
-		column("retention_priority", "Risk × Value", "Float", 110),
+		column("retention_priority", "Risk × Value", "Float", 110, precision=1),
 		column("churn_reasons", "Reasons", "Data", 420),
 	]
 	data = fast_records(listed, [c["fieldname"] for c in columns])

@@ -156,11 +156,11 @@ def build_needs_screening(
 		column("aum", "AUM", "Currency", 120),
 		column("gap_count", "Product Gaps", "Int", 100),
 		column("gaps", "Gaps", "Data", 320),
-		column("main_account_score", "Main Account Score", "Float", 140),
+		column("main_account_score", "Main Account Score", "Float", 140, precision=1),
 		column("main_bank_likely", "Main Bank Here", "Check", 110),
 		column("money_elsewhere_estimate", "Income Not Seen Here (Yearly)", "Currency", 190),
 		column("merchant_like", "Merchant-like", "Check", 110),
-		column("priority_score", "Priority", "Float", 90),
+		column("priority_score", "Priority", "Float", 90, precision=1),
 		column("next_action", "Next Action", "Data", 320),
 		column("gap_types", "Gap Types", "Data", 200),
 	]

@@ -22,7 +22,13 @@ frappe.query_reports["Churn Warning"] = {
 			fieldname: "value_class",
 			label: __("Value Class"),
 			fieldtype: "Select",
-			options: ["", "MVC", "MGC", "Standard", "BZC"],
+			options: [
+				{ value: "", label: "" },
+				{ value: "MVC", label: __("MVC") },
+				{ value: "MGC", label: __("MGC") },
+				{ value: "Standard", label: __("Standard") },
+				{ value: "BZC", label: __("BZC") },
+			],
 		},
 		{
 			fieldname: "churn_band",

@@ -43,4 +43,4 @@ def execute(filters=None):
 	)
 	if later:
 		fill_listed(result.data, LISTED)
-	return translated(result, translate_rows=("churn_band",))
+	return translated(result, translate_rows=("churn_band", "value_class"))

@@ -146,6 +146,21 @@ class TestChurnWarning(testing.BranchCRMTestCase):
 		self.assertGreater(len(calls), 1, "the chunks after the failed one ran")
 		self.assertEqual(frappe.db.count("Error Log"), errors + 1)
 
+	def test_reasons_are_stored_in_the_site_language_whoever_runs_the_job(self):
+		site_language = frappe.db.get_default("lang")
+		frappe.db.set_default("lang", "zh")
+		frappe.local.lang = "en"  # as a background worker or a bench command starts
+		try:
+			churn.run()
+			stored = frappe.db.get_value(PROFILE, "_T-CRM-0002", "churn_reasons")
+		finally:
+			frappe.db.set_default("lang", site_language or "en")
+			churn.run()  # back to the words the other tests read
+		self.assertTrue(stored.startswith("3个月内资产下降90%（从200,000降至20,000）"), stored)
+		self.assertTrue(
+			frappe.db.get_value(PROFILE, "_T-CRM-0002", "churn_reasons").startswith("AUM down 90%")
+		)
+
 	def test_columns_filters_chart_and_cards(self):
 		frappe.set_user(user("rm1"))
 		columns, data, _message, chart, summary = execute({})

@@ -314,3 +314,38 @@ def test_script_reports_are_complete(path):
 	assert (folder / f"{path.stem}.js").exists()
 	tree = ast.parse((folder / f"{path.stem}.py").read_text())
 	assert any(isinstance(n, ast.FunctionDef) and n.name == "execute" for n in tree.body)
+
+
+def _module_constant(path: Path, name: str):
+	"""A literal assigned at module level, read without importing the (Frappe) module."""
+	for node in ast.parse(path.read_text()).body:
+		if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+			return ast.literal_eval(node.value)
+	raise AssertionError(f"{name} not found in {path}")
+
+
+def test_branch_report_indexes_cover_the_report_reads_and_fit_innodb_keys():
+	profile = DOCTYPES["Bank Customer Profile"]
+	fields = {f["fieldname"]: f for f in profile["fields"]}
+	indexes = _module_constant(
+		MODULE / "doctype/bank_customer_profile/bank_customer_profile.py", "BRANCH_REPORT_INDEXES"
+	)
+	# what each report reads from the profile before the listed rows' long texts (name is the key)
+	churn_columns = _module_constant(MODULE / "report/churn_warning/churn_warning.py", "COLUMNS")
+	churn_later = _module_constant(MODULE / "report/churn_warning/churn_warning.py", "LISTED").values()
+	assert set(churn_columns) - set(churn_later) - {"name"} <= set(indexes["branch_churn_report"])
+	assert "churn_scored_on" in indexes["branch_churn_report"]
+	assert "needs_screened_on" in indexes["branch_needs_report"]
+
+	def key_bytes(fieldname: str) -> int:
+		field = fields[fieldname]
+		if field["fieldtype"] in ("Data", "Link", "Select", "Dynamic Link"):
+			return 4 * int(field.get("length") or 140) + 2  # utf8mb4 varchar
+		if field["fieldtype"] in ("Small Text", "Text", "Long Text", "Text Editor"):
+			raise AssertionError(f"{fieldname} is a text column: it cannot be in a covering index")
+		return {"Date": 3, "Int": 4, "Check": 1}.get(field["fieldtype"], 10)  # decimals
+
+	for name, columns in indexes.items():
+		assert len(columns) == len(set(columns)), name
+		assert columns[0] == "branch", name
+		assert sum(key_bytes(c) for c in columns) <= 3072, f"{name} is too long for InnoDB"

@@ -349,3 +349,11 @@ def test_branch_report_indexes_cover_the_report_reads_and_fit_innodb_keys():
 		assert len(columns) == len(set(columns)), name
 		assert columns[0] == "branch", name
 		assert sum(key_bytes(c) for c in columns) <= 3072, f"{name} is too long for InnoDB"
+
+
+def test_every_gap_type_together_fits_the_stored_code_list():
+	from branch_crm.engine.needs import NEEDS_GAP_TEMPLATES
+
+	fields = {f["fieldname"]: f for f in DOCTYPES["Bank Customer Profile"]["fields"]}
+	every_code = ",".join(NEEDS_GAP_TEMPLATES)
+	assert len(every_code) <= int(fields["needs_gap_types"]["length"]), every_code

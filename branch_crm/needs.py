@@ -112,14 +112,14 @@ def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	)
 	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
 	first = (end - pd.offsets.MonthBegin(params.window_months - 1)).date()
-	parts = [
-		store.read_month_rows(NEEDS_SNAPSHOT_COLUMNS, first, end.date(), customers=chunk)
-		for chunk in store.chunked(profiles["name"].tolist(), store.IN_LIST_LIMIT)
-	]
-	snapshots = (
-		pd.concat(parts, ignore_index=True)
-		if parts
-		else pd.DataFrame(columns=["customer", "month", *NEEDS_SNAPSHOT_COLUMNS])
+	# an empty branch still reads once: read_month_rows gives the empty frame its columns and types
+	chunks = list(store.chunked(profiles["name"].tolist(), store.IN_LIST_LIMIT)) or [[]]
+	snapshots = pd.concat(
+		[
+			store.read_month_rows(NEEDS_SNAPSHOT_COLUMNS, first, end.date(), customers=chunk)
+			for chunk in chunks
+		],
+		ignore_index=True,
 	)
 	products = store.read_frame("Bank Product", ["product_code", "category", "subcategory"])
 	return profiles, holdings, snapshots, products

@@ -325,6 +325,8 @@ def _module_constant(path: Path, name: str):
 
 
 def test_branch_report_indexes_cover_the_report_reads_and_fit_innodb_keys():
+	from branch_crm.engine.needs import STORED_FIELDS
+
 	profile = DOCTYPES["Bank Customer Profile"]
 	fields = {f["fieldname"]: f for f in profile["fields"]}
 	indexes = _module_constant(
@@ -335,6 +337,10 @@ def test_branch_report_indexes_cover_the_report_reads_and_fit_innodb_keys():
 	churn_later = _module_constant(MODULE / "report/churn_warning/churn_warning.py", "LISTED").values()
 	assert set(churn_columns) - set(churn_later) - {"name"} <= set(indexes["branch_churn_report"])
 	assert "churn_scored_on" in indexes["branch_churn_report"]
+	needs_report = MODULE / "report/needs_screening/needs_screening.py"
+	needs_later = _module_constant(needs_report, "LISTED").values()
+	needs_columns = [*_module_constant(needs_report, "CONTEXT"), "customer_name", *STORED_FIELDS]
+	assert set(needs_columns) - set(needs_later) - {"name"} <= set(indexes["branch_needs_report"])
 	assert "needs_screened_on" in indexes["branch_needs_report"]
 
 	def key_bytes(fieldname: str) -> int:

@@ -117,16 +117,15 @@ def read_chunk(
 
 
 def score_chunk(
-	lo: str,
-	hi: str,
+	chunk: tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame],
 	months: pd.DatetimeIndex,
 	params: ChurnParameters,
 	templates: dict[str, str],
 	today: dt.date,
 	signals: tuple[str, ...] = CHURN_SIGNALS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-	"""(scored rows, the changed rows to write) for the profiles named lo … hi."""
-	stored, matrices, logs, complaints = read_chunk(lo, hi, months)
+	"""(scored rows, the changed rows to write) for a chunk as ``read_chunk`` returns it."""
+	stored, matrices, logs, complaints = chunk
 	add_monthly_counts(matrices, "complaints", complaints)
 	scored = score_churn(
 		matrices, logs, params, months[-1].date(), templates=templates, measured_signals=signals
@@ -140,10 +139,13 @@ def run(
 	today: dt.date | str | None = None,
 	stop_after_chunks: int | None = None,
 	as_of: dt.date | str | None = None,
+	read_ahead: bool | None = None,
 ) -> dict:
 	"""Score every profile and store what changed. ``progress(n)`` is told the profiles done after
 	each chunk; ``stop_after_chunks`` stops early, as a crash would, for tests of re-running.
-	``as_of``: the last month scored (default: the latest month with snapshots on the site)."""
+	``as_of``: the last month scored (default: the latest month with snapshots on the site).
+	``read_ahead``: read the next chunk on a second connection while this one is scored and written
+	(``store.read_ahead``; by default whenever this connection has nothing uncommitted)."""
 	chunk_size = chunk_size or CHUNK_SIZE
 	today = frappe.utils.getdate(today or frappe.utils.today())
 	summary = {"profiles": 0, "scored": 0, "high": 0, "updated": 0, "failed_chunks": 0}
@@ -155,19 +157,21 @@ def run(
 	templates = reason_templates()
 	signals = measured_signals(months)
 	summary["as_of"] = str(months[-1].date())
-	timings = {"read_and_score": 0.0, "write": 0.0}
-	for number, (lo, hi) in enumerate(store.name_ranges(PROFILE, chunk_size), start=1):
-		if stop_after_chunks is not None and number > stop_after_chunks:
-			break
+	timings = {"score": 0.0, "write": 0.0}
+	ranges = store.name_ranges(PROFILE, chunk_size)
+	if stop_after_chunks is not None:
+		ranges = ranges[:stop_after_chunks]
+	reads = store.read_ahead(lambda lo, hi: read_chunk(lo, hi, months), ranges, enabled=read_ahead)
+	for (lo, hi), pending in reads:
 		done = 0
 		try:
 			started = time.perf_counter()
-			scored, changed = score_chunk(lo, hi, months, params, templates, today, signals)
+			scored, changed = score_chunk(pending.result(), months, params, templates, today, signals)
 			done = len(scored)
 			scored_at = time.perf_counter()
 			store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
 			frappe.db.commit()
-			timings["read_and_score"] += scored_at - started
+			timings["score"] += scored_at - started
 			timings["write"] += time.perf_counter() - scored_at
 			summary["scored"] += int(scored["has_score"].sum())
 			summary["high"] += int((scored["churn_band"] == "High").sum())

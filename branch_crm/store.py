@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import frappe
 import numpy as np
@@ -27,6 +28,68 @@ READ_CHUNK = 5000
 def chunked(values: Sequence, size: int) -> Iterator[Sequence]:
 	for start in range(0, len(values), size):
 		yield values[start : start + size]
+
+
+class _InlineRead:
+	"""A read done when its result is asked for, on this connection (the ``Future`` interface)."""
+
+	def __init__(self, read: Callable, chunk: tuple):
+		self.read, self.chunk = read, chunk
+
+	def result(self):
+		return self.read(*self.chunk)
+
+
+def read_ahead(
+	read: Callable, chunks: Sequence[tuple], *, enabled: bool | None = None, readers: int = 2
+) -> Iterator[tuple[tuple, Future | _InlineRead]]:
+	"""``(chunk, pending)`` for each chunk in order, where ``pending.result()`` is ``read(*chunk)``
+	(or raises what it raised). With read-ahead, the next ``readers`` chunks are read on connections
+	of their own, in threads, while the caller works on this one: one reader's query runs in the
+	database while another parses its rows and the caller scores and writes, so both cores stay
+	busy instead of taking turns. ``read`` must only read.
+
+	A second connection sees only committed rows, so ``enabled=None`` reads ahead only when this
+	connection has no uncommitted writes (as in a scheduled job) and there is more than one chunk;
+	otherwise every chunk is read in line, on this connection."""
+	chunks = list(chunks)
+	if enabled is None:
+		enabled = len(chunks) > 1 and not frappe.db.transaction_writes
+	if not enabled:
+		for chunk in chunks:
+			yield chunk, _InlineRead(read, chunk)
+		return
+
+	site, sites_path, user = frappe.local.site, frappe.local.sites_path, frappe.session.user
+	connections = []
+
+	def connect() -> None:
+		frappe.init(site=site, sites_path=sites_path)
+		frappe.connect(set_admin_as_user=False)
+		frappe.set_user(user)
+		connections.append(frappe.local.db)
+
+	def read_and_release(*chunk):
+		try:
+			return read(*chunk)
+		finally:
+			# end the read's transaction, so a reader holds no snapshot between chunks
+			frappe.db.rollback()
+
+	pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="branch_crm_read", initializer=connect)
+	pending = [pool.submit(read_and_release, *chunk) for chunk in chunks[:readers]]
+	try:
+		for number, chunk in enumerate(chunks):
+			current = pending.pop(0)
+			if number + readers < len(chunks):
+				pending.append(pool.submit(read_and_release, *chunks[number + readers]))
+			yield chunk, current
+	finally:
+		for future in pending:  # stopped early: the chunks read ahead are not wanted
+			future.cancel()
+		pool.shutdown(wait=True)
+		for db in connections:
+			db.close()
 
 
 def _table(doctype: str) -> str:

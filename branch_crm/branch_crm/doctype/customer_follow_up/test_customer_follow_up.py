@@ -291,10 +291,10 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 
 		real = followups.run_branch
 
-		def broken(config, branch):
+		def broken(config, branch, **rows):
 			if branch == BRANCH_B:
 				raise RuntimeError("boom")
-			return real(config, branch)
+			return real(config, branch, **rows)
 
 		with patch.object(followups, "run_branch", broken):
 			result = followups.run(today=str(self.today))
@@ -330,6 +330,26 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 			settings.reload()
 			settings.cadence_rules[0].interval_days -= 1
 			settings.save()
+			frappe.db.commit()
+
+	def test_a_plan_missing_behind_a_stray_plan_is_still_created(self):
+		"""The job counts plans and profiles instead of looking for every missing plan; a plan left by a
+		deleted profile must not hide a profile without one."""
+		followups.run(today=str(self.today))
+		frappe.db.delete("Contact Plan", {"customer": "_T-CRM-0001"})
+		frappe.db.sql(
+			"""insert into `tabContact Plan` (`name`, `customer`, `status`, `creation`, `modified`)
+			values ('_T-CRM-STRAY', '_T-CRM-STRAY', 'Active', now(), now())"""
+		)
+		frappe.db.commit()
+		try:
+			self.assertEqual(frappe.db.count("Contact Plan"), frappe.db.count(PROFILE))
+			result = followups.run(today=str(self.today))
+			self.assertEqual(result["plans_created"], 1)
+			self.assertEqual(result["failed_branches"], [])
+			self.assertTrue(frappe.db.get_value("Contact Plan", "_T-CRM-0001", "next_contact_date"))
+		finally:
+			frappe.db.delete("Contact Plan", {"name": "_T-CRM-STRAY"})
 			frappe.db.commit()
 
 	def test_needs_screening_follow_ups_are_queued_for_chosen_customers_in_ones_own_book(self):

@@ -267,3 +267,81 @@ class TestFastReads(testing.BranchCRMTestCase):
 			],
 		)
 		self.assertEqual(order(fast).to_dict("records"), order(plain).to_dict("records"))
+
+
+class TestReadAhead(testing.BranchCRMTestCase):
+	"""``store.read_ahead``: the nightly jobs read the next chunks on connections of their own while
+	they score this one; a second connection only sees committed rows."""
+
+	CHUNKS = [(name,) for name in sorted(testing.CUSTOMERS)]
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	@staticmethod
+	def read(name):
+		connection = frappe.db.sql("select connection_id()")[0][0]
+		return frappe.db.get_value("Bank Customer Profile", name, "customer_name"), connection
+
+	def test_chunks_come_in_order_read_on_other_connections_which_are_closed_after(self):
+		import threading
+
+		from branch_crm import store
+
+		frappe.db.commit()
+		this_connection = frappe.db.sql("select connection_id()")[0][0]
+		threads = threading.active_count()
+		results = [(chunk, pending.result()) for chunk, pending in store.read_ahead(self.read, self.CHUNKS)]
+		self.assertEqual([chunk for chunk, _result in results], self.CHUNKS)
+		self.assertEqual(
+			[name for name, _connection in (result for _chunk, result in results)],
+			[frappe.db.get_value("Bank Customer Profile", c, "customer_name") for (c,) in self.CHUNKS],
+		)
+		readers = {connection for _chunk, (_name, connection) in results}
+		self.assertNotIn(this_connection, readers)
+		self.assertEqual(len(readers), 2, "two reader connections by default")
+		self.assertEqual(threading.active_count(), threads, "the reader threads are gone")
+		alive = frappe.db.sql("select id from information_schema.processlist", pluck="id")
+		self.assertFalse(readers & set(alive), "the reader connections are closed")
+
+	def test_with_uncommitted_writes_every_chunk_is_read_in_line(self):
+		from branch_crm import store
+
+		frappe.db.set_value("Bank Customer Profile", "_T-CRM-0001", "customer_name", "Not yet committed")
+		this_connection = frappe.db.sql("select connection_id()")[0][0]
+		results = dict(
+			(chunk[0], pending.result()) for chunk, pending in store.read_ahead(self.read, self.CHUNKS)
+		)
+		self.assertEqual({connection for _name, connection in results.values()}, {this_connection})
+		self.assertEqual(results["_T-CRM-0001"][0], "Not yet committed")
+
+	def test_a_failed_read_fails_its_own_chunk_and_stopping_early_stops_the_readers(self):
+		import threading
+
+		from branch_crm import store
+
+		frappe.db.commit()
+		broken = self.CHUNKS[1][0]
+
+		def read(name):
+			if name == broken:
+				raise ValueError(f"cannot read {name}")
+			return name
+
+		threads = threading.active_count()
+		outcomes = {}
+		for (name,), pending in store.read_ahead(read, self.CHUNKS):
+			try:
+				outcomes[name] = pending.result()
+			except ValueError as error:
+				outcomes[name] = str(error)
+		self.assertEqual(outcomes[broken], f"cannot read {broken}")
+		self.assertEqual(
+			[outcomes[c] for (c,) in self.CHUNKS if c != broken], [c for (c,) in self.CHUNKS if c != broken]
+		)
+
+		reads = store.read_ahead(read, self.CHUNKS)
+		_chunk, first = next(reads)
+		self.assertEqual(first.result(), self.CHUNKS[0][0])
+		reads.close()
+		self.assertEqual(threading.active_count(), threads)

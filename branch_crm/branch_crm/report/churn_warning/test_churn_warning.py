@@ -125,6 +125,28 @@ class TestChurnWarning(testing.BranchCRMTestCase):
 				(before.churn_score, before.churn_band, before.churn_reasons, before.modified),
 			)
 
+	def test_reading_ahead_stores_what_reading_in_line_stores(self):
+		frappe.db.sql(
+			"""update `tabBank Customer Profile` set `churn_score` = 0, `churn_band` = null,
+			`churn_reasons` = null where `name` in %(customers)s""",
+			{"customers": tuple(testing.CUSTOMERS)},
+		)
+		frappe.db.commit()
+		# chunks read on the reader connections, at least three whatever else the site holds
+		ahead = churn.run(chunk_size=max(1, frappe.db.count(PROFILE) // 3), read_ahead=True)
+		self.assertEqual(ahead["failed_chunks"], 0)
+		for row in frappe.get_all(
+			PROFILE,
+			filters={"name": ("in", list(testing.CUSTOMERS))},
+			fields=["name", "churn_score", "churn_band", "churn_reasons"],
+		):
+			before = self.stored[row.name]
+			self.assertEqual(
+				(row.churn_score, row.churn_band, row.churn_reasons),
+				(before.churn_score, before.churn_band, before.churn_reasons),
+			)
+		self.assertEqual(churn.run(read_ahead=False)["updated"], 0, "in line, on this connection")
+
 	def test_a_failed_chunk_is_logged_and_the_others_go_on(self):
 		original = churn.score_chunk
 		calls = []

@@ -7,6 +7,7 @@ the columns it reads), the chunk's contact logs of those months (no-reply outcom
 complaints recorded in the CRM (contact logs with outcome "Complaint Raised" and ERPNext Issues,
 added to the month's snapshot complaints); score with ``engine.churn.score_churn``; write only the
 profiles whose score, band or reasons changed (UPDATE … JOIN), with churn_scored_on = today; commit.
+The next two chunks are read meanwhile on reader connections of their own (``store.read_ahead``).
 A failed chunk is rolled back and logged; the others go on. A second run writes nothing.
 
 The retention follow-ups for high-value customers at high risk are raised by the follow-up job from

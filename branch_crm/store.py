@@ -472,17 +472,26 @@ def read_frame_fast(
 
 
 def read_query_fast(
-	columns: dict[str, str], source: str, values: dict | None = None, *, text: Sequence[str] = ()
+	columns: dict[str, str],
+	source: str,
+	values: dict | None = None,
+	*,
+	text: Sequence[str] = (),
+	dates: Sequence[str] = (),
 ) -> pd.DataFrame:
 	"""``read_query`` for large joins: ``columns`` maps each result column to its SQL expression,
 	``source`` is the FROM … WHERE … part (no ORDER BY / LIMIT); ``text`` columns stay text, the
-	others come back as floats. Read as one delimited text (``_text_rows``), falling back to an
-	ordinary read when that cannot carry the rows."""
+	others come back as floats; ``dates`` (among ``text``) as ``datetime.date`` or None. Read as one
+	delimited text (``_text_rows``), falling back to an ordinary read when that cannot carry the rows."""
 	names, expressions = list(columns), list(columns.values())
 	frame = _text_rows(expressions, source, values, names, list(text))
 	if frame is None:
 		select = ", ".join(f"{e} as `{n}`" for n, e in columns.items())
 		frame = read_query(f"select {select} {source}", values)
+	else:
+		for name in dates:
+			parsed = pd.to_datetime(frame[name], format="%Y-%m-%d", errors="coerce").dt.date
+			frame[name] = parsed.astype(object).where(parsed.notna(), None)
 	for name in names:
 		if name not in text:
 			frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)

@@ -4,6 +4,7 @@
 import datetime as dt
 
 import frappe
+import pandas as pd
 
 from branch_crm import followups, testing
 from branch_crm.testing import BRANCH_A, BRANCH_B, CUSTOMERS, user
@@ -331,6 +332,29 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 			settings.cadence_rules[0].interval_days -= 1
 			settings.save()
 			frappe.db.commit()
+
+	def test_plans_read_as_one_text_match_the_ordinary_read(self):
+		from branch_crm import store
+
+		self.queue()  # plans with dates, intervals and channels
+		frappe.db.set_value(PROFILE, "_T-CRM-0002", "customer_name", 'Wang, "Li"\nJr')
+		where, values = "p.`name` in %(customers)s", {"customers": tuple(CUSTOMERS)}
+		fast = followups.read_plans(where, values).sort_values("customer").reset_index(drop=True)
+		plain = store.read_query(f"{followups.PLAN_QUERY} where {where}", values)
+		plain = plain.sort_values("customer").reset_index(drop=True)
+		self.assertEqual(len(fast), len(CUSTOMERS))
+		self.assertTrue(fast["next_contact_date"].map(lambda d: isinstance(d, dt.date)).any())
+
+		def values_of(frame, column):
+			if column in followups.PLAN_NUMBERS:
+				numbers = pd.to_numeric(frame[column], errors="coerce").astype(float)
+				return [None if pd.isna(n) else n for n in numbers]
+			return frame[column].tolist()
+
+		for column in followups.PLAN_FIELDS:
+			if column != "status":  # read_plans fills the status of a profile without a plan
+				self.assertEqual(values_of(fast, column), values_of(plain, column), column)
+		frappe.db.rollback()
 
 	def test_a_plan_missing_behind_a_stray_plan_is_still_created(self):
 		"""The job counts plans and profiles instead of looking for every missing plan; a plan left by a

@@ -7,8 +7,10 @@ the columns it reads), the chunk's contact logs of those months (no-reply outcom
 complaints recorded in the CRM (contact logs with outcome "Complaint Raised" and ERPNext Issues,
 added to the month's snapshot complaints); score with ``engine.churn.score_churn``; write only the
 profiles whose score, band or reasons changed (UPDATE … JOIN), with churn_scored_on = today; commit.
-The next two chunks are read meanwhile on reader connections of their own (``store.read_ahead``).
-A failed chunk is rolled back and logged; the others go on. A second run writes nothing.
+The next two chunks are read meanwhile on reader connections of their own (``store.read_ahead``),
+and a chunk's changes are written on a writer connection while the next chunk is scored
+(``store.write_behind``). A failed chunk is rolled back and logged; the others go on. A second run
+writes nothing.
 
 The retention follow-ups for high-value customers at high risk are raised by the follow-up job from
 the stored fields (``branch_crm.followups``), not here.
@@ -141,12 +143,15 @@ def run(
 	stop_after_chunks: int | None = None,
 	as_of: dt.date | str | None = None,
 	read_ahead: bool | None = None,
+	write_behind: bool | None = None,
 ) -> dict:
 	"""Score every profile and store what changed. ``progress(n)`` is told the profiles done after
 	each chunk; ``stop_after_chunks`` stops early, as a crash would, for tests of re-running.
 	``as_of``: the last month scored (default: the latest month with snapshots on the site).
-	``read_ahead``: read the next chunk on a second connection while this one is scored and written
-	(``store.read_ahead``; by default whenever this connection has nothing uncommitted)."""
+	``read_ahead``: read the next chunks on connections of their own while this one is scored and
+	written (``store.read_ahead``); ``write_behind``: write a chunk's changes on a connection of its
+	own while the next chunk is scored (``store.write_behind``). Both by default whenever this
+	connection has nothing uncommitted and there is more than one chunk."""
 	chunk_size = chunk_size or CHUNK_SIZE
 	today = frappe.utils.getdate(today or frappe.utils.today())
 	summary = {"profiles": 0, "scored": 0, "high": 0, "updated": 0, "failed_chunks": 0}
@@ -162,29 +167,55 @@ def run(
 	ranges = store.name_ranges(PROFILE, chunk_size)
 	if stop_after_chunks is not None:
 		ranges = ranges[:stop_after_chunks]
-	reads = store.read_ahead(lambda lo, hi: read_chunk(lo, hi, months), ranges, enabled=read_ahead)
-	for (lo, hi), pending in reads:
-		done = 0
-		try:
-			started = time.perf_counter()
-			scored, changed = score_chunk(pending.result(), months, params, templates, today, signals)
-			done = len(scored)
-			scored_at = time.perf_counter()
-			store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
-			frappe.db.commit()
-			timings["score"] += scored_at - started
-			timings["write"] += time.perf_counter() - scored_at
-			summary["scored"] += int(scored["has_score"].sum())
-			summary["high"] += int((scored["churn_band"] == "High").sum())
-			summary["updated"] += len(changed)
-		except Exception:
-			frappe.db.rollback()
-			summary["failed_chunks"] += 1
-			frappe.log_error(
-				title=f"Branch CRM churn scoring: chunk {lo} … {hi} failed", reference_doctype=PROFILE
-			)
-		summary["profiles"] += done
+	if write_behind is None and len(ranges) < 2:
+		write_behind = False
+
+	def failed(lo: str, hi: str) -> None:
+		summary["failed_chunks"] += 1
+		frappe.log_error(
+			title=f"Branch CRM churn scoring: chunk {lo} … {hi} failed", reference_doctype=PROFILE
+		)
+		frappe.db.commit()  # the log outlives a crash later in the night
 		if progress:
-			progress(done)
+			progress(0)
+
+	def settle(lo: str, hi: str, scored: pd.DataFrame, changed: pd.DataFrame, written) -> None:
+		"""Wait for a chunk's write; count the chunk when it is committed, log it when it failed."""
+		started = time.perf_counter()
+		try:
+			written.result()
+		except Exception:
+			failed(lo, hi)
+			return
+		finally:
+			timings["write"] += time.perf_counter() - started
+		summary["profiles"] += len(scored)
+		summary["scored"] += int(scored["has_score"].sum())
+		summary["high"] += int((scored["churn_band"] == "High").sum())
+		summary["updated"] += len(changed)
+		if progress:
+			progress(len(scored))
+
+	reads = store.read_ahead(lambda lo, hi: read_chunk(lo, hi, months), ranges, enabled=read_ahead)
+	with store.write_behind(enabled=write_behind) as submit:
+		writing = None
+		for (lo, hi), pending in reads:
+			started = time.perf_counter()
+			try:
+				scored, changed = score_chunk(pending.result(), months, params, templates, today, signals)
+			except Exception:
+				failed(lo, hi)
+				continue
+			finally:
+				timings["score"] += time.perf_counter() - started
+			if writing:
+				settle(*writing)
+			started = time.perf_counter()
+			# written in line, the write is done here; behind, it is only queued and waited for in settle
+			written = submit(store.update_rows, PROFILE, changed, OUTPUT_COLUMNS)
+			timings["write"] += time.perf_counter() - started
+			writing = (lo, hi, scored, changed, written)
+		if writing:
+			settle(*writing)
 	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
 	return summary

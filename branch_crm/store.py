@@ -12,6 +12,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import frappe
 import numpy as np
@@ -40,6 +41,25 @@ class _InlineRead:
 		return self.read(*self.chunk)
 
 
+def _thread_connector(connections: list) -> Callable[[], None]:
+	"""A thread initializer that opens a connection of the thread's own to this site, as this user,
+	and adds it to ``connections`` for closing when the threads are done."""
+	site, sites_path, user = frappe.local.site, frappe.local.sites_path, frappe.session.user
+
+	def connect() -> None:
+		frappe.init(site=site, sites_path=sites_path)
+		frappe.connect(set_admin_as_user=False)
+		frappe.set_user(user)
+		connections.append(frappe.local.db)
+
+	return connect
+
+
+def _nothing_uncommitted() -> bool:
+	# another connection sees only committed rows, and would wait on this one's row locks
+	return not frappe.db.transaction_writes
+
+
 def read_ahead(
 	read: Callable, chunks: Sequence[tuple], *, enabled: bool | None = None, readers: int = 2
 ) -> Iterator[tuple[tuple, Future | _InlineRead]]:
@@ -54,20 +74,13 @@ def read_ahead(
 	otherwise every chunk is read in line, on this connection."""
 	chunks = list(chunks)
 	if enabled is None:
-		enabled = len(chunks) > 1 and not frappe.db.transaction_writes
+		enabled = len(chunks) > 1 and _nothing_uncommitted()
 	if not enabled:
 		for chunk in chunks:
 			yield chunk, _InlineRead(read, chunk)
 		return
 
-	site, sites_path, user = frappe.local.site, frappe.local.sites_path, frappe.session.user
 	connections = []
-
-	def connect() -> None:
-		frappe.init(site=site, sites_path=sites_path)
-		frappe.connect(set_admin_as_user=False)
-		frappe.set_user(user)
-		connections.append(frappe.local.db)
 
 	def read_and_release(*chunk):
 		try:
@@ -76,7 +89,9 @@ def read_ahead(
 			# end the read's transaction, so a reader holds no snapshot between chunks
 			frappe.db.rollback()
 
-	pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="branch_crm_read", initializer=connect)
+	pool = ThreadPoolExecutor(
+		max_workers=readers, thread_name_prefix="branch_crm_read", initializer=_thread_connector(connections)
+	)
 	pending = [pool.submit(read_and_release, *chunk) for chunk in chunks[:readers]]
 	try:
 		for number, chunk in enumerate(chunks):
@@ -90,6 +105,59 @@ def read_ahead(
 		pool.shutdown(wait=True)
 		for db in connections:
 			db.close()
+
+
+def _write_and_commit(write: Callable, *args):
+	"""``write(*args)`` as one transaction: committed, or rolled back and the error raised."""
+	try:
+		result = write(*args)
+		frappe.db.commit()
+		return result
+	except Exception:
+		frappe.db.rollback()
+		raise
+
+
+@contextmanager
+def write_behind(*, enabled: bool | None = None) -> Iterator[Callable[..., Future]]:
+	"""``submit(write, *args)`` runs ``write(*args)`` and commits it as one transaction, and returns
+	a ``Future``: its ``result()`` is what ``write`` returned, or raises what it raised after the
+	transaction was rolled back, so nothing of a failed write stays.
+
+	With write-behind, the writes run one after another, in the order submitted, on a connection of
+	their own in a thread, while the caller scores the next chunk: the database updates rows on one
+	core while Python computes on the other. The caller should wait for one write before submitting
+	the next, so at most one chunk waits in memory. ``enabled=None`` writes behind only when this
+	connection has no uncommitted writes; otherwise each write runs at once, on this connection.
+	Leaving the block waits for the writes submitted, closes the writer's connection and commits this
+	one, so that its next read is a fresh snapshot that sees what the writer committed."""
+	if enabled is None:
+		enabled = _nothing_uncommitted()
+	if not enabled:
+
+		def submit_in_line(write: Callable, *args) -> Future:
+			done = Future()
+			try:
+				done.set_result(_write_and_commit(write, *args))
+			except Exception as error:
+				done.set_exception(error)
+			return done
+
+		yield submit_in_line
+		return
+
+	connections = []
+	pool = ThreadPoolExecutor(
+		max_workers=1, thread_name_prefix="branch_crm_write", initializer=_thread_connector(connections)
+	)
+	try:
+		yield lambda write, *args: pool.submit(_write_and_commit, write, *args)
+	finally:
+		pool.shutdown(wait=True)
+		for db in connections:
+			db.close()
+		# a read in this connection's open transaction would still see the rows as they were
+		frappe.db.commit()
 
 
 def _table(doctype: str) -> str:

@@ -345,3 +345,101 @@ class TestReadAhead(testing.BranchCRMTestCase):
 		self.assertEqual(first.result(), self.CHUNKS[0][0])
 		reads.close()
 		self.assertEqual(threading.active_count(), threads)
+
+
+class TestWriteBehind(testing.BranchCRMTestCase):
+	"""``store.write_behind``: the nightly jobs write a chunk on a connection of their own while they
+	score the next; each write is committed or rolled back whole."""
+
+	NAMES = sorted(testing.CUSTOMERS)
+
+	def setUp(self):
+		self.original = {
+			name: frappe.db.get_value("Bank Customer Profile", name, "customer_name") for name in self.NAMES
+		}
+
+	def tearDown(self):
+		frappe.db.rollback()
+		for name, customer_name in self.original.items():
+			self.rename(name, customer_name)
+		frappe.db.commit()
+
+	@staticmethod
+	def rename(name, customer_name):
+		frappe.db.sql(
+			"update `tabBank Customer Profile` set `customer_name` = %s where `name` = %s",
+			(customer_name, name),
+		)
+		return frappe.db.sql("select connection_id()")[0][0]
+
+	def stored_names(self):
+		frappe.db.rollback()  # a fresh snapshot: see what the writer committed
+		return {
+			name: frappe.db.get_value("Bank Customer Profile", name, "customer_name") for name in self.NAMES
+		}
+
+	def test_writes_run_in_order_on_another_connection_each_committed_then_it_is_closed(self):
+		import threading
+
+		from branch_crm import store
+
+		frappe.db.commit()
+		this_connection = frappe.db.sql("select connection_id()")[0][0]
+		threads = threading.active_count()
+		first, second = self.NAMES[:2]
+		# this connection's snapshot begins before the writes
+		self.assertEqual(
+			frappe.db.get_value("Bank Customer Profile", first, "customer_name"), self.original[first]
+		)
+		with store.write_behind() as submit:
+			written = [
+				submit(self.rename, first, "Written first"),
+				submit(self.rename, first, "Written again"),  # after the first: the last word stays
+				submit(self.rename, second, "Written too"),
+			]
+			writers = {future.result() for future in written}
+		self.assertEqual(len(writers), 1, "one writer connection")
+		self.assertNotIn(this_connection, writers)
+		self.assertEqual(
+			frappe.db.get_value("Bank Customer Profile", first, "customer_name"),
+			"Written again",
+			"leaving the block ends this connection's old snapshot",
+		)
+		stored = self.stored_names()
+		self.assertEqual((stored[first], stored[second]), ("Written again", "Written too"))
+		self.assertEqual(threading.active_count(), threads, "the writer thread is gone")
+		alive = frappe.db.sql("select id from information_schema.processlist", pluck="id")
+		self.assertFalse(writers & set(alive), "the writer connection is closed")
+
+	def test_a_failed_write_leaves_nothing_behind_and_the_next_write_goes_on(self):
+		from branch_crm import store
+
+		frappe.db.commit()
+		first, second = self.NAMES[:2]
+
+		def half_then_fail(name):
+			self.rename(name, "Half written")
+			raise ValueError(f"cannot write {name}")
+
+		with store.write_behind() as submit:
+			failed = submit(half_then_fail, first)
+			with self.assertRaisesRegex(ValueError, f"cannot write {first}"):
+				failed.result()
+			submit(self.rename, second, "Written after the failure").result()
+		stored = self.stored_names()
+		self.assertEqual(stored[first], self.original[first], "the failed write was rolled back")
+		self.assertEqual(stored[second], "Written after the failure")
+
+	def test_with_uncommitted_writes_each_write_runs_at_once_on_this_connection(self):
+		from branch_crm import store
+
+		first, second = self.NAMES[:2]
+		self.rename(first, "Not yet committed")
+		this_connection = frappe.db.sql("select connection_id()")[0][0]
+		with store.write_behind() as submit:
+			written = submit(self.rename, second, "Written in line")
+			self.assertTrue(written.done(), "done before submit returned")
+			self.assertEqual(written.result(), this_connection)
+		# the write committed this connection's transaction, the caller's own writes with it
+		stored = self.stored_names()
+		self.assertEqual((stored[first], stored[second]), ("Not yet committed", "Written in line"))

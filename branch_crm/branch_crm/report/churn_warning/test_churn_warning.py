@@ -132,8 +132,11 @@ class TestChurnWarning(testing.BranchCRMTestCase):
 			{"customers": tuple(testing.CUSTOMERS)},
 		)
 		frappe.db.commit()
-		# chunks read on the reader connections, at least three whatever else the site holds
-		ahead = churn.run(chunk_size=max(1, frappe.db.count(PROFILE) // 3), read_ahead=True)
+		# chunks read on the reader connections and written on the writer's, at least three chunks
+		# whatever else the site holds
+		ahead = churn.run(
+			chunk_size=max(1, frappe.db.count(PROFILE) // 3), read_ahead=True, write_behind=True
+		)
 		self.assertEqual(ahead["failed_chunks"], 0)
 		for row in frappe.get_all(
 			PROFILE,
@@ -145,28 +148,68 @@ class TestChurnWarning(testing.BranchCRMTestCase):
 				(row.churn_score, row.churn_band, row.churn_reasons),
 				(before.churn_score, before.churn_band, before.churn_reasons),
 			)
-		self.assertEqual(churn.run(read_ahead=False)["updated"], 0, "in line, on this connection")
+		self.assertEqual(
+			churn.run(read_ahead=False, write_behind=False)["updated"], 0, "in line, on this connection"
+		)
 
-	def test_a_failed_chunk_is_logged_and_the_others_go_on(self):
-		original = churn.score_chunk
-		calls = []
+	def test_write_behind_a_chunk_whose_write_fails_is_rolled_back_logged_and_the_others_written(self):
+		from branch_crm import store
 
-		def failing_first(*args, **kwargs):
-			calls.append(args[:2])
-			if len(calls) == 1:
-				raise ValueError("broken chunk")
-			return original(*args, **kwargs)
+		chunk_size = max(1, frappe.db.count(PROFILE) // 3)
+		ranges = store.name_ranges(PROFILE, chunk_size)
+		self.assertGreater(len(ranges), 2)
+		everyone = {"lo": ranges[0][0], "hi": ranges[-1][1]}
+		# every profile has something to write: the first chunk's writes are real, then undone
+		frappe.db.sql(
+			"""update `tabBank Customer Profile` set `churn_reasons` = null
+			where `name` between %(lo)s and %(hi)s""",
+			everyone,
+		)
+		frappe.db.commit()
+		original = store.update_rows
+		writes = []
+
+		def failing_after_the_first_write(*args, **kwargs):
+			written = original(*args, **kwargs)
+			writes.append(written)
+			if len(writes) == 1:
+				raise ValueError("the database went away half-way")
+			return written
 
 		errors = frappe.db.count("Error Log")
-		churn.score_chunk = failing_first
+		store.update_rows = failing_after_the_first_write
 		try:
-			# at least three chunks whatever else the site holds
-			summary = churn.run(chunk_size=max(1, frappe.db.count(PROFILE) // 3))
+			summary = churn.run(chunk_size=chunk_size, read_ahead=True, write_behind=True)
 		finally:
-			churn.score_chunk = original
+			store.update_rows = original
 		self.assertEqual(summary["failed_chunks"], 1)
-		self.assertGreater(len(calls), 1, "the chunks after the failed one ran")
+		self.assertGreater(writes[0], 0, "the failed chunk had rows to write")
+		self.assertEqual(summary["updated"], sum(writes[1:]), "only the committed chunks count")
 		self.assertEqual(frappe.db.count("Error Log"), errors + 1)
+		frappe.db.rollback()  # a fresh snapshot: see what the writer committed
+
+		def unwritten(lo, hi):
+			return frappe.db.sql(
+				"""select count(*) from `tabBank Customer Profile`
+				where `churn_reasons` is null and `name` between %(lo)s and %(hi)s""",
+				{"lo": lo, "hi": hi},
+			)[0][0]
+
+		def profiles(lo, hi):
+			return frappe.db.sql(
+				"select count(*) from `tabBank Customer Profile` where `name` between %(lo)s and %(hi)s",
+				{"lo": lo, "hi": hi},
+			)[0][0]
+
+		self.assertEqual(unwritten(*ranges[0]), profiles(*ranges[0]), "the failed chunk: nothing stays")
+		self.assertEqual(unwritten(ranges[1][0], ranges[-1][1]), 0, "the chunks after it: all written")
+		self.assertEqual(churn.run()["failed_chunks"], 0)
+		frappe.db.rollback()
+		self.assertEqual(unwritten(*everyone.values()), 0, "the failed chunk is written the next night")
+		for row in frappe.get_all(
+			PROFILE, filters={"name": ("in", list(testing.CUSTOMERS))}, fields=["name", "churn_reasons"]
+		):
+			self.assertEqual(row.churn_reasons, self.stored[row.name].churn_reasons, row.name)
 
 	def test_reasons_are_stored_in_the_site_language_whoever_runs_the_job(self):
 		site_language = frappe.db.get_default("lang")

@@ -41,10 +41,12 @@ class _InlineRead:
 		return self.read(*self.chunk)
 
 
-def _thread_connector(connections: list) -> Callable[[], None]:
-	"""A thread initializer that opens a connection of the thread's own to this site, as this user,
-	and adds it to ``connections`` for closing when the threads are done."""
+@contextmanager
+def _connected_threads(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
+	"""A thread pool whose threads each open a connection of their own to this site, as this user;
+	on leaving, the pool waits for its work and the connections are closed."""
 	site, sites_path, user = frappe.local.site, frappe.local.sites_path, frappe.session.user
+	connections = []
 
 	def connect() -> None:
 		frappe.init(site=site, sites_path=sites_path)
@@ -52,7 +54,13 @@ def _thread_connector(connections: list) -> Callable[[], None]:
 		frappe.set_user(user)
 		connections.append(frappe.local.db)
 
-	return connect
+	pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name, initializer=connect)
+	try:
+		yield pool
+	finally:
+		pool.shutdown(wait=True)
+		for db in connections:
+			db.close()
 
 
 def _nothing_uncommitted() -> bool:
@@ -80,8 +88,6 @@ def read_ahead(
 			yield chunk, _InlineRead(read, chunk)
 		return
 
-	connections = []
-
 	def read_and_release(*chunk):
 		try:
 			return read(*chunk)
@@ -89,22 +95,17 @@ def read_ahead(
 			# end the read's transaction, so a reader holds no snapshot between chunks
 			frappe.db.rollback()
 
-	pool = ThreadPoolExecutor(
-		max_workers=readers, thread_name_prefix="branch_crm_read", initializer=_thread_connector(connections)
-	)
-	pending = [pool.submit(read_and_release, *chunk) for chunk in chunks[:readers]]
-	try:
-		for number, chunk in enumerate(chunks):
-			current = pending.pop(0)
-			if number + readers < len(chunks):
-				pending.append(pool.submit(read_and_release, *chunks[number + readers]))
-			yield chunk, current
-	finally:
-		for future in pending:  # stopped early: the chunks read ahead are not wanted
-			future.cancel()
-		pool.shutdown(wait=True)
-		for db in connections:
-			db.close()
+	with _connected_threads(readers, "branch_crm_read") as pool:
+		pending = [pool.submit(read_and_release, *chunk) for chunk in chunks[:readers]]
+		try:
+			for number, chunk in enumerate(chunks):
+				current = pending.pop(0)
+				if number + readers < len(chunks):
+					pending.append(pool.submit(read_and_release, *chunks[number + readers]))
+				yield chunk, current
+		finally:
+			for future in pending:  # stopped early: the chunks read ahead are not wanted
+				future.cancel()
 
 
 def _write_and_commit(write: Callable, *args):
@@ -146,16 +147,10 @@ def write_behind(*, enabled: bool | None = None) -> Iterator[Callable[..., Futur
 		yield submit_in_line
 		return
 
-	connections = []
-	pool = ThreadPoolExecutor(
-		max_workers=1, thread_name_prefix="branch_crm_write", initializer=_thread_connector(connections)
-	)
 	try:
-		yield lambda write, *args: pool.submit(_write_and_commit, write, *args)
+		with _connected_threads(1, "branch_crm_write") as pool:
+			yield lambda write, *args: pool.submit(_write_and_commit, write, *args)
 	finally:
-		pool.shutdown(wait=True)
-		for db in connections:
-			db.close()
 		# a read in this connection's open transaction would still see the rows as they were
 		frappe.db.commit()
 

@@ -88,7 +88,6 @@ PLAN_FIELDS = {
 	"plan_tier": "c.`tier`",
 	"plan_manager": "c.`relationship_manager`",
 	"plan_intent": "c.`intent_level`",
-	"profile_branch": "p.`branch`",
 }
 PLAN_SOURCE = f"from `tab{PROFILE}` p left join `tab{PLAN}` c on c.`name` = p.`name`"
 PLAN_QUERY = (
@@ -96,7 +95,7 @@ PLAN_QUERY = (
 )
 PLAN_NUMBERS = ("lifetime_value", "churn_score", "do_not_contact", "manual_interval_days", "interval_days")
 PLAN_DATES = ("date_of_birth", "last_contact_date", "next_contact_date")
-PLAN_COLUMNS = [name for name in PLAN_FIELDS if name != "profile_branch"]
+PLAN_COLUMNS = list(PLAN_FIELDS)
 # profiles per read of the plans that can need work: one delimited text each, well inside the packet
 ATTENTION_READ_CHUNK = 100_000
 # plans created in one run above which the plans are read branch by branch (a first day: nearly
@@ -378,8 +377,12 @@ def run(today: str | None = None, branch: str | None = None, progress=None, full
 	# an ordinary day reads every branch's plans that can need work in one pass, and every open
 	# follow-up in one query; re-planning in full (or a first day) reads branch by branch
 	read_together = branch is None and not config.full and created <= READ_TOGETHER_MAX_NEW_PLANS
-	plans_of = _by_branch(read_attention(config)) if read_together else {}
-	open_of = _by_branch(read_open_followups(None, config.today))
+	plans_of = {}
+	if read_together:
+		attention_rows = read_attention(config)
+		plans_of = _by_branch(attention_rows, attention_rows["branch"])
+	open_rows = read_open_followups(None, config.today)
+	open_of = _by_branch(open_rows.drop(columns="profile_branch"), open_rows["profile_branch"])
 	for name in todo:
 		try:
 			result = run_branch(
@@ -437,14 +440,13 @@ def _no_rows(columns: Sequence[str]) -> pd.DataFrame:
 	return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
-def _by_branch(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-	"""The rows of each branch (``NO_BRANCH`` for profiles without one, as ``branches`` names them),
-	by the profile's branch in column ``profile_branch`` (dropped)."""
-	branch = frame["profile_branch"].fillna("").to_numpy(dtype=object)
+def _by_branch(frame: pd.DataFrame, profile_branch: pd.Series) -> dict[str, pd.DataFrame]:
+	"""The rows of ``frame`` for each branch, by the branch of each row's profile (``NO_BRANCH`` for
+	profiles without one, as ``branches`` names them)."""
+	branch = profile_branch.fillna("").to_numpy(dtype=object)
 	branch[branch == ""] = NO_BRANCH
-	rows = frame.drop(columns="profile_branch")
 	groups = pd.Series(branch).groupby(branch, sort=False).indices
-	return {key: rows.take(positions).reset_index(drop=True) for key, positions in groups.items()}
+	return {key: frame.take(positions).reset_index(drop=True) for key, positions in groups.items()}
 
 
 def read_plans(where: str, values: dict) -> pd.DataFrame:
@@ -470,9 +472,7 @@ def read_plans(where: str, values: dict) -> pd.DataFrame:
 def read_branch(branch: str, config: FollowupConfig | None = None) -> pd.DataFrame:
 	"""A branch's plans: all of them, or on an ordinary day those that can need work."""
 	where, values = ("1=1", {}) if config is None or config.full else attention(config)
-	return read_plans(f"{_branch_condition(branch)} and {where}", {"branch": branch, **values}).drop(
-		columns="profile_branch"
-	)
+	return read_plans(f"{_branch_condition(branch)} and {where}", {"branch": branch, **values})
 
 
 def read_attention(config: FollowupConfig) -> pd.DataFrame:
@@ -490,7 +490,7 @@ def read_attention(config: FollowupConfig) -> pd.DataFrame:
 		for _range, pending in store.read_ahead(read, store.name_ranges(PROFILE, ATTENTION_READ_CHUNK))
 	]
 	if not parts:
-		return _no_rows([*PLAN_COLUMNS, "profile_branch"])
+		return _no_rows(PLAN_COLUMNS)
 	return pd.concat(parts, ignore_index=True)
 
 
@@ -499,7 +499,7 @@ def _read_customers(customers: list[str]) -> pd.DataFrame:
 		read_plans("p.`name` in %(customers)s", {"customers": tuple(chunk)})
 		for chunk in store.chunked(customers, store.IN_LIST_LIMIT)
 	]
-	return pd.concat(parts, ignore_index=True).drop(columns="profile_branch")
+	return pd.concat(parts, ignore_index=True)
 
 
 def _with_missing_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, int]:

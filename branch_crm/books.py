@@ -12,6 +12,7 @@ import pandas as pd
 from frappe import _
 
 from branch_crm import store
+from branch_crm.audit import logged_run
 from branch_crm.engine.assignment import (
 	ASSIGNMENT_TEMPLATES,
 	assign_new_customers,
@@ -84,6 +85,7 @@ def plan(doc) -> None:
 	_set_rows(doc, rows)
 
 
+@logged_run("Apply Book Transfer", reference_doctype="Book Transfer")
 def apply(doc) -> int:
 	"""Move the planned customers; returns how many moved. Rows whose customer has meanwhile left
 	``from_rm`` are skipped (and stay unapplied)."""

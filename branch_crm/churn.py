@@ -25,6 +25,7 @@ import frappe
 import pandas as pd
 
 from branch_crm import store
+from branch_crm.audit import logged_run
 from branch_crm.engine.churn import (
 	CHURN_REASON_TEMPLATES,
 	CHURN_SIGNALS,
@@ -136,6 +137,7 @@ def score_chunk(
 	return scored, churn_changes(scored, stored, today)
 
 
+@logged_run("Score Churn")
 def run(
 	chunk_size: int | None = None,
 	progress=None,

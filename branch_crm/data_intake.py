@@ -15,7 +15,8 @@ import pandas as pd
 from frappe import _
 
 from branch_crm import store
-from branch_crm.engine import intake, schema
+from branch_crm.audit import logged_run
+from branch_crm.engine import intake, masking, schema
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -23,6 +24,8 @@ HOLDING = "Customer Product Holding"
 
 # profile fields written by the customer intake (all of the shape but the key)
 PROFILE_FIELDS = [c for c in schema.CUSTOMER_COLUMNS if c != "customer"]
+# what staff see of the identity number and mobile (the clear values are revealed on request)
+MASKED_FIELDS = ["id_number_masked", "mobile_masked"]
 
 
 @dataclass
@@ -61,6 +64,7 @@ def _settings():
 	return frappe.get_cached_doc("Branch CRM Settings")
 
 
+@logged_run("Intake")
 def run(kind: str, records: list, *, batch_limit: int | None = None) -> IntakeResult:
 	"""Validate and write one batch of ``kind`` ("customers", "holdings" or "snapshots")."""
 	if kind not in intake.MODELS:
@@ -142,8 +146,13 @@ def _write_customers(frame: pd.DataFrame):
 		["name", "customer_name", "customer_type", "customer_group", "territory"],
 		update_columns=["customer_name"],
 	)
-	profiles = changed.assign(name=changed["customer"], do_not_contact=changed["do_not_contact"].astype(int))
-	columns = ["name", "customer", *PROFILE_FIELDS]
+	profiles = changed.assign(
+		name=changed["customer"],
+		do_not_contact=changed["do_not_contact"].astype(int),
+		id_number_masked=masking.mask_id_numbers(changed["id_number"]),
+		mobile_masked=masking.mask_mobiles(changed["mobile_no"]),
+	)
+	columns = ["name", "customer", *PROFILE_FIELDS, *MASKED_FIELDS]
 	# new customers sent without a manager are placed by how they came in
 	unplaced = inserted[inserted["relationship_manager"].isna() & inserted["branch"].notna()]
 	if not unplaced.empty:
@@ -155,7 +164,7 @@ def _write_customers(frame: pd.DataFrame):
 		profiles.loc[assigned.index, "assignment_reason"] = assigned["assignment_reason"]
 		profiles = profiles.reset_index(drop=True)
 		columns.append("assignment_reason")
-	store.upsert(PROFILE, profiles, columns, update_columns=PROFILE_FIELDS)
+	store.upsert(PROFILE, profiles, columns, update_columns=[*PROFILE_FIELDS, *MASKED_FIELDS])
 	return inserted, updated, unchanged
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from frappe import _
 
 from branch_crm import store
+from branch_crm.audit import logged_run
 from branch_crm.engine.cadence import (
 	Calendars,
 	cadence_table,
@@ -49,6 +50,7 @@ from branch_crm.engine.followups import (
 	schedule_with_capacity,
 )
 from branch_crm.language import in_site_language, site_language
+from branch_crm.roles import FOLLOW_UP_ROLE_TYPES
 
 PROFILE = "Bank Customer Profile"
 PLAN = "Contact Plan"
@@ -130,6 +132,8 @@ class FollowupConfig:
 	care_lookahead_days: int
 	escalate_after_days: int
 	templates: dict
+	# book owners who cannot work follow-ups (tellers): the branch's fallback works their customers
+	non_working: frozenset = frozenset()
 	# False on an ordinary day: only the plans that can need work are read (see ``attention``)
 	full: bool = True
 	fingerprint: str = ""
@@ -220,7 +224,12 @@ def load_config(today: dt.date | None = None, full: bool = False, for_job: bool 
 		],
 		capacity=capacity,
 		branch_managers=dict(zip(managers["branch"], managers["user"], strict=True)),
-		fallback=dict(zip(lobby["branch"], lobby["user"], strict=True)),
+		# a customer without a manager who works follow-ups goes to the lobby manager, else the branch manager
+		fallback={
+			**dict(zip(managers["branch"], managers["user"], strict=True)),
+			**dict(zip(lobby["branch"], lobby["user"], strict=True)),
+		},
+		non_working=frozenset(staff.loc[~staff["role_type"].isin(FOLLOW_UP_ROLE_TYPES), "user"]),
 		horizon_days=horizon,
 		plan_lookahead_days=settings.plan_lookahead_days or 0,
 		care_lookahead_days=settings.care_touch_lookahead_days or 0,
@@ -364,6 +373,7 @@ def _branch_condition(branch: str, table: str = "p") -> str:
 	return f"{table}.`branch` is null" if branch == NO_BRANCH else f"{table}.`branch` = %(branch)s"
 
 
+@logged_run("Queue Follow-ups")
 def run(today: str | None = None, branch: str | None = None, progress=None, full: bool = False) -> dict:
 	"""Queue the day's follow-ups for every branch (or one). Safe to re-run: the same day creates
 	nothing new. ``full``: re-plan every plan, not only those that can need work. Returns a summary."""
@@ -573,6 +583,7 @@ def run_branch(
 		existing,
 		lookahead_days=config.plan_lookahead_days,
 		fallback_assignees=config.fallback,
+		non_working_assignees=config.non_working,
 		templates=config.templates,
 	)
 	booked = open_rows[["relationship_manager", "scheduled_date"]].rename(columns={"scheduled_date": "date"})
@@ -859,6 +870,7 @@ def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: d
 		existing,
 		customers=context,
 		fallback_assignees=config.fallback,
+		non_working_assignees=config.non_working,
 		templates=config.templates,
 	)
 	booked = existing[["relationship_manager", "scheduled_date"]].rename(columns={"scheduled_date": "date"})
@@ -996,7 +1008,9 @@ def record_event_attendance(event) -> int:
 		]
 	)
 	logs = event_attendance_as_contacts(attendance, templates=_templates())
-	logs["contact_time"] = pd.to_datetime(logs["contact_time"]) + pd.Timedelta(hours=12)
+	# noon of the event day, or now for an event completed on its own morning (never in the future)
+	noon = pd.to_datetime(logs["contact_time"]) + pd.Timedelta(hours=12)
+	logs["contact_time"] = noon.clip(upper=pd.Timestamp(frappe.utils.now_datetime()))
 	logs["row"] = attendance["row"].to_numpy()
 	names = []
 	for log in logs.itertuples(index=False):
@@ -1023,9 +1037,15 @@ def record_event_attendance(event) -> int:
 
 
 def invite(event, tier=None, group=None, relationship_manager=None, limit: int = 200) -> int:
-	"""Add the branch's most valuable contactable customers matching the filters to the event's
-	attendees (the ones already invited are kept). Returns how many were added."""
+	"""Add the branch's most valuable contactable customers matching the filters, among those the
+	user may see (a relationship manager their own book), to the event's attendees (the ones already
+	invited are kept). Returns how many were added."""
+	from branch_crm.permissions import profile_condition
+
 	conditions = ["`branch` = %(branch)s", "`do_not_contact` = 0", "`status` != 'Closed'"]
+	access = profile_condition(frappe.session.user)
+	if access:
+		conditions.append(access)
 	values = {"branch": event.branch, "limit": max(int(limit or 0), 0)}
 	for field, value in (
 		("tier", tier),

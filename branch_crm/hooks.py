@@ -13,6 +13,7 @@ required_apps = ["frappe/erpnext"]
 # Installation
 # ------------
 after_install = "branch_crm.install.after_install"
+after_migrate = "branch_crm.install.after_migrate"
 before_uninstall = "branch_crm.install.before_uninstall"
 
 # Desk
@@ -57,30 +58,46 @@ fixtures = [
 	{"dt": "Workflow", "filters": [["name", "in", ["Tier Override Approval", "Book Transfer Approval"]]]},
 ]
 
-# Row-level access: a relationship manager sees their book, a branch manager their branch.
-# Field-level access (tellers see basic fields only) is done with perm levels in the doctypes.
+# Access (docs/security.md): row rules here, perm levels in the doctypes, and guards on the Frappe
+# paths that skip either (branch_crm.guards).
+_FACTS = ("Customer Monthly Snapshot", "Contact Plan", "Contact Log", "Tier Change Log", "Tier Override")
 permission_query_conditions = {
 	"Bank Customer Profile": "branch_crm.permissions.profile_query",
-	"Customer Monthly Snapshot": "branch_crm.permissions.customer_fact_query",
-	"Contact Plan": "branch_crm.permissions.customer_fact_query",
-	"Contact Log": "branch_crm.permissions.customer_fact_query",
-	"Tier Change Log": "branch_crm.permissions.customer_fact_query",
-	"Tier Override": "branch_crm.permissions.customer_fact_query",
-	"Customer Follow-up": "branch_crm.permissions.customer_fact_query",
+	**{doctype: "branch_crm.permissions.customer_fact_query" for doctype in _FACTS},
+	"Customer Follow-up": "branch_crm.permissions.follow_up_query",
 	"Book Transfer": "branch_crm.permissions.book_transfer_query",
 	"Branch Event": "branch_crm.permissions.branch_event_query",
+	# ERPNext's records of bank customers belong to the bank's access model
+	"Customer": "branch_crm.permissions.erpnext_customer_query",
+	"Contact": "branch_crm.permissions.contact_query",
+	"Address": "branch_crm.permissions.address_query",
+	"File": "branch_crm.permissions.file_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
-	"Customer Monthly Snapshot": "branch_crm.permissions.has_customer_fact_permission",
-	"Contact Plan": "branch_crm.permissions.has_customer_fact_permission",
-	"Contact Log": "branch_crm.permissions.has_customer_fact_permission",
-	"Tier Change Log": "branch_crm.permissions.has_customer_fact_permission",
-	"Tier Override": "branch_crm.permissions.has_customer_fact_permission",
-	"Customer Follow-up": "branch_crm.permissions.has_customer_fact_permission",
+	**{doctype: "branch_crm.permissions.has_customer_fact_permission" for doctype in _FACTS},
+	"Customer Follow-up": "branch_crm.permissions.has_follow_up_permission",
 	"Book Transfer": "branch_crm.permissions.has_book_transfer_permission",
 	"Branch Event": "branch_crm.permissions.has_branch_event_permission",
+	"Relationship Manager": "branch_crm.permissions.has_staff_permission",
+	"Customer": "branch_crm.permissions.has_erpnext_customer_permission",
+	"Contact": "branch_crm.permissions.has_contact_or_address_permission",
+	"Address": "branch_crm.permissions.has_contact_or_address_permission",
+	"File": "branch_crm.permissions.has_file_permission",
 }
+
+# Frappe endpoints that skip permissions, replaced by versions that apply them
+override_whitelisted_methods = {
+	"frappe.client.get_count": "branch_crm.guards.get_count",
+	"frappe.desk.listview.get_group_by_count": "branch_crm.guards.get_group_by_count",
+	"frappe.desk.search.search_link": "branch_crm.guards.search_link",
+	"frappe.desk.search.search_widget": "branch_crm.guards.search_widget",
+	"frappe.desk.form.load.getdoc": "branch_crm.guards.getdoc",
+	"frappe.desk.form.load.get_docinfo": "branch_crm.guards.get_docinfo",
+	"frappe.desk.query_report.export_query": "branch_crm.audit.export_report",
+}
+before_request = ["branch_crm.guards.before_request"]
+override_doctype_class = {"File": "branch_crm.overrides.BankCRMFile"}
 
 # Document events
 # ---------------

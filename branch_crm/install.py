@@ -3,12 +3,66 @@
 import frappe
 
 from branch_crm.engine.defaults import DEFAULT_CADENCE, DEFAULT_GROUPS, DEFAULT_PRODUCTS, DEFAULT_TIERS
-from branch_crm.roles import ALL_ROLES
+from branch_crm.roles import ADMIN, ALL_ROLES, STAFF_ROLES
 
 
 def after_install():
 	ensure_erpnext_masters()
 	install_defaults()
+	ensure_erpnext_permissions()
+	fill_masked_identity()
+
+
+def after_migrate():
+	ensure_erpnext_permissions()
+	fill_masked_identity()
+
+
+# What the app's roles read of ERPNext's own doctypes (docs/security.md): branch names, to pick a
+# branch on a transfer, an event or a report filter; the admin, the Customer form that carries the
+# "Bank Customer Profile" button. Nothing else: branch staff work on the profile, never on ERPNext's
+# Customer, Contact or Address.
+ERPNEXT_READS = {"Branch": (*STAFF_ROLES, ADMIN), "Customer": (ADMIN,)}
+
+
+def ensure_erpnext_permissions() -> None:
+	from frappe.permissions import add_permission, update_permission_property
+
+	for doctype, readers in ERPNEXT_READS.items():
+		for role in readers:
+			if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
+				add_permission(doctype, role, 0)
+			update_permission_property(doctype, role, 0, "read", 1, validate=False)
+
+
+def fill_masked_identity(chunk_size: int = 20000) -> None:
+	"""Masked ID numbers and mobiles for profiles stored before masking existed (re-runnable)."""
+	import pandas as pd
+
+	from branch_crm import store
+	from branch_crm.engine.masking import mask_id_numbers, mask_mobiles
+
+	profile = "Bank Customer Profile"
+	if not frappe.db.has_column(profile, "id_number_masked"):
+		return
+	while True:
+		rows = store.read_query(
+			"""select `name`, `id_number`, `mobile_no` from `tabBank Customer Profile`
+			where (`id_number` is not null and `id_number_masked` is null)
+			or (`mobile_no` is not null and `mobile_masked` is null) limit %(limit)s""",
+			{"limit": chunk_size},
+		)
+		if rows.empty:
+			return
+		masked = pd.DataFrame(
+			{
+				"name": rows["name"],
+				"id_number_masked": mask_id_numbers(rows["id_number"]).fillna(""),
+				"mobile_masked": mask_mobiles(rows["mobile_no"]).fillna(""),
+			}
+		)
+		store.update_rows(profile, masked, ["id_number_masked", "mobile_masked"])
+		frappe.db.commit()
 
 
 def before_tests():

@@ -23,6 +23,7 @@ import frappe
 import pandas as pd
 
 from branch_crm import store
+from branch_crm.audit import logged_run
 from branch_crm.engine.needs import (
 	NEEDS_ACTION_TEMPLATES,
 	NEEDS_GAP_TEMPLATES,
@@ -144,6 +145,7 @@ def screen_branch(
 	return screened, needs_changes(screened, stored, today)
 
 
+@logged_run("Screen Needs")
 def run(
 	branch: str | None = None,
 	progress=None,

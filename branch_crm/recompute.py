@@ -17,6 +17,7 @@ import pandas as pd
 from frappe import _
 
 from branch_crm import store
+from branch_crm.audit import logged_run
 from branch_crm.engine.recompute import (
 	CHANGE_COLUMNS,
 	OUTPUT_COLUMNS,
@@ -125,6 +126,7 @@ def read_chunk(config: RecomputeConfig, lo: str, hi: str, *, branch: str | None,
 	return profiles, matrices["aum"], matrices["contribution"], (reported > 0).to_numpy(), overrides
 
 
+@logged_run("Recompute Tiers")
 def run(
 	branch: str | None = None,
 	chunk_size: int | None = None,

@@ -64,6 +64,7 @@ FIELD_TYPES = {
 NO_VALUE = {"Section Break", "Column Break", "Tab Break", "Fold", "Heading", "HTML", "Button", "Image"}
 # Doctypes of Frappe and ERPNext v15 that this app links to
 EXTERNAL_DOCTYPES = {
+	"DocType",
 	"Customer",
 	"Branch",
 	"User",
@@ -151,13 +152,26 @@ def test_permissions(name):
 	assert {p["role"] for p in doc["permissions"]} <= KNOWN_ROLES
 	levels = {f.get("permlevel", 0) for f in doc["fields"]}
 	for level in levels - {0}:
-		assert any(p["permlevel"] == level for p in doc["permissions"]), f"nobody can read permlevel {level}"
+		readers = [p for p in doc["permissions"] if p["permlevel"] == level and p.get("read")]
+		if name == "Bank Customer Profile" and level == CLEAR_IDENTITY_LEVEL:
+			# clear ID numbers and mobiles: no role reads them, they are revealed one at a time, logged
+			assert not readers, f"permlevel {level} is read by {[p['role'] for p in readers]}"
+		else:
+			assert readers, f"nobody can read permlevel {level}"
+
+
+CLEAR_IDENTITY_LEVEL = 2
+# the profile's perm levels (docs/security.md): 0 basic, 1 sensitive and editable, 2 clear identity
+# (nobody), 3 ownership and computed basics (read by all staff, written by jobs and workflows only),
+# 4 computed balances, churn, needs and holdings (read-only)
+BASIC_LEVELS = {0, 3}
+WRITABLE_BY_STAFF = {0, 1}
 
 
 def test_tellers_get_basic_fields_only():
 	perms = DOCTYPES["Bank Customer Profile"]["permissions"]
-	teller_levels = {p["permlevel"] for p in perms if p["role"] == roles.TELLER}
-	assert teller_levels == {0}
+	for role in (roles.TELLER, roles.LOBBY_MANAGER):
+		assert {p["permlevel"] for p in perms if p["role"] == role} == BASIC_LEVELS, role
 	sensitive = {
 		"id_number",
 		"mobile_no",
@@ -169,7 +183,30 @@ def test_tellers_get_basic_fields_only():
 		"declared_annual_income",
 	}
 	levels = {f["fieldname"]: f.get("permlevel", 0) for f in fields("Bank Customer Profile")}
-	assert all(levels[s] == 1 for s in sensitive)
+	assert not {s: levels[s] for s in sensitive if levels[s] in BASIC_LEVELS}
+	assert levels["id_number"] == levels["mobile_no"] == CLEAR_IDENTITY_LEVEL
+	assert levels["id_number_masked"] == levels["mobile_masked"] == 0
+
+
+def test_computed_and_ownership_fields_are_not_writable_by_staff():
+	perms = DOCTYPES["Bank Customer Profile"]["permissions"]
+	levels = {f["fieldname"]: f.get("permlevel", 0) for f in fields("Bank Customer Profile")}
+	written = {p["permlevel"] for p in perms if p.get("write")}
+	assert written == WRITABLE_BY_STAFF
+	for field in (
+		"branch",
+		"relationship_manager",
+		"tier",
+		"bank_customer_group",
+		"value_class",
+		"aum",
+		"churn_score",
+		"needs_priority",
+		"holdings",
+		"lifetime_value",
+		"status",
+	):
+		assert levels[field] not in written, field
 
 
 def test_indexes_on_filtered_fields():

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -201,6 +201,7 @@ def due_followups(
 	customers: pd.DataFrame | None = None,
 	lookahead_days: int = 0,
 	fallback_assignees: Mapping | None = None,
+	non_working_assignees: Collection | None = None,
 	reason_weights: Mapping | None = None,
 	value_class_weights: Mapping | None = None,
 	templates: Mapping | None = None,
@@ -221,6 +222,8 @@ def due_followups(
 	* ``customers``: customer context when ``plans`` does not carry it.
 	* ``fallback_assignees``: branch -> user for customers without a relationship manager (e.g. the
 	  branch's lobby manager); without one, such rows keep relationship_manager None.
+	* ``non_working_assignees``: book owners who cannot work follow-ups (tellers): their customers'
+	  follow-ups go to the branch's fallback assignee instead, or to nobody.
 
 	Customers flagged do-not-contact get nothing. When one customer has several candidates for the
 	same reason (a birthday and a festival), the earliest due date wins. Rows come in the order of
@@ -317,6 +320,10 @@ def due_followups(
 
 	manager = looked_up("relationship_manager")
 	branch = looked_up("branch")
+	if non_working_assignees:
+		manager = np.where(
+			pd.Series(manager, dtype=object).isin(set(non_working_assignees)).to_numpy(), None, manager
+		)
 	if fallback_assignees:
 		missing = pd.isna(manager) & ~pd.isna(branch)
 		manager[missing] = pd.Series(branch[missing], dtype=object).map(dict(fallback_assignees)).to_numpy()

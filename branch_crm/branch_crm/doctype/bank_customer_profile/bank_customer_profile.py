@@ -4,6 +4,7 @@
 import frappe
 from frappe.model.document import Document
 
+from branch_crm.engine.masking import mask_one
 from branch_crm.validation import validate_doc_with
 
 
@@ -14,6 +15,8 @@ class BankCustomerProfile(Document):
 
 	def validate(self):
 		validate_doc_with("customers", self)
+		self.id_number_masked = mask_one(self.id_number, "id_number")
+		self.mobile_masked = mask_one(self.mobile_no, "mobile_no")
 
 	def set_owner_defaults(self):
 		"""A profile created by branch staff lands in their branch, and in their book if they keep one."""

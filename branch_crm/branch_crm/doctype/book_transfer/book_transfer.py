@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from branch_crm import books
+from branch_crm.permissions import ensure_checker_approves
 
 
 class BookTransfer(Document):
@@ -22,6 +23,32 @@ class BookTransfer(Document):
 			)
 		if self.mode not in ("Reversal", "Re-homing") and (self.is_new() or not self.customers):
 			books.plan(self)
+		self.validate_rows_in_branch()
+
+	def validate_rows_in_branch(self):
+		"""Every customer row stays inside the transfer's branch (rows whose customer changed hands
+		since the plan are skipped when it applies)."""
+		customers = [row.customer for row in self.customers]
+		if not customers:
+			return
+		branches = dict(
+			frappe.get_all(
+				"Bank Customer Profile",
+				filters={"name": ("in", customers)},
+				fields=["name", "branch"],
+				as_list=True,
+			)
+		)
+		for row in self.customers:
+			if branches.get(row.customer) != self.branch:
+				frappe.throw(
+					_(
+						"Book Transfer {0}, Customers row {1}: customer {2} is not a customer of branch {3}"
+					).format(self.name or _("(new)"), row.idx, row.customer, self.branch)
+				)
+
+	def before_submit(self):
+		ensure_checker_approves(self)
 
 	def on_submit(self):
 		if frappe.utils.getdate(self.effective_date) <= frappe.utils.getdate():

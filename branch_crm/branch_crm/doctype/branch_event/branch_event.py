@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from branch_crm import followups
-from branch_crm.permissions import get_scope
+from branch_crm.permissions import get_scope, profile_visible
 
 
 class BranchEvent(Document):
@@ -18,6 +18,7 @@ class BranchEvent(Document):
 					self.name or self.title, value
 				)
 			)
+		self.validate_attendees_in_scope()
 		seen = {}
 		for row in self.attendees:
 			if row.customer in seen:
@@ -39,6 +40,24 @@ class BranchEvent(Document):
 				)
 		self.invited_count = len(self.attendees)
 		self.attended_count = sum(1 for row in self.attendees if row.attended)
+
+	def validate_attendees_in_scope(self):
+		"""Staff add, and mark the attendance of, only customers they may see: attendance writes a
+		Contact Log on the customer, and a row fetches the customer's name and manager."""
+		before = self.get_doc_before_save()
+		was = {row.customer: row.attended for row in before.attendees} if before else {}
+		for row in self.attendees:
+			touched = row.customer not in was or (row.attended and not was[row.customer])
+			profile = frappe.db.get_value(
+				"Bank Customer Profile", row.customer, ["branch", "relationship_manager"], as_dict=True
+			)
+			if touched and not profile_visible(profile):
+				frappe.throw(
+					_(
+						"Branch Event {0}, Attendees row {1}: customer {2} is not in your book or branch"
+					).format(self.name or self.title, row.idx, row.customer),
+					frappe.PermissionError,
+				)
 
 	def on_update(self):
 		if self.status == "Completed":

@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from branch_crm.permissions import ensure_checker_approves
+
 
 class TierOverride(Document):
 	"""A branch manager's manual tier for one customer, with a reason and an expiry. It counts once
@@ -33,3 +35,6 @@ class TierOverride(Document):
 			)
 		if not (self.reason or "").strip():
 			frappe.throw(_("Tier Override {0}: a reason is required").format(self.name or _("(new)")))
+
+	def before_submit(self):
+		ensure_checker_approves(self)

@@ -34,19 +34,17 @@ def log_access(
 	filters=None,
 	file_type: str | None = None,
 ) -> None:
-	"""One Access Log row, written even when the request itself only reads."""
-	frappe.get_doc(
-		{
-			"doctype": "Access Log",
-			"user": frappe.session.user,
-			"export_from": PROFILE if document else None,
-			"reference_document": document,
-			"report_name": report,
-			"file_type": file_type,
-			"method": method,
-			"filters": json.dumps(filters, default=str) if filters is not None else None,
-		}
-	).insert(ignore_permissions=True)
+	"""One Access Log row, through Frappe's own writer (which also commits it in a GET request)."""
+	from frappe.core.doctype.access_log.access_log import _make_access_log
+
+	_make_access_log(
+		doctype=PROFILE if document else None,
+		document=document,
+		method=method,
+		report_name=report,
+		file_type=file_type,
+		filters=json.dumps(filters, default=str, ensure_ascii=False) if filters is not None else None,
+	)
 
 
 def may_reveal(profile: dict, user: str | None = None) -> bool:

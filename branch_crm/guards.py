@@ -153,9 +153,9 @@ class QueryGuard:
 
 	def check_table_field(self, parent: str, child: str) -> None:
 		"""A child table is read only by those who may read its table field on the parent."""
-		readable = readable_fields(parent, user=self.user)
-		fields = [df.fieldname for df in frappe.get_meta(parent).get_table_fields() if df.options == child]
-		if not any(f in readable for f in fields):
+		levels = permissions.readable_levels(parent, self.user)
+		tables = [df for df in frappe.get_meta(parent).get_table_fields() if df.options == child]
+		if not any(df.permlevel in levels for df in tables):
 			self.refuse(_("You cannot read {0} of {1}").format(_(child), _(parent)))
 
 	def add_parent_rule(self, parent: str) -> None:

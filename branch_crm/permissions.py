@@ -280,7 +280,7 @@ def has_file_permission(doc, ptype="read", user=None, debug=False) -> bool:
 	record = frappe.get_doc(doctype, name)
 	if not record.has_permission("read", user=user):
 		return False
-	return 1 in _profile_permlevels(user) if doctype == PROFILE else True
+	return 1 in readable_levels(PROFILE, user) if doctype == PROFILE else True
 
 
 def file_query(user: str | None = None, doctype: str | None = None) -> str:
@@ -288,7 +288,7 @@ def file_query(user: str | None = None, doctype: str | None = None) -> str:
 		return ""
 	guarded = ", ".join(frappe.db.escape(d) for d in FILE_GUARDED)
 	parts = [f"ifnull(`tabFile`.`attached_to_doctype`, '') not in ({guarded})"]
-	if 1 in _profile_permlevels(user):
+	if 1 in readable_levels(PROFILE, user):
 		condition = profile_condition(user, table="p")
 		parts.append(
 			f"(`tabFile`.`attached_to_doctype` = {frappe.db.escape(PROFILE)} and `tabFile`.`attached_to_name` "
@@ -297,11 +297,12 @@ def file_query(user: str | None = None, doctype: str | None = None) -> str:
 	return "(" + " or ".join(parts) + ")"
 
 
-def _profile_permlevels(user: str | None) -> set[int]:
+def readable_levels(doctype: str, user: str | None = None) -> set[int]:
+	"""The perm levels of ``doctype`` the user's roles read."""
 	user_roles = set(frappe.get_roles(user or frappe.session.user))
 	return {
 		perm.permlevel
-		for perm in frappe.get_meta(PROFILE).permissions
+		for perm in frappe.get_meta(doctype).get_permissions()
 		if perm.role in user_roles and perm.read
 	}
 

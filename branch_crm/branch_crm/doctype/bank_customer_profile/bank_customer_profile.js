@@ -4,23 +4,48 @@
 frappe.ui.form.on("Bank Customer Profile", {
 	refresh(frm) {
 		if (frm.is_new()) return;
-		frm.add_custom_button(
-			__("Log Contact"),
-			() => frappe.new_doc("Contact Log", { customer: frm.doc.name }),
-			__("Contact")
-		);
-		frm.add_custom_button(
-			__("Contact Plan"),
-			() =>
+		// only what the user can open is offered (tellers work no contact plans)
+		if (frappe.model.can_create("Contact Log")) {
+			frm.add_custom_button(
+				__("Log Contact"),
+				() => frappe.new_doc("Contact Log", { customer: frm.doc.name }),
+				__("Contact")
+			);
+		}
+		if (frappe.model.can_read("Contact Plan")) {
+			frm.add_custom_button(
+				__("Contact Plan"),
+				() =>
+					frappe
+						.call("branch_crm.api.ensure_contact_plan", { customer: frm.doc.name })
+						.then((r) => frappe.set_route("Form", "Contact Plan", r.message)),
+				__("Contact")
+			);
+		}
+		if (frappe.model.can_read("Customer Follow-up")) {
+			frm.add_custom_button(
+				__("Follow-ups"),
+				() => frappe.set_route("List", "Customer Follow-up", { customer: frm.doc.name }),
+				__("Contact")
+			);
+		}
+		if ((frm.doc.__onload || {}).may_reveal) {
+			const reveal = (field, label) =>
 				frappe
-					.call("branch_crm.api.ensure_contact_plan", { customer: frm.doc.name })
-					.then((r) => frappe.set_route("Form", "Contact Plan", r.message)),
-			__("Contact")
-		);
-		frm.add_custom_button(
-			__("Follow-ups"),
-			() => frappe.set_route("List", "Customer Follow-up", { customer: frm.doc.name }),
-			__("Contact")
-		);
+					.call("branch_crm.audit.reveal", { customer: frm.doc.name, field: field })
+					.then((r) =>
+						frappe.msgprint({
+							title: __(label),
+							message: frappe.utils.escape_html(r.message || "") +
+								"<br><small class='text-muted'>" + __("This reveal is logged.") + "</small>",
+						})
+					);
+			if (frm.doc.id_number_masked) {
+				frm.add_custom_button(__("Reveal ID Number"), () => reveal("id_number", "ID Number"), __("Identity"));
+			}
+			if (frm.doc.mobile_masked) {
+				frm.add_custom_button(__("Reveal Mobile"), () => reveal("mobile_no", "Mobile"), __("Identity"));
+			}
+		}
 	},
 });

@@ -13,6 +13,11 @@ class BankCustomerProfile(Document):
 		if self.is_new():
 			self.set_owner_defaults()
 
+	def onload(self):
+		from branch_crm.audit import may_reveal
+
+		self.set_onload("may_reveal", may_reveal(self))
+
 	def validate(self):
 		validate_doc_with("customers", self)
 		self.id_number_masked = mask_one(self.id_number, "id_number")

@@ -46,10 +46,15 @@ class TestBankCustomerProfile(testing.BranchCRMTestCase):
 			self.assertFalse(doc.get(sensitive), f"teller must not read {sensitive}")
 		self.assertFalse(frappe.has_permission(PROFILE, "write", "_T-CRM-0001"))
 
-	def test_relationship_manager_reads_sensitive_fields_of_own_customer(self):
+	def test_relationship_manager_reads_sensitive_fields_of_own_customer_with_identity_masked(self):
 		frappe.set_user(user("rm1"))
 		doc = client_get(PROFILE, "_T-CRM-0001")
-		self.assertEqual(doc["id_number"], "110105198005170001")
+		self.assertEqual(str(doc["date_of_birth"]), "1980-05-17")
+		self.assertEqual(doc["family_stage"], "Young Family")
+		# identity in clear is revealed one field at a time, and logged (branch_crm.audit.reveal)
+		self.assertEqual(doc["id_number_masked"], "**************0001")
+		self.assertEqual(doc["mobile_masked"], "138****8000")
+		self.assertFalse(doc.get("id_number") or doc.get("mobile_no"))
 
 	def test_relationship_manager_cannot_move_a_customer_out_of_their_book(self):
 		frappe.set_user(user("rm1"))

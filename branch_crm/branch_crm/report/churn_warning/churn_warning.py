@@ -2,6 +2,7 @@
 # For license information, please see license.txt
 
 from branch_crm import store
+from branch_crm.audit import log_report_run
 from branch_crm.report_utils import PROFILE, fill_listed, listed_only, profile_scope, translated
 from branch_crm.reports.churn_warning import build_churn_warning, from_stored
 
@@ -27,6 +28,7 @@ def execute(filters=None):
 	"""Value × risk from the churn scores the nightly job stored (``branch_crm.churn``), and the
 	customers behind it by risk × value, within the user's book or branch."""
 	filters = dict(filters or {})
+	log_report_run("Churn Warning", filters)
 	scope, values = profile_scope(filters)
 	later = list(LISTED.values()) if listed_only(filters) else []
 	profiles = store.read_frame_fast(

@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 
 from branch_crm import store
+from branch_crm.audit import log_report_run
 from branch_crm.engine.needs import NEEDS_GAP_LABEL_TEMPLATES, STORED_FIELDS
 from branch_crm.report_utils import PROFILE, fill_listed, listed_only, profile_scope, translated
 from branch_crm.reports.needs_screening import build_needs_screening, from_stored, gap_type_labels
@@ -19,6 +20,7 @@ def execute(filters=None):
 	customer, as the nightly needs screening stored them (``branch_crm.needs``), within the user's
 	book or branch."""
 	filters = dict(filters or {})
+	log_report_run("Needs Screening", filters)
 	scope, values = profile_scope(filters)
 	later = list(LISTED.values()) if listed_only(filters) else []
 	columns = [*CONTEXT, "customer_name", *STORED_FIELDS]

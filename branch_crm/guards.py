@@ -124,6 +124,10 @@ _SQL_WORDS = frozenset(
 )
 
 
+def _verb(what: str) -> str:
+	return {"filter": _("filter"), "sort": _("sort"), "group": _("group")}[what]
+
+
 class QueryGuard:
 	"""Checks one ``DatabaseQuery`` of a user who is not unrestricted (see the module docstring)."""
 
@@ -219,10 +223,9 @@ class QueryGuard:
 			self.query.fields = [f for f in self.query.fields if not unreadable(f)]
 
 	def refuse_field(self, what: str, field: str) -> None:
-		verbs = {"filter": _("filter"), "sort": _("sort"), "group": _("group")}
 		self.refuse(
 			_("You cannot {0} {1} by {2}: you do not have access to that field").format(
-				verbs[what], _(self.doctype), field
+				_verb(what), _(self.doctype), field
 			)
 		)
 
@@ -231,7 +234,7 @@ class QueryGuard:
 			return
 		self.check_table_field(self.doctype, child)
 		if field not in readable_fields(child, parenttype=self.doctype, user=self.user):
-			self.refuse(_("You cannot {0} by {1} of {2}").format(what, field, _(child)))
+			self.refuse(_("You cannot {0} by {1} of {2}").format(_verb(what), field, _(child)))
 
 	def check_joins(self) -> None:
 		"""Columns of linked records (``link_field.field``) would bypass the linked record's row

@@ -84,14 +84,11 @@ def preview_tiers(tiers) -> dict:
 @frappe.whitelist(methods=["POST"])
 def ensure_contact_plan(customer: str) -> str:
 	"""The customer's Contact Plan, created from the profile if it does not exist yet, for whoever
-	may read the customer's plan (a lobby manager: their own book)."""
-	from branch_crm.permissions import get_fact_scope, visible
+	may read the customer's plan (a lobby manager: their own book and the follow-ups they work)."""
+	from branch_crm.permissions import fact_visible, get_fact_scope
 
 	frappe.has_permission("Contact Plan", "read", throw=True)
-	profile = frappe.db.get_value(
-		"Bank Customer Profile", customer, ["branch", "relationship_manager"], as_dict=True
-	)
-	if not visible(profile, get_fact_scope()):
+	if not fact_visible(customer, get_fact_scope()):
 		frappe.throw(
 			_("Bank Customer Profile {0}: not in your book or branch").format(customer),
 			frappe.PermissionError,

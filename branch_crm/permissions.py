@@ -72,8 +72,30 @@ def _customer_in(scope: tuple[str, str | None], column: str) -> str:
 
 
 def customer_fact_query(user: str | None = None, doctype: str | None = None) -> str:
-	"""Facts keyed on customer (snapshots, plans, logs, overrides) follow the profile's visibility."""
-	return _customer_in(get_fact_scope(user), f"`tab{doctype}`.`customer`")
+	"""Facts keyed on customer (snapshots, plans, logs, overrides) follow the profile's visibility;
+	a book holder also works the customers whose open follow-up is assigned to them (a lobby manager
+	the customers of the branch's tellers)."""
+	scope = get_fact_scope(user)
+	column = f"`tab{doctype}`.`customer`"
+	condition = _customer_in(scope, column)
+	if scope[0] != "book":
+		return condition
+	assigned = (
+		f"{column} in (select f.`customer` from `tabCustomer Follow-up` f where f.`status` = 'Open' "
+		f"and f.`relationship_manager` = {frappe.db.escape(scope[1])})"
+	)
+	return f"({condition} or {assigned})"
+
+
+def fact_visible(customer: str | None, scope: tuple[str, str | None]) -> bool:
+	"""Whether a customer's working records are within a fact scope (see ``customer_fact_query``)."""
+	if _profile_visible_by_name(customer, scope):
+		return True
+	return scope[0] == "book" and bool(
+		frappe.db.exists(
+			"Customer Follow-up", {"customer": customer, "status": "Open", "relationship_manager": scope[1]}
+		)
+	)
 
 
 def follow_up_query(user: str | None = None, doctype: str | None = None) -> str:
@@ -124,36 +146,37 @@ def has_profile_permission(doc, ptype: str = "read", user: str | None = None, de
 	return True
 
 
-def _customer_of(doc) -> dict | None:
-	customer = doc.get("customer")
-	if not customer:
-		return None
-	return frappe.db.get_value(PROFILE, customer, ["branch", "relationship_manager"], as_dict=True)
-
-
-def _fact_permission(doc, ptype: str, scope: tuple[str, str | None]) -> bool:
+def _fact_permission(doc, ptype: str, scope: tuple[str, str | None], is_visible) -> bool:
 	if scope[0] == "all":
 		return True
-	if not visible(_customer_of(doc), scope):
+	if not is_visible(doc.get("customer"), scope):
 		return False
 	if ptype in WRITE_TYPES and not doc.is_new():
 		stored = _stored(doc, ["customer"])
 		if stored and stored.customer != doc.get("customer"):
-			before = frappe.db.get_value(
-				PROFILE, stored.customer, ["branch", "relationship_manager"], as_dict=True
-			)
-			return visible(before, scope)
+			return is_visible(stored.customer, scope)
 	return True
 
 
 def has_customer_fact_permission(
 	doc, ptype: str = "read", user: str | None = None, debug: bool = False
 ) -> bool:
-	return _fact_permission(doc, ptype, get_fact_scope(user))
+	return _fact_permission(doc, ptype, get_fact_scope(user), fact_visible)
+
+
+def _profile_visible_by_name(customer: str | None, scope: tuple[str, str | None]) -> bool:
+	if scope[0] == "all":
+		return True
+	profile = (
+		frappe.db.get_value(PROFILE, customer, ["branch", "relationship_manager"], as_dict=True)
+		if customer
+		else None
+	)
+	return visible(profile, scope)
 
 
 def has_follow_up_permission(doc, ptype: str = "read", user: str | None = None, debug: bool = False) -> bool:
-	return _fact_permission(doc, ptype, get_scope(user))
+	return _fact_permission(doc, ptype, get_scope(user), _profile_visible_by_name)
 
 
 def book_transfer_query(user: str | None = None, doctype: str | None = None) -> str:

@@ -784,6 +784,20 @@ class TestEverydayTasks(AccessTestCase):
 			assigned.get("_T-ACC-0006"), user("lobby"), "the teller's customer goes to the lobby manager"
 		)
 		self.assertFalse(frappe.db.exists("ToDo", {"allocated_to": user("teller"), "status": "Open"}))
+		# and the lobby manager can work it: open the plan, log the contact
+		plan = self.call("lobby", "branch_crm.api.ensure_contact_plan", customer="_T-ACC-0006")
+		self.assertEqual(plan.status_code, 200, plan.text[:300])
+		log = self.savedocs(
+			"lobby",
+			{
+				"doctype": "Contact Log",
+				"customer": "_T-ACC-0006",
+				"contact_time": _now(),
+				"channel": "Visit",
+				"outcome": "Reached - Interested",
+			},
+		)
+		self.addCleanup(lambda: (frappe.db.delete("Contact Log", {"name": log["name"]}), frappe.db.commit()))
 
 
 class TestAuditTrail(AccessTestCase):

@@ -82,6 +82,22 @@ def reveal(customer: str, field: str) -> str | None:
 
 
 @frappe.whitelist(methods=["POST"])
+def find_by_id_number(id_number: str) -> str | None:
+	"""The customer (profile name) holding exactly this identity number, among those the user may
+	see: a walk-in shows an ID card at the counter. Exact match only, so it is no prefix oracle; every
+	look-up is logged, found or not."""
+	id_number = (id_number or "").strip()
+	if len(id_number) < 6:
+		frappe.throw(_("Enter the whole ID number"))
+	found = frappe.db.get_value(
+		PROFILE, {"id_number": id_number}, ["name", "branch", "relationship_manager"], as_dict=True
+	)
+	visible = bool(found) and permissions.profile_visible(found)
+	log_access("Find by ID number", document=found.name if visible else None)
+	return found.name if visible else None
+
+
+@frappe.whitelist(methods=["POST"])
 def export_report():
 	"""``frappe.desk.query_report.export_query``, logged: which report, filters and format, by whom."""
 	from frappe.desk import query_report

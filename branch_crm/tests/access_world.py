@@ -73,7 +73,7 @@ def make() -> None:
 			"customer_name": f"权限客户 {name[-4:]}",
 			"branch": BRANCH,
 			"relationship_manager": user(owner),
-			"id_number": f"11010519800517{name[-4:]}",
+			"id_number": f"31010519900101{name[-4:]}",
 			"mobile_no": f"1390000{name[-4:]}",
 		}
 		for name, owner in CUSTOMERS.items()

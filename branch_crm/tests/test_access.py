@@ -243,7 +243,7 @@ class TestReadPaths(AccessTestCase):
 				"is_private": 1,
 				"attached_to_doctype": PROFILE,
 				"attached_to_name": "_T-ACC-0006",
-				"content": b"scan of ID 110105198005170006",
+				"content": b"scan of ID 310105199001010006",
 			}
 		).insert(ignore_permissions=True)
 		frappe.db.commit()
@@ -279,7 +279,7 @@ class TestReadPaths(AccessTestCase):
 			"customer_name": "权限客户 0001",
 			"branch": BRANCH,
 			"relationship_manager": user("rm"),
-			"id_number": "110105198005170001",
+			"id_number": "310105199001010001",
 			"mobile_no": "13900000001",
 		}
 		sent = self.post(
@@ -354,7 +354,7 @@ class TestWritePaths(AccessTestCase):
 		# identity in clear is nobody's to type over
 		self.put("bm", PROFILE, "_T-ACC-0001", {"id_number": "FORGED", "mobile_no": "13000000000"})
 		frappe.db.rollback()
-		self.assertEqual(frappe.db.get_value(PROFILE, "_T-ACC-0001", "id_number"), "110105198005170001")
+		self.assertEqual(frappe.db.get_value(PROFILE, "_T-ACC-0001", "id_number"), "310105199001010001")
 
 	def test_a_teller_creates_walk_ins_only_in_their_branch_and_without_identity(self):
 		frappe.db.delete(PROFILE, {"name": ("in", ("_T-ACC-WALK", "_T-ACC-WALK2"))})
@@ -767,6 +767,10 @@ class TestEverydayTasks(AccessTestCase):
 		frappe.db.delete("Customer Follow-up", {"customer": ("like", "_T-ACC-%")})
 		frappe.db.delete("ToDo", {"reference_name": ("like", "_T-ACC-%")})
 		frappe.db.delete("Contact Plan", {"customer": ("like", "_T-ACC-%")})
+		frappe.db.delete("Contact Log", {"customer": ("like", "_T-ACC-%")})
+		# contacts logged by earlier runs moved the next contact date: every customer is due again
+		frappe.db.sql("""update `tabBank Customer Profile` set `last_contact_date` = null, `next_contact_date` = null
+			where `name` like '\\_T-ACC-%%'""")
 		frappe.db.commit()
 		followups.run(branch=BRANCH)
 		frappe.db.commit()
@@ -835,6 +839,28 @@ class TestAuditTrail(AccessTestCase):
 					(user("lobby"), "_T-ACC-0005"),
 				]
 			),
+		)
+
+	def test_a_customer_is_found_by_the_whole_id_number_within_scope_only(self):
+		found = self.call("teller", "branch_crm.audit.find_by_id_number", id_number="310105199001010003")
+		self.assertEqual(found.json["message"], "_T-ACC-0003")
+		# a colleague's customer, another branch's customer: not found
+		self.assertIsNone(
+			self.call("rm", "branch_crm.audit.find_by_id_number", id_number="310105199001010003").json.get(
+				"message"
+			)
+		)
+		self.assertIsNone(
+			self.call(
+				"teller", "branch_crm.audit.find_by_id_number", id_number="110105198005170001"
+			).json.get("message")
+		)
+		self.assertEqual(
+			self.call("teller", "branch_crm.audit.find_by_id_number", id_number="1101").status_code, 417
+		)
+		self.assertIn(
+			(user("teller"), "_T-ACC-0003"),
+			{(l.user, l.reference_document) for l in self.access_logs(method="Find by ID number")},
 		)
 
 	def test_exports_and_report_runs_are_logged_and_exports_are_masked(self):

@@ -334,6 +334,22 @@ def test_access_scope():
 	assert roles.access_scope({roles.TELLER}, "A") == "branch"
 	assert roles.access_scope({roles.TELLER}, None) == "none"
 	assert roles.access_scope({"Sales User"}, "A") == "none"
+	# the integration role writes through the intake and reads nothing
+	assert roles.access_scope({roles.INTEGRATION}, None) == "none"
+	# a deactivated staff record sees nothing; the unrestricted roles need no record
+	assert roles.access_scope({roles.RELATIONSHIP_MANAGER}, "A", active=False) == "none"
+	assert roles.access_scope({roles.BRANCH_MANAGER}, "A", active=False) == "none"
+	assert roles.access_scope({roles.ADMIN}, None, active=False) == "all"
+
+
+def test_fact_scope():
+	# lobby managers and tellers see the branch's profiles, but work only their own book
+	assert roles.fact_scope({roles.LOBBY_MANAGER}, "A") == "book"
+	assert roles.fact_scope({roles.TELLER}, "A") == "book"
+	assert roles.fact_scope({roles.BRANCH_MANAGER}, "A") == "branch"
+	assert roles.fact_scope({roles.RELATIONSHIP_MANAGER}, "A") == "book"
+	assert roles.fact_scope({roles.ADMIN}, None) == "all"
+	assert roles.fact_scope({roles.LOBBY_MANAGER}, "A", active=False) == "none"
 
 
 REPORT_FILES = sorted(MODULE.glob("report/*/*.json"))

@@ -197,6 +197,28 @@ def test_customers_without_a_manager_go_to_the_branch_fallback():
 	assert due["relationship_manager"].tolist() == ["lobby.b1", None, "rm9"]
 
 
+def test_customers_of_book_holders_who_work_no_follow_ups_go_to_the_branch_fallback():
+	plans = plans_frame(
+		[
+			{"customer": "A", "relationship_manager": "teller.b1", "branch": "B1"},
+			{"customer": "B", "relationship_manager": "teller.b2", "branch": "B2"},
+			{"customer": "C", "relationship_manager": "rm9", "branch": "B1"},
+		]
+	)
+	due = due_followups(
+		plans,
+		None,
+		None,
+		None,
+		TODAY,
+		None,
+		fallback_assignees={"B1": "lobby.b1"},
+		non_working_assignees={"teller.b1", "teller.b2"},
+	)
+	# a teller's customer goes to the branch's lobby manager; without one, to nobody (never the teller)
+	assert due["relationship_manager"].tolist() == ["lobby.b1", None, "rm9"]
+
+
 # ---------------------------------------------------------------- schedule_with_capacity
 
 

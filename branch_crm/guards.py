@@ -409,16 +409,15 @@ def _readable_version(version: dict, readable: set[str]) -> dict:
 
 def before_request() -> None:
 	install()
+	form = frappe.form_dict
+	if not (form.get("expand_links") or form.get("expand")) or permissions._unrestricted():
+		return
+	doctype = form.get("doctype")
 	request = getattr(frappe.local, "request", None)
-	if request is None or not request.path.startswith("/api/resource/"):
-		return
-	if not (frappe.form_dict.get("expand_links") or frappe.form_dict.get("expand")):
-		return
-	if permissions._unrestricted():
-		return
-	parts = request.path.split("/")
-	doctype = unquote(parts[3]) if len(parts) > 3 else None
-	if doctype and _links_to_row_ruled(doctype):
+	if not doctype and request is not None and request.path.startswith("/api/resource/"):
+		parts = request.path.split("/")
+		doctype = unquote(parts[3]) if len(parts) > 3 else None
+	if isinstance(doctype, str) and _links_to_row_ruled(doctype):
 		frappe.throw(
 			_("Linked records of {0} cannot be expanded: open each linked record itself").format(_(doctype)),
 			frappe.PermissionError,

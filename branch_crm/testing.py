@@ -79,19 +79,25 @@ def make_world() -> None:
 			frappe.get_doc({"doctype": "Branch", "branch": branch}).insert(ignore_permissions=True)
 	for key, (email, role_type, branch) in STAFF.items():
 		ensure_user(email, f"Test {key}")
-		if not frappe.db.exists("Relationship Manager", email):
-			frappe.get_doc(
-				{
-					"doctype": "Relationship Manager",
-					"user": email,
-					"role_type": role_type,
-					"branch": branch,
-					"is_active": 1,
-				}
-			).insert(ignore_permissions=True)
+		ensure_staff_record(email, role_type, branch)
 	result = data_intake.run("customers", [customer_record(c) for c in CUSTOMERS])
 	assert not result.rejected, result.rejected
 	frappe.db.commit()
+
+
+def ensure_staff_record(email: str, role_type: str, branch: str, **values) -> None:
+	"""A test user's staff record, created once (saving it grants the role)."""
+	if not frappe.db.exists("Relationship Manager", email):
+		frappe.get_doc(
+			{
+				"doctype": "Relationship Manager",
+				"user": email,
+				"role_type": role_type,
+				"branch": branch,
+				"is_active": 1,
+				**values,
+			}
+		).insert(ignore_permissions=True)
 
 
 def ensure_user(email: str, first_name: str, roles: tuple[str, ...] = ()) -> str:

@@ -52,17 +52,7 @@ def make() -> None:
 		frappe.get_doc({"doctype": "Branch", "branch": BRANCH}).insert(ignore_permissions=True)
 	for key, (role_type, branch, active) in STAFF.items():
 		email = testing.ensure_user(user(key), f"Acc {key}")
-		if not frappe.db.exists("Relationship Manager", email):
-			frappe.get_doc(
-				{
-					"doctype": "Relationship Manager",
-					"user": email,
-					"role_type": role_type,
-					"branch": branch,
-					"is_active": 1,
-					"max_followups_per_day": 50,
-				}
-			).insert(ignore_permissions=True)
+		testing.ensure_staff_record(email, role_type, branch, max_followups_per_day=50)
 		frappe.db.set_value("Relationship Manager", email, "is_active", active, update_modified=False)
 	for key, roles in OTHERS.items():
 		testing.ensure_user(user(key), f"Acc {key}", roles)

@@ -574,6 +574,22 @@ class TestEverydayTasks(AccessTestCase):
 		self.assertEqual(response.status_code, 200, response.text[:400])
 		return response.json["docs"][0]
 
+	def log_contact(self, key: str, customer: str, **values):
+		"""Save a Contact Log as the desk does; the raw response."""
+		doc = {
+			"doctype": "Contact Log",
+			"customer": customer,
+			"contact_time": _now(),
+			"channel": "Visit",
+			"outcome": "Reached - Interested",
+			**values,
+		}
+		response = self.call(key, "frappe.desk.form.save.savedocs", doc=json.dumps(doc), action="Save")
+		if response.status_code == 200:
+			name = response.json["docs"][0]["name"]
+			self.addCleanup(lambda: (frappe.db.delete("Contact Log", {"name": name}), frappe.db.commit()))
+		return response
+
 	def test_each_report_opens_for_the_roles_it_is_for(self):
 		for report in (
 			"Needs Screening",
@@ -604,81 +620,16 @@ class TestEverydayTasks(AccessTestCase):
 			reference_doctype="Contact Log",
 		)
 		self.assertIn("_T-ACC-0001", {row["value"] for row in found.json["message"]})
-		log = self.savedocs(
-			"rm",
-			{
-				"doctype": "Contact Log",
-				"customer": "_T-ACC-0001",
-				"contact_time": _now(),
-				"channel": "Phone",
-				"outcome": "Reached - Interested",
-				"notes": "access task",
-			},
-		)
-		self.addCleanup(lambda: (frappe.db.delete("Contact Log", {"name": log["name"]}), frappe.db.commit()))
-		self.assertEqual(log["customer_name"], "权限客户 0001")
+		logged = self.log_contact("rm", "_T-ACC-0001", channel="Phone", notes="access task")
+		self.assertEqual(logged.status_code, 200, logged.text[:300])
+		self.assertEqual(logged.json["docs"][0]["customer_name"], "权限客户 0001")
 		# not on a colleague's customer
-		refused = self.call(
-			"rm",
-			"frappe.desk.form.save.savedocs",
-			action="Save",
-			doc=json.dumps(
-				{
-					"doctype": "Contact Log",
-					"customer": "_T-ACC-0003",
-					"contact_time": _now(),
-					"channel": "Phone",
-					"outcome": "No Answer",
-				}
-			),
-		)
-		self.assertRefused(refused)
+		self.assertRefused(self.log_contact("rm", "_T-ACC-0003"))
 
 	def test_lobby_manager_works_their_own_book_and_the_teller_none(self):
-		log = self.savedocs(
-			"lobby",
-			{
-				"doctype": "Contact Log",
-				"customer": "_T-ACC-0005",
-				"contact_time": _now(),
-				"channel": "Visit",
-				"outcome": "Reached - Interested",
-				"notes": "lobby task",
-			},
-		)
-		self.addCleanup(lambda: (frappe.db.delete("Contact Log", {"name": log["name"]}), frappe.db.commit()))
-		self.assertRefused(
-			self.call(
-				"lobby",
-				"frappe.desk.form.save.savedocs",
-				action="Save",
-				doc=json.dumps(
-					{
-						"doctype": "Contact Log",
-						"customer": "_T-ACC-0001",
-						"contact_time": _now(),
-						"channel": "Visit",
-						"outcome": "No Answer",
-					}
-				),
-			)
-		)
-		self.assertRefused(
-			self.call(
-				"teller",
-				"frappe.desk.form.save.savedocs",
-				action="Save",
-				doc=json.dumps(
-					{
-						"doctype": "Contact Log",
-						"customer": "_T-ACC-0006",
-						"contact_time": _now(),
-						"channel": "Visit",
-						"outcome": "No Answer",
-					}
-				),
-			)
-		)
+		self.assertEqual(self.log_contact("lobby", "_T-ACC-0005").status_code, 200)
+		self.assertRefused(self.log_contact("lobby", "_T-ACC-0001"))
+		self.assertRefused(self.log_contact("teller", "_T-ACC-0006"))
 
 	def test_teller_looks_up_a_customer_and_sees_masked_identity(self):
 		found = self.call(
@@ -801,17 +752,7 @@ class TestEverydayTasks(AccessTestCase):
 		# and the lobby manager can work it: open the plan, log the contact
 		plan = self.call("lobby", "branch_crm.api.ensure_contact_plan", customer="_T-ACC-0006")
 		self.assertEqual(plan.status_code, 200, plan.text[:300])
-		log = self.savedocs(
-			"lobby",
-			{
-				"doctype": "Contact Log",
-				"customer": "_T-ACC-0006",
-				"contact_time": _now(),
-				"channel": "Visit",
-				"outcome": "Reached - Interested",
-			},
-		)
-		self.addCleanup(lambda: (frappe.db.delete("Contact Log", {"name": log["name"]}), frappe.db.commit()))
+		self.assertEqual(self.log_contact("lobby", "_T-ACC-0006").status_code, 200)
 
 
 class TestAuditTrail(AccessTestCase):

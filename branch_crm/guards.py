@@ -4,9 +4,10 @@ The row rules (``permissions.py``) and the perm levels (doctype JSON) are the ac
 applies both to lists, forms and reports, but a few of its generic paths skip one or the other:
 
 - a list query applies row rules and drops unreadable *columns*, but still filters, sorts and groups
-  on unreadable fields, joins linked records in full (``link_field.field``), reads child-table
-  columns whatever the parent's perm level, and reads a child table (``parent_doctype``) with no row
-  rule at all: ``QueryGuard`` refuses the first three and applies the parent's row rule to the last;
+  on unreadable fields, joins linked records whatever their row rules (``link_field.field``), reads
+  child-table columns whatever the parent's perm level, and reads a child table (``parent_doctype``)
+  with no row rule at all: ``QueryGuard`` refuses the first and third, joins only the linked rows the
+  user may read, and applies the parent's row rule to child rows;
 - ``frappe.client.get_count`` counts with no permission, ``get_group_by_count(assigned_to)`` counts
   to-dos over an unpermitted sub-query, ``search_widget(ignore_user_permissions=1)`` reads with no
   permission: replaced by permission-aware versions (``override_whitelisted_methods``);
@@ -237,15 +238,18 @@ class QueryGuard:
 			self.refuse(_("You cannot {0} by {1} of {2}").format(_verb(what), field, _(child)))
 
 	def check_joins(self) -> None:
-		"""Columns of linked records (``link_field.field``) would bypass the linked record's row
-		rules, and child-table columns the parent's perm level."""
+		"""Columns of linked records (``link_field.field``: the list view joins the customer's name
+		that way) come through the linked record's row rules: a linked row the user may not read
+		joins as empty. Child-table columns need the parent's perm level."""
+		from frappe.model.db_query import DatabaseQuery
+
 		for link in self.query.link_tables:
-			if row_ruled(link.doctype):
-				self.refuse(
-					_("You cannot read {0} through {1}: open the {0} itself").format(
-						_(link.doctype), link.fieldname
-					)
-				)
+			if not row_ruled(link.doctype):
+				continue
+			condition = DatabaseQuery(link.doctype, user=self.user).get_permission_query_conditions()
+			if condition:
+				# joined as a derived table of the readable rows; MariaDB merges it into the query
+				link.table_name = f"(select * from `tab{link.doctype}` where {condition})"
 		for table in self.query.tables[1:]:
 			self.check_table_field(self.doctype, table.strip("`")[3:])
 

@@ -183,13 +183,56 @@ class TestReadPaths(AccessTestCase):
 		self.assertRefused(
 			self.get(self.resource(PROFILE, "_T-ACC-0001"), {"expand_links": 1}, headers=self.auth("rm"))
 		)
+		# a linked record comes through its own row rules: another branch's referrer joins as empty
+		fields = json.dumps(["name", "referred_by_customer.customer_name as referrer"])
 		joined = self.resource_list(
-			"rm", PROFILE, fields=json.dumps(["name", "referred_by_customer.customer_name"])
+			"rm", PROFILE, fields=fields, filters=json.dumps([["name", "=", "_T-ACC-0001"]])
 		)
-		self.assertRefused(joined)
+		self.assertEqual(joined.json["data"], [{"name": "_T-ACC-0001", "referrer": None}])
+		frappe.db.set_value(PROFILE, "_T-ACC-0001", "referred_by_customer", "_T-ACC-0002")
+		frappe.db.commit()
+		own = self.resource_list(
+			"rm", PROFILE, fields=fields, filters=json.dumps([["name", "=", "_T-ACC-0001"]])
+		)
+		self.assertEqual(own.json["data"], [{"name": "_T-ACC-0001", "referrer": "权限客户 0002"}])
+		# the list view joins the customer's name so: a lobby manager's follow-up list works
+		frappe.get_doc(
+			{
+				"doctype": "Customer Follow-up",
+				"customer": "_T-ACC-0002",
+				"reason": "Needs Screening",
+				"status": "Open",
+				"scheduled_date": frappe.utils.today(),
+				"due_date": frappe.utils.today(),
+				"relationship_manager": user("rm"),
+				"branch": BRANCH,
+				"open_key": "_T-ACC-0002|link test",
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		self.addCleanup(
+			lambda: (
+				frappe.db.delete("Customer Follow-up", {"open_key": "_T-ACC-0002|link test"}),
+				frappe.db.commit(),
+			)
+		)
+		listed = self.call(
+			"lobby",
+			"frappe.desk.reportview.get",
+			doctype="Customer Follow-up",
+			fields=json.dumps(
+				[
+					"`tabCustomer Follow-up`.`name`",
+					"`tabCustomer Follow-up`.`customer`",
+					"customer.customer_name as customer_customer_name",
+				]
+			),
+		)
+		self.assertEqual(listed.status_code, 200, listed.text[:300])
+		self.assertTrue(self.names(listed, "customer_customer_name") - {None})
 		# the plain read still works
 		plain = self.get(self.resource(PROFILE, "_T-ACC-0001"), headers=self.auth("rm"))
-		self.assertEqual(plain.json["data"]["referred_by_customer"], "_T-CRM-0001")
+		self.assertEqual(plain.json["data"]["referred_by_customer"], "_T-ACC-0002")
 
 	def test_holdings_follow_their_profile(self):
 		frappe.db.delete(HOLDING, {"parent": ("like", "_T-ACC-%")})

@@ -13,7 +13,7 @@ loaded with a million profiles × 24 months):
   moves is written), and the same night again (nothing changed: it writes nothing);
 * the nightly needs screening, the same three ways;
 * each report for one branch (default: the smallest with at least 100,000 customers), called as the
-  desk calls it (``frappe.desk.query_report.run``, as that branch's manager when the site has one)
+  desk calls it (Book of Business, Tier Migration and Plan Effect over the last three months) (``frappe.desk.query_report.run``, as that branch's manager when the site has one)
   plus the JSON of the response: with the rows the report lists by default and with every row; the
   best and the median of ``repeat`` runs;
 * peak memory.
@@ -47,6 +47,8 @@ from branch_crm.recompute import latest_month
 PROFILE = "Bank Customer Profile"
 HOLDING = "Customer Product Holding"
 REPORTS = ("Needs Screening", "Churn Warning")
+# the branch's other reports, with the filters their forms start with
+OTHER_REPORTS = ("Book of Business", "Tier Migration", "Plan Effect")
 DEFAULT_ROWS = 500  # what the reports' "Rows Listed" filter starts with
 
 
@@ -177,6 +179,11 @@ def run(branch: str | None = None, clear: bool = True, repeat: int = 3, jobs: st
 				print(
 					f"    {report:<16} {listed:>7,} rows listed: best {best:5.2f} s, median {median:5.2f} s"
 				)
+		today = frappe.utils.getdate()
+		for report in OTHER_REPORTS:
+			filters = {"branch": branch, "from_date": frappe.utils.add_months(today, -3), "to_date": today}
+			best, median, listed = _report(report, filters, repeat)
+			print(f"    {report:<16} {listed:>7,} rows: best {best:5.2f} s, median {median:5.2f} s")
 	finally:
 		frappe.set_user("Administrator")
 	print(f"  peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")

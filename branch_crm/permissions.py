@@ -330,13 +330,6 @@ def readable_levels(doctype: str, user: str | None = None) -> set[int]:
 	}
 
 
-def throw_not_permitted(doctype: str, name: str | None, what: str) -> None:
-	frappe.throw(
-		_("{0} {1}: {2}").format(_(doctype), name or _("(new)"), what),
-		frappe.PermissionError,
-	)
-
-
 APPROVER_ROLES = frozenset({roles.ADMIN, "System Manager"})
 
 

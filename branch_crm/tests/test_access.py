@@ -649,6 +649,15 @@ class TestEverydayTasks(AccessTestCase):
 				rows = [row for row in response.json["message"]["result"] if isinstance(row, dict)]
 				if key == "rm" and rows and "customer" in rows[0]:
 					self.assertFalse({row["customer"] for row in rows} - book("rm"), report)
+				if key in ("rm", "bm") and report == "Book of Business":
+					# staff rows too stay within the user's scope (a manager sees no colleagues' books)
+					managers = {row.get("relationship_manager") for row in rows} - {None, ""}
+					allowed = (
+						{user("rm")}
+						if key == "rm"
+						else {user(k) for k, v in access_world.STAFF.items() if v[1] == BRANCH}
+					)
+					self.assertFalse(managers - allowed, f"{report} as {key}")
 			for key in ("teller", "lobby", "integration"):
 				self.assertRefused(
 					self.call(key, "frappe.desk.query_report.run", report_name=report, filters="{}")

@@ -87,3 +87,11 @@ class TestTierOverride(testing.BranchCRMTestCase):
 					"reason": "x",
 				}
 			).insert()
+
+	def test_a_second_approved_override_for_the_same_dates_is_refused(self):
+		first = self.request("2099-12-31")
+		frappe.set_user(ADMIN)
+		apply_workflow(frappe.get_doc("Tier Override", first.name), "Approve")
+		# not even requested: the branch manager asks the admin to cancel the first one instead
+		with self.assertRaisesRegex(frappe.ValidationError, first.name):
+			self.request("2030-12-31")

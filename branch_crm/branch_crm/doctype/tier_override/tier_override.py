@@ -35,6 +35,27 @@ class TierOverride(Document):
 			)
 		if not (self.reason or "").strip():
 			frappe.throw(_("Tier Override {0}: a reason is required").format(self.name or _("(new)")))
+		self.validate_no_overlap()
+
+	def validate_no_overlap(self):
+		"""One approved override at a time per customer: two would leave the recompute to pick."""
+		overlapping = frappe.db.get_value(
+			"Tier Override",
+			{
+				"customer": self.customer,
+				"docstatus": 1,
+				"name": ("!=", self.name or ""),
+				"valid_from": ("<=", self.valid_until or "9999-12-31"),
+				"valid_until": (">=", self.valid_from),
+			},
+			"name",
+		)
+		if overlapping:
+			frappe.throw(
+				_("Tier Override {0}: customer {1} already has approved override {2} for these dates").format(
+					self.name or _("(new)"), self.customer, overlapping
+				)
+			)
 
 	def before_submit(self):
 		ensure_checker_approves(self)

@@ -77,51 +77,11 @@ def readable_fields(doctype: str, parenttype: str | None = None, user: str | Non
 
 
 _IDENTIFIER = re.compile(r"`?(?:tab(?P<table>[^`.]+)`?\.)?`?(?P<field>[A-Za-z_][A-Za-z0-9_]*)`?")
+# words of an ORDER BY / GROUP BY clause that are not column names
 _SQL_WORDS = frozenset(
-	{
-		"asc",
-		"desc",
-		"null",
-		"is",
-		"not",
-		"and",
-		"or",
-		"as",
-		"ifnull",
-		"nullif",
-		"if",
-		"count",
-		"sum",
-		"avg",
-		"min",
-		"max",
-		"distinct",
-		"case",
-		"when",
-		"then",
-		"else",
-		"end",
-		"coalesce",
-		"locate",
-		"date",
-		"year",
-		"month",
-		"day",
-		"cast",
-		"char",
-		"signed",
-		"unsigned",
-		"field",
-		"length",
-		"lower",
-		"upper",
-		"concat",
-		"timestamp",
-		"decimal",
-		"in",
-		"like",
-		"between",
-	}
+	"asc desc null is not and or as in like between if ifnull nullif coalesce case when then else end "
+	"count sum avg min max distinct locate date year month day cast char signed unsigned field length "
+	"lower upper concat timestamp decimal".split()
 )
 
 

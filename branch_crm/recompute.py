@@ -100,7 +100,9 @@ def chunk_ranges(branch: str | None, chunk_size: int) -> list[tuple[str, str]]:
 
 
 def read_chunk(config: RecomputeConfig, lo: str, hi: str, *, branch: str | None, as_of: dt.date):
-	"""(profiles, aum, contribution, has_data, overrides) for the profiles named lo … hi."""
+	"""(profiles, aum, contribution, has_data, overrides) for the profiles named lo … hi. Balances
+	are read as of the last complete month; overrides as of today, so an override approved today
+	counts today, not once next month's data arrives."""
 	where, values = _branch_filter(branch)
 	condition = "`name` between %(lo)s and %(hi)s" + (f" and {where}" if where else "")
 	profiles = store.read_frame(
@@ -119,11 +121,33 @@ def read_chunk(config: RecomputeConfig, lo: str, hi: str, *, branch: str | None,
 	overrides = store.read_frame(
 		"Tier Override",
 		["customer", "tier", "valid_until", "reason"],
-		where="`docstatus` = 1 and `customer` between %(lo)s and %(hi)s and `valid_from` <= %(as_of)s "
-		"and `valid_until` >= %(as_of)s order by `valid_from`",
-		values={"lo": lo, "hi": hi, "as_of": as_of},
+		where="`docstatus` = 1 and `customer` between %(lo)s and %(hi)s and `valid_from` <= %(today)s "
+		"and `valid_until` >= %(today)s order by `valid_from`",
+		values={"lo": lo, "hi": hi, "today": frappe.utils.getdate()},
 	)
 	return profiles, matrices["aum"], matrices["contribution"], (reported > 0).to_numpy(), overrides
+
+
+def write_result(result, today: dt.date, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+	"""Store a chunk's changed profiles and one Tier Change Log row per real tier change."""
+	changed = result.changed.rename(columns={"customer": "name"})
+	store.update_rows(PROFILE, changed, list(OUTPUT_COLUMNS))
+	changes = result.tier_changes.assign(changed_on=today, run_id=run_id)
+	store.upsert(CHANGE_LOG, changes, [*CHANGE_COLUMNS, "changed_on", "run_id"])
+	return changed, changes
+
+
+def recompute_customer(customer: str) -> int:
+	"""One customer's tier, segment and value, now, in the caller's transaction: an override counts
+	the day it is approved (and stops the day it is cancelled). Returns the tier changes written."""
+	as_of = latest_month()
+	if not as_of:
+		return 0
+	config = load_config()
+	chunk = read_chunk(config, customer, customer, branch=None, as_of=as_of)
+	today = frappe.utils.getdate()
+	result = recompute_chunk(*chunk, config, as_of=as_of, today=today)
+	return len(write_result(result, today, frappe.generate_hash(length=10))[1])
 
 
 @logged_run("Recompute Tiers")
@@ -158,10 +182,7 @@ def run(
 			read_at = time.perf_counter()
 			result = recompute_chunk(*chunk, config, as_of=as_of, today=today)
 			computed_at = time.perf_counter()
-			changed = result.changed.rename(columns={"customer": "name"})
-			store.update_rows(PROFILE, changed, list(OUTPUT_COLUMNS))
-			changes = result.tier_changes.assign(changed_on=today, run_id=run_id)
-			store.upsert(CHANGE_LOG, changes, [*CHANGE_COLUMNS, "changed_on", "run_id"])
+			changed, changes = write_result(result, today, run_id)
 			frappe.db.commit()
 			timings["read"] += read_at - started
 			timings["engine"] += computed_at - read_at

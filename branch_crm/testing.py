@@ -103,21 +103,11 @@ def ensure_staff_record(email: str, role_type: str, branch: str, **values) -> No
 def ensure_user(email: str, first_name: str, roles: tuple[str, ...] = ()) -> str:
 	"""A committed test user. Created as a bulk import, so that repeated test runs are not throttled
 	by Frappe's limit on users created per hour."""
-	from branch_crm.staff import bulk_user_creation
+	from branch_crm.staff import bulk_user_creation, insert_desk_user
 
 	if not frappe.db.exists("User", email):
 		with bulk_user_creation():
-			frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": email,
-					"first_name": first_name,
-					"send_welcome_email": 0,
-					"enabled": 1,
-					"user_type": "System User",
-					"roles": [{"role": role} for role in roles],
-				}
-			).insert(ignore_permissions=True)
+			insert_desk_user(email, first_name, roles)
 		frappe.db.commit()
 	return email
 

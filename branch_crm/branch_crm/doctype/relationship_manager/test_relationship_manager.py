@@ -26,6 +26,45 @@ class TestRelationshipManager(testing.BranchCRMTestCase):
 		).insert()
 		self.assertEqual(manager.name, email)
 		self.assertIn("Private Banker", frappe.get_roles(email))
+		self.assertEqual(frappe.db.get_value("User", email, "default_workspace"), "Branch CRM")
+
+	def test_staff_loaded_in_bulk_get_a_working_desk(self):
+		import pandas as pd
+
+		from branch_crm.staff import ensure_staff
+
+		email = "_test.crm.bulk.desk@bank.example"
+		frappe.db.delete("Relationship Manager", {"user": email})
+		frappe.delete_doc("User", email, ignore_missing=True, force=True, ignore_permissions=True)
+		ensure_staff(
+			pd.DataFrame(
+				[
+					{
+						"user": email,
+						"full_name": "批量 员工",
+						"branch": BRANCH_B,
+						"role_type": "Relationship Manager",
+						"max_customers": 100,
+						"max_aum": 0,
+					}
+				]
+			)
+		)
+		user = frappe.get_doc("User", email)
+		for setting in (
+			"search_bar",
+			"notifications",
+			"list_sidebar",
+			"bulk_actions",
+			"view_switcher",
+			"form_sidebar",
+			"timeline",
+			"dashboard",
+		):
+			self.assertEqual(user.get(setting), 1, setting)
+		self.assertEqual(user.default_workspace, "Branch CRM")
+		self.assertEqual(user.time_zone, frappe.db.get_single_value("System Settings", "time_zone"))
+		self.assertIn("Relationship Manager", frappe.get_roles(email))
 
 	def test_book_of_business_report_counts_books_within_scope(self):
 		from branch_crm.branch_crm.report.book_of_business.book_of_business import execute

@@ -28,14 +28,14 @@ class TestTierOverride(testing.BranchCRMTestCase):
 		super().tearDown()
 		frappe.db.rollback()
 
-	def request(self, valid_until):
+	def request(self, valid_until, valid_from="2020-01-01", tier="VIP"):
 		frappe.set_user(user("bm"))
 		doc = frappe.get_doc(
 			{
 				"doctype": "Tier Override",
 				"customer": "_T-CRM-0003",
-				"tier": "VIP",
-				"valid_from": "2020-01-01",
+				"tier": tier,
+				"valid_from": valid_from,
 				"valid_until": valid_until,
 				"reason": "战略客户家族",
 			}
@@ -95,3 +95,42 @@ class TestTierOverride(testing.BranchCRMTestCase):
 		# not even requested: the branch manager asks the admin to cancel the first one instead
 		with self.assertRaisesRegex(frappe.ValidationError, first.name):
 			self.request("2030-12-31")
+
+	def test_an_override_counts_the_day_it_is_approved(self):
+		recompute.run(branch=BRANCH_A)
+		frappe.db.commit()
+		before = frappe.db.get_value("Bank Customer Profile", "_T-CRM-0003", "tier")
+		self.assertNotEqual(before, "Private Banking")
+		today = frappe.utils.today()
+		doc = self.request("2099-12-31", valid_from=today, tier="Private Banking")
+		frappe.set_user(ADMIN)
+		apply_workflow(frappe.get_doc("Tier Override", doc.name), "Approve")
+		frappe.set_user("Administrator")
+		# no recompute in between: the approval itself moves the tier, with its log row
+		self.assertEqual(
+			frappe.db.get_value("Bank Customer Profile", "_T-CRM-0003", "tier"), "Private Banking"
+		)
+		self.assertTrue(
+			frappe.db.exists(
+				"Tier Change Log",
+				{"customer": "_T-CRM-0003", "to_tier": "Private Banking", "changed_on": today},
+			)
+		)
+		# and the nightly recompute keeps it (the override is read as of today, not the data month)
+		frappe.db.commit()
+		try:
+			recompute.run(branch=BRANCH_A)
+			self.assertEqual(
+				frappe.db.get_value("Bank Customer Profile", "_T-CRM-0003", "tier"), "Private Banking"
+			)
+			frappe.set_user(ADMIN)
+			apply_workflow(frappe.get_doc("Tier Override", doc.name), "Cancel")
+			frappe.set_user("Administrator")
+			self.assertEqual(frappe.db.get_value("Bank Customer Profile", "_T-CRM-0003", "tier"), before)
+		finally:
+			frappe.set_user("Administrator")
+			frappe.db.delete("Tier Override", {"customer": "_T-CRM-0003"})
+			frappe.db.delete("Tier Change Log", {"customer": "_T-CRM-0003"})
+			frappe.db.commit()
+			recompute.run(branch=BRANCH_A)
+			frappe.db.commit()

@@ -59,3 +59,14 @@ class TierOverride(Document):
 
 	def before_submit(self):
 		ensure_checker_approves(self)
+
+	def on_submit(self):
+		# the customer's tier follows the approval today, not the next night's data
+		from branch_crm.recompute import recompute_customer
+
+		recompute_customer(self.customer)
+
+	def on_cancel(self):
+		from branch_crm.recompute import recompute_customer
+
+		recompute_customer(self.customer)

@@ -178,11 +178,13 @@ def clear_contacts() -> None:
 		"Branch Event", filters={"branch": ("in", (BRANCH_A, BRANCH_B))}, pluck="name"
 	):
 		frappe.delete_doc("Branch Event", event, force=True, ignore_permissions=True)
+	# last contacted long ago: every plan is due (a never-contacted customer's first contact is
+	# spread over its first interval instead, engine.cadence.first_contact_offsets)
 	frappe.db.sql(
-		"""update `tabBank Customer Profile` set `last_contact_date` = null, `next_contact_date` = null,
+		"""update `tabBank Customer Profile` set `last_contact_date` = %(long_ago)s, `next_contact_date` = null,
 		`intent_level` = 'Unknown', `do_not_contact` = 0, `churn_band` = null, `churn_score` = 0,
 		`churn_reasons` = null, `date_of_birth` = '1980-05-17', `_assign` = null where `name` in %(customers)s""",
-		{"customers": customers},
+		{"customers": customers, "long_ago": frappe.utils.add_days(frappe.utils.today(), -400)},
 	)
 	frappe.db.set_value("Relationship Manager", user("rm1"), "max_followups_per_day", 0)
 	frappe.db.commit()

@@ -174,7 +174,7 @@ def test_channel_preference_wins_over_the_rule_when_allowed():
 	assert out["channel"].tolist() == ["WeChat", "Phone", "Phone", "Phone"]
 
 
-def test_never_contacted_and_overdue_plans_are_due_today():
+def test_overdue_plans_are_due_today_and_never_contacted_ones_within_their_first_interval():
 	out = run(
 		[
 			plan(customer="new", last_contact_date=pd.NaT),
@@ -182,8 +182,52 @@ def test_never_contacted_and_overdue_plans_are_due_today():
 			plan(customer="soon", last_contact_date=day("2026-10-01")),  # due 10-31
 		]
 	)
-	assert out["next_contact_date"].tolist() == [pd.Timestamp(TODAY), pd.Timestamp(TODAY), day("2026-10-31")]
+	first = out["next_contact_date"].iloc[0]
+	assert (
+		pd.Timestamp(TODAY)
+		<= first
+		< pd.Timestamp(TODAY) + pd.Timedelta(days=int(out["interval_days"].iloc[0]))
+	)
+	assert out["next_contact_date"].tolist()[1:] == [pd.Timestamp(TODAY), day("2026-10-31")]
 	assert out["days_overdue"].tolist() == [0, 11, 0]
+
+
+def test_a_first_contact_that_rolled_past_a_weekend_stays_until_its_working_day():
+	rows = [plan(customer=f"C{i:04d}", last_contact_date=pd.NaT) for i in range(400)]
+	friday, saturday, sunday = dt.date(2026, 10, 9), dt.date(2026, 10, 10), dt.date(2026, 10, 11)
+	by_day = {
+		today: run(rows, today=today, weekmask="1111100").set_index("customer")["next_contact_date"]
+		for today in (friday, saturday, sunday)
+	}
+	# from Saturday to Sunday every plan keeps its date: slots on the weekend are Monday's
+	assert by_day[saturday].equals(by_day[sunday])
+	assert (by_day[saturday] == day("2026-10-12")).sum() > 0
+	# a plan whose first date came on Friday stays due, overdue, until the contact is made
+	stored = by_day[friday]
+	came = stored[stored == pd.Timestamp(friday)].index
+	assert len(came) > 0
+	later = run(
+		[{**row, "next_contact_date": stored[row["customer"]]} for row in rows],
+		today=dt.date(2026, 10, 12),
+		weekmask="1111100",
+	).set_index("customer")
+	assert (later.loc[came, "next_contact_date"] == day("2026-10-12")).all()
+	assert (later.loc[came, "days_overdue"] == 3).all()
+
+
+def test_a_new_book_is_spread_over_the_first_interval_the_same_way_every_run():
+	rows = [plan(customer=f"C{i:05d}", last_contact_date=pd.NaT) for i in range(3000)]
+	out = run(rows)
+	interval = int(out["interval_days"].iloc[0])
+	per_day = out["next_contact_date"].value_counts()
+	# about 3000 / interval a day, never the whole book on the first day
+	assert len(per_day) == interval
+	assert per_day.max() < 3 * len(rows) / interval
+	# a customer keeps its day whatever else is in the batch, and whatever its position
+	again = run(rows[::-1])
+	assert again.set_index("customer")["next_contact_date"].equals(
+		out.set_index("customer")["next_contact_date"].reindex(again["customer"])
+	)
 
 
 def test_do_not_contact_and_paused_or_closed_plans_get_no_date():
@@ -293,7 +337,8 @@ def test_working_days_of_a_branch():
 
 
 def test_today_on_a_holiday_moves_a_due_plan_to_the_next_working_day():
-	out = run([plan(last_contact_date=pd.NaT)], today=dt.date(2026, 10, 10), weekmask="1111100")
+	# last contacted in May: overdue, so due today (a Saturday), which rolls to Monday
+	out = run([plan(last_contact_date=day("2026-05-01"))], today=dt.date(2026, 10, 10), weekmask="1111100")
 	assert out["next_contact_date"].iloc[0] == day("2026-10-12")
 
 

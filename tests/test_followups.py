@@ -585,7 +585,7 @@ def test_the_whole_day_on_a_small_book():
 				[("VIP", "High"), ("Core", "Low"), ("Mass", "Unknown"), ("VIP", "Low")]
 			)
 		]
-	).assign(last_contact_date=[T("2026-10-11"), T("2026-09-01"), T("2026-09-01"), pd.NaT])
+	).assign(last_contact_date=[T("2026-10-11"), T("2026-09-01"), T("2026-09-01"), T("2026-05-01")])
 	planned = plan_contacts(customers, DEFAULT_CADENCE, DEFAULT_TIERS, None, TODAY)
 	context = pd.concat([customers, planned.drop(columns="customer")], axis=1)
 	touches = care_touches(customers, None, TODAY, 3)

@@ -301,6 +301,16 @@ def _allowed(values: pd.Series, allowed: Iterable[str]) -> np.ndarray:
 	return values.isin(list(allowed)).to_numpy()
 
 
+def first_contact_offsets(customers: pd.Series, interval: np.ndarray, today: np.datetime64) -> np.ndarray:
+	"""Days from today to a never-contacted customer's first contact, 0 … interval - 1. Each
+	customer has a slot every ``interval`` days, placed by a hash of its name (not its position), so
+	the date stays put from one night to the next and comes due on its day."""
+	period = np.maximum(interval, 1).astype(np.int64)
+	hashed = pd.util.hash_pandas_object(customers.astype(str).reset_index(drop=True), index=False)
+	slot = (hashed.to_numpy(dtype=np.uint64) % period.astype(np.uint64)).astype(np.int64)
+	return (slot - today.astype("datetime64[D]").astype(np.int64)) % period
+
+
 def plan_contacts(
 	plans: pd.DataFrame,
 	cadence,
@@ -314,7 +324,9 @@ def plan_contacts(
 ) -> pd.DataFrame:
 	"""One row per plan (``PLAN_RESULT_COLUMNS``), in the order and with the index of ``plans``.
 
-	``plans``: ``PLAN_COLUMNS`` (only ``customer`` is required; a missing column means blank).
+	``plans``: ``PLAN_COLUMNS`` (only ``customer`` is required; a missing column means blank), and
+	optionally the stored ``next_contact_date`` (a never-contacted customer whose first date has come
+	stays due until contacted).
 	``cadence``: a ``cadence_table`` or the raw rule rows. ``holidays``: see ``calendars``.
 	``next_contact_date`` is datetime64 (NaT when there is none), ``days_overdue`` counts the days the
 	plan was due before ``today`` (0 when not overdue or never contacted)."""
@@ -365,9 +377,22 @@ def plan_contacts(
 	due = last + interval.astype("timedelta64[D]")
 	overdue = (due < day).astype(bool) & ~np.isnat(due)
 	days_overdue = np.where(overdue, (day - due).astype(np.int64), 0)
-	start = np.where(np.isnat(due) | overdue, day, due)
+	# never contacted: a first contact spread over the first interval by a stable hash of the
+	# customer, so a new book (or the first night after install) is not all due the same day
+	first = day + first_contact_offsets(_column(plans, "customer"), interval, day).astype("timedelta64[D]")
+	# ... and once that first date has come (the stored next date, when given), it stays due until
+	# the contact is made, like any overdue plan
+	stored = _days(_column(plans, "next_contact_date"))
+	reached = np.isnat(due) & ~np.isnat(stored) & (stored <= day)
+	days_overdue = np.where(reached, (day - stored).astype(np.int64), days_overdue)
+	start = np.where(reached | overdue, day, np.where(np.isnat(due), first, due))
 	branches = _column(plans, "branch").to_numpy(dtype=object)
-	next_date = calendars(holidays, weekmask, holiday_lists=holiday_lists).roll(start, branches)
+	calendar = calendars(holidays, weekmask, holiday_lists=holiday_lists)
+	next_date = calendar.roll(start, branches)
+	# a slot on a holiday rolls to the next working day: keep it there after the slot day has passed
+	previous = calendar.roll(first - interval.astype("timedelta64[D]"), branches)
+	keep_previous = np.isnat(due) & ~reached & (previous >= day)
+	next_date = np.where(keep_previous, previous, next_date)
 	next_date = np.where(blocked, np.datetime64("NaT"), next_date).astype("datetime64[ns]")
 	channel = np.where(dnc, None, channel)
 

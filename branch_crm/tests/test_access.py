@@ -781,9 +781,12 @@ class TestEverydayTasks(AccessTestCase):
 		frappe.db.delete("ToDo", {"reference_name": ("like", "_T-ACC-%")})
 		frappe.db.delete("Contact Plan", {"customer": ("like", "_T-ACC-%")})
 		frappe.db.delete("Contact Log", {"customer": ("like", "_T-ACC-%")})
-		# contacts logged by earlier runs moved the next contact date: every customer is due again
-		frappe.db.sql("""update `tabBank Customer Profile` set `last_contact_date` = null, `next_contact_date` = null
-			where `name` like '\\_T-ACC-%%'""")
+		# last contacted long ago (also undoing contacts logged by earlier runs): every customer is due
+		frappe.db.sql(
+			"""update `tabBank Customer Profile` set `last_contact_date` = %s, `next_contact_date` = null
+			where `name` like '\\_T-ACC-%%'""",
+			frappe.utils.add_days(frappe.utils.today(), -400),
+		)
 		frappe.db.commit()
 		followups.run(branch=BRANCH)
 		frappe.db.commit()

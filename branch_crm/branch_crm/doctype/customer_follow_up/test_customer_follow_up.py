@@ -396,3 +396,41 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 		while day.weekday() >= 5:
 			day = frappe.utils.add_days(day, 1)
 		return day
+
+	def test_a_book_never_contacted_is_spread_over_its_first_interval(self):
+		customers = tuple(BRANCH_A_CUSTOMERS)
+		frappe.db.sql(
+			"update `tabBank Customer Profile` set `last_contact_date` = null where `name` in %(c)s",
+			{"c": customers},
+		)
+		frappe.db.commit()
+		self.queue()
+		plans = frappe.get_all(
+			"Contact Plan",
+			filters={"customer": ("in", customers)},
+			fields=["customer", "next_contact_date", "interval_days"],
+		)
+		self.assertEqual({p.customer for p in plans}, BRANCH_A_CUSTOMERS)
+		for plan in plans:
+			# within the first interval (a working day at most a few days past it), not all today
+			self.assertGreaterEqual(plan.next_contact_date, self.today)
+			self.assertLessEqual(
+				plan.next_contact_date, frappe.utils.add_days(self.today, plan.interval_days + 4)
+			)
+		due_today = {p.customer for p in plans if p.next_contact_date <= self.today}
+		self.assertEqual({r.customer for r in open_followups(reason="Plan Due")}, due_today)
+		# the next night the dates stay where they are: nothing is re-planned
+		dates = {p.customer: p.next_contact_date for p in plans}
+		again = self.queue(today=frappe.utils.add_days(self.today, 1))
+		self.assertEqual(again["plans_updated"], 0)
+		self.assertEqual(
+			dict(
+				frappe.get_all(
+					"Contact Plan",
+					filters={"customer": ("in", customers)},
+					fields=["customer", "next_contact_date"],
+					as_list=True,
+				)
+			),
+			dates,
+		)

@@ -206,7 +206,14 @@ def _write_holdings(frame: pd.DataFrame):
 	changed.loc[new, "idx"] = (
 		changed.loc[new, "customer"].map(last_idx).fillna(0).to_numpy() + offsets.to_numpy()
 	)
-	rows = changed.assign(parent=changed["customer"], parenttype=PROFILE, parentfield="holdings")
+	# the product's category, as the form's fetch would set it (the Holdings table shows it)
+	categories = dict(frappe.get_all("Bank Product", fields=["name", "category"], as_list=True))
+	rows = changed.assign(
+		parent=changed["customer"],
+		parenttype=PROFILE,
+		parentfield="holdings",
+		product_category=changed["product"].map(categories),
+	)
 	store.upsert(
 		HOLDING,
 		rows,
@@ -217,12 +224,13 @@ def _write_holdings(frame: pd.DataFrame):
 			"parentfield",
 			"idx",
 			"product",
+			"product_category",
 			"account_no",
 			"balance",
 			"opened_on",
 			"matures_on",
 		],
-		update_columns=["balance", "opened_on", "matures_on"],
+		update_columns=["product_category", "balance", "opened_on", "matures_on"],
 	)
 	return inserted, updated, unchanged
 

@@ -166,6 +166,12 @@ class TestIntakeREST(FrappeAPITestCase):
 			[(h.product, h.account_no, h.balance) for h in profile.holdings],
 			[("DEP-DEMAND", "6222-0001", 5000)],
 		)
+		# the table's Category column is filled as the form's fetch would fill it
+		self.assertEqual(
+			profile.holdings[0].product_category,
+			frappe.db.get_value("Bank Product", "DEP-DEMAND", "category"),
+		)
+		self.assertTrue(profile.holdings[0].product_category)
 
 
 class TestFastReads(testing.BranchCRMTestCase):

@@ -6,7 +6,7 @@ import frappe
 from frappe import _
 
 from branch_crm import store
-from branch_crm.permissions import profile_condition
+from branch_crm.permissions import get_scope, profile_condition, staff_record
 from branch_crm.reports.base import ReportResult
 
 PROFILE = "Bank Customer Profile"
@@ -26,8 +26,29 @@ def profile_scope(filters: dict, table: str = f"`tab{PROFILE}`") -> tuple[str, d
 	return " and ".join(conditions) or "1=1", values
 
 
-def translated(result: ReportResult, translate_rows: tuple[str, ...] = ()) -> tuple:
-	"""The builder's English labels in the user's language, as execute() returns them."""
+def scope_notice(filters: dict) -> str | None:
+	"""What the report leaves out because a filter asks for customers outside the user's access, in
+	words: a filter beyond one's book or branch gives an empty report, never a silent other one."""
+	kind, value = get_scope()
+	if kind == "all":
+		return None
+	asked_manager, asked_branch = filters.get("relationship_manager"), filters.get("branch")
+	if kind == "book" and asked_manager and asked_manager != value:
+		return _("You see your own book only: {0} is not in your access.").format(asked_manager)
+	if kind == "branch":
+		if asked_branch and asked_branch != value:
+			return _("You see branch {0} only: {1} is not in your access.").format(value, asked_branch)
+		manager = staff_record(asked_manager) if asked_manager else None
+		if manager and manager.branch != value:
+			return _("You see branch {0} only: {1} is not in your access.").format(value, asked_manager)
+	return None
+
+
+def translated(
+	result: ReportResult, translate_rows: tuple[str, ...] = (), filters: dict | None = None
+) -> tuple:
+	"""The builder's English labels in the user's language, as execute() returns them, with a notice
+	when the filters ask for more than the user may see."""
 	for col in result.columns:
 		col["label"] = _(col["label"])
 	words: dict[str, str] = {}  # a few distinct values over many rows: each looked up once
@@ -45,7 +66,15 @@ def translated(result: ReportResult, translate_rows: tuple[str, ...] = ()) -> tu
 		data["labels"] = [_(label) if isinstance(label, str) else label for label in data["labels"]]
 		for dataset in data["datasets"]:
 			dataset["name"] = _(dataset["name"])
-	return result.as_frappe()
+	columns, data, _message, chart, summary = result.as_frappe()
+	notice = scope_notice(filters or {})
+	return (
+		columns,
+		data,
+		notice and f"<div class='alert alert-warning'>{frappe.utils.escape_html(notice)}</div>",
+		chart,
+		summary,
+	)
 
 
 def listed_only(filters: dict) -> bool:

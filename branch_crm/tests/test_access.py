@@ -663,6 +663,23 @@ class TestEverydayTasks(AccessTestCase):
 					self.call(key, "frappe.desk.query_report.run", report_name=report, filters="{}")
 				)
 
+	def test_a_filter_beyond_ones_access_says_so(self):
+		for key, filters, words in (
+			("rm", {"relationship_manager": user("rm_other")}, "own book only"),
+			("bm", {"branch": OTHER_BRANCH}, f"branch {BRANCH} only"),
+		):
+			for report in ("Churn Warning", "Book of Business"):
+				response = self.call(
+					key, "frappe.desk.query_report.run", report_name=report, filters=json.dumps(filters)
+				)
+				message = response.json["message"]
+				self.assertIn(words, message["message"] or "", f"{report} as {key}")
+				self.assertFalse(
+					[row for row in message["result"] if isinstance(row, dict) and row.get("customer")]
+				)
+		plain = self.call("rm", "frappe.desk.query_report.run", report_name="Churn Warning", filters="{}")
+		self.assertFalse(plain.json["message"]["message"])
+
 	def test_relationship_manager_finds_a_customer_and_logs_a_contact(self):
 		found = self.call(
 			"rm",

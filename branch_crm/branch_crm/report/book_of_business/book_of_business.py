@@ -30,7 +30,7 @@ def execute(filters=None):
 		tiers,
 		{k: filters.get(k) for k in ("branch", "relationship_manager", "tier", "role_type")},
 	)
-	return translated(result, translate_rows=("full_name", "role_type"))
+	return translated(result, translate_rows=("full_name", "role_type"), filters=filters)
 
 
 def staff_scope(branch: str | None) -> tuple[str, dict]:

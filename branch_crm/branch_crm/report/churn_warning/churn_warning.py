@@ -45,4 +45,4 @@ def execute(filters=None):
 	)
 	if later:
 		fill_listed(result.data, LISTED)
-	return translated(result, translate_rows=("churn_band", "value_class"))
+	return translated(result, translate_rows=("churn_band", "value_class"), filters=filters)

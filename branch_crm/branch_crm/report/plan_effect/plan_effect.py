@@ -60,4 +60,4 @@ def execute(filters=None):
 		today=frappe.utils.getdate(),
 		attribution_days=ATTRIBUTION_DAYS,
 	)
-	return translated(result)
+	return translated(result, filters=filters)

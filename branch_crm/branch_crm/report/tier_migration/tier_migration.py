@@ -26,4 +26,4 @@ def execute(filters=None):
 	)
 	tiers = frappe.get_all("Customer Tier", order_by="`rank` asc", pluck="name")
 	result = build_tier_migration(profiles, changes, tiers, from_date, to_date)
-	return translated(result, translate_rows=("from_tier",))
+	return translated(result, translate_rows=("from_tier",), filters=filters)

@@ -36,6 +36,10 @@ class AccessTestCase(FrappeAPITestCase):
 	def call(self, key: str, _method: str, **params):
 		return self.post(self.method(_method), params, headers=self.auth(key))
 
+	def workflow(self, key: str, doc: dict, action: str):
+		"""``apply_workflow`` as the desk's action menu calls it; the raw response."""
+		return self.call(key, "frappe.model.workflow.apply_workflow", doc=json.dumps(doc), action=action)
+
 	def resource_list(self, key: str, doctype: str, **params):
 		params.setdefault("limit_page_length", 0)
 		return self.get(self.resource(doctype), params, headers=self.auth(key))
@@ -466,28 +470,16 @@ class TestWritePaths(AccessTestCase):
 		self.assertRefused(
 			self.put_(self.resource("Tier Override", doc["name"]), {"docstatus": 1}, self.auth("bm"))
 		)
-		sent = self.call(
-			"bm", "frappe.model.workflow.apply_workflow", doc=json.dumps(doc), action="Submit for Approval"
-		)
+		sent = self.workflow("bm", doc, "Submit for Approval")
 		self.assertEqual(sent.status_code, 200, sent.text[:300])
 		self.assertIn(
-			self.call(
-				"bm",
-				"frappe.model.workflow.apply_workflow",
-				doc=json.dumps(sent.json["message"]),
-				action="Approve",
-			).status_code,
+			self.workflow("bm", sent.json["message"], "Approve").status_code,
 			(401, 403, 417),
 		)
 		frappe.db.rollback()
 		self.assertEqual(frappe.db.get_value("Tier Override", doc["name"], "docstatus"), 0)
 		# the checker approves
-		approved = self.call(
-			"admin",
-			"frappe.model.workflow.apply_workflow",
-			doc=json.dumps(sent.json["message"]),
-			action="Approve",
-		)
+		approved = self.workflow("admin", sent.json["message"], "Approve")
 		self.assertEqual(approved.status_code, 200, approved.text[:300])
 		frappe.db.rollback()
 		self.assertEqual(
@@ -732,16 +724,9 @@ class TestEverydayTasks(AccessTestCase):
 		self.addCleanup(
 			lambda: (frappe.db.delete("Tier Override", {"name": draft["name"]}), frappe.db.commit())
 		)
-		sent = self.call(
-			"bm", "frappe.model.workflow.apply_workflow", doc=json.dumps(draft), action="Submit for Approval"
-		)
+		sent = self.workflow("bm", draft, "Submit for Approval")
 		self.assertEqual(sent.status_code, 200, sent.text[:300])
-		approved = self.call(
-			"admin",
-			"frappe.model.workflow.apply_workflow",
-			doc=json.dumps(sent.json["message"]),
-			action="Approve",
-		)
+		approved = self.workflow("admin", sent.json["message"], "Approve")
 		self.assertEqual(approved.status_code, 200, approved.text[:300])
 		self.assertEqual(approved.json["message"]["docstatus"], 1)
 

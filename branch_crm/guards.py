@@ -153,7 +153,15 @@ class QueryGuard:
 				table, field = match.group("table"), match.group("field")
 				if field.lower() in _SQL_WORDS:
 					continue
-				if table and table != self.doctype:
+				linked = self.query.linked_table_aliases.get(f"tab{table}") if table else None
+				if linked:
+					# sorting by a linked record's hidden field would rank what one cannot read
+					doctype = linked.strip("`").removeprefix("tab")
+					if field not in readable_fields(doctype, user=self.user) and frappe.get_meta(
+						doctype
+					).has_field(field):
+						self.refuse(_("You cannot {0} by {1} of {2}").format(_verb(what), field, _(doctype)))
+				elif table and table != self.doctype:
 					self.check_child_column(table, field, what)
 				elif field not in readable and frappe.get_meta(self.doctype).has_field(field):
 					self.refuse_field(what, field)

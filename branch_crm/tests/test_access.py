@@ -123,6 +123,18 @@ class TestReadPaths(AccessTestCase):
 				**params,
 			)
 			self.assertRefused(response)
+		# nor through a linked record: a lobby manager's follow-ups ranked by the customers' churn
+		self.assertRefused(
+			self.call(
+				"lobby",
+				"frappe.desk.reportview.get",
+				doctype="Customer Follow-up",
+				fields=json.dumps(
+					["`tabCustomer Follow-up`.`name`", "customer.customer_name as customer_customer_name"]
+				),
+				order_by="`tabBank Customer Profile_1`.`churn_score` desc",
+			)
+		)
 		self.assertRefused(
 			self.call(
 				"teller",

@@ -191,11 +191,16 @@ def demo_data(context, customers, months, branches, seed):
 		from branch_crm.demo import load_demo_data
 
 		results = load_demo_data(customers, months=months, branches=branches, seed=seed, progress=_Bars())
+		passwords = results.pop("passwords", {})
 		for kind, summary in results.items():
 			shown = {k: v for k, v in summary.items() if k != "rejected"}
 			click.echo(f"{kind}: {shown}")
 			for problem in summary.get("rejected", [])[:5]:
 				click.echo(f"  rejected: {problem}")
+		if passwords:
+			click.echo("desk users created (passwords shown this once; change them after the first login):")
+			for user, password in passwords.items():
+				click.echo(f"  {user}  {password}")
 	finally:
 		frappe.destroy()
 

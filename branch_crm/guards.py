@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
 from urllib.parse import unquote
 
 import frappe
@@ -97,6 +98,11 @@ class QueryGuard:
 		self.doctype = query.doctype
 		self.user = query.user or frappe.session.user
 
+	@cached_property
+	def readable(self) -> set[str]:
+		"""The fields of the queried doctype the user reads (for a child table, under its parent)."""
+		return readable_fields(self.doctype, parenttype=self.query.parent_doctype, user=self.user)
+
 	def apply(self) -> None:
 		meta = frappe.get_meta(self.doctype)
 		parent = self.query.parent_doctype
@@ -105,7 +111,7 @@ class QueryGuard:
 				return
 			self.check_table_field(parent, self.doctype)
 			self.add_parent_rule(parent)
-			self.check_fields_used(parent_table=parent)
+			self.check_fields_used()
 			return
 		if not _is_app_doctype(self.doctype) or permissions._unrestricted(self.user):
 			return
@@ -136,9 +142,9 @@ class QueryGuard:
 			)
 		self.query.conditions.append(f"({rule})")
 
-	def check_fields_used(self, parent_table: str | None = None) -> None:
+	def check_fields_used(self) -> None:
 		"""Filters, sort order and grouping may use only fields the user can read."""
-		readable = readable_fields(self.doctype, parenttype=parent_table, user=self.user)
+		readable = self.readable
 		for f in [*(self.query.filters or []), *(self.query.or_filters or [])]:
 			parsed = frappe.utils.data.get_filter(self.doctype, f)
 			if parsed.doctype == self.doctype:
@@ -172,7 +178,7 @@ class QueryGuard:
 		from frappe.desk.reportview import extract_fieldnames
 
 		meta = frappe.get_meta(self.doctype)
-		readable = readable_fields(self.doctype, parenttype=self.query.parent_doctype, user=self.user)
+		readable = self.readable
 
 		def unreadable(field: str | None) -> bool:
 			if not field or "(" in field:

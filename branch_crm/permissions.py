@@ -89,7 +89,7 @@ def customer_fact_query(user: str | None = None, doctype: str | None = None) -> 
 
 def fact_visible(customer: str | None, scope: tuple[str, str | None]) -> bool:
 	"""Whether a customer's working records are within a fact scope (see ``customer_fact_query``)."""
-	if _profile_visible_by_name(customer, scope):
+	if customer_visible(customer, scope):
 		return True
 	return scope[0] == "book" and bool(
 		frappe.db.exists(
@@ -164,7 +164,8 @@ def has_customer_fact_permission(
 	return _fact_permission(doc, ptype, get_fact_scope(user), fact_visible)
 
 
-def _profile_visible_by_name(customer: str | None, scope: tuple[str, str | None]) -> bool:
+def customer_visible(customer: str | None, scope: tuple[str, str | None]) -> bool:
+	"""Whether the customer (profile name) is within a scope."""
 	if scope[0] == "all":
 		return True
 	profile = (
@@ -176,7 +177,7 @@ def _profile_visible_by_name(customer: str | None, scope: tuple[str, str | None]
 
 
 def has_follow_up_permission(doc, ptype: str = "read", user: str | None = None, debug: bool = False) -> bool:
-	return _fact_permission(doc, ptype, get_scope(user), _profile_visible_by_name)
+	return _fact_permission(doc, ptype, get_scope(user), customer_visible)
 
 
 def book_transfer_query(user: str | None = None, doctype: str | None = None) -> str:

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from branch_crm import followups
-from branch_crm.permissions import get_scope, profile_visible
+from branch_crm.permissions import customer_visible, get_scope
 
 
 class BranchEvent(Document):
@@ -46,12 +46,10 @@ class BranchEvent(Document):
 		Contact Log on the customer, and a row fetches the customer's name and manager."""
 		before = self.get_doc_before_save()
 		was = {row.customer: row.attended for row in before.attendees} if before else {}
+		scope = get_scope()
 		for row in self.attendees:
 			touched = row.customer not in was or (row.attended and not was[row.customer])
-			profile = frappe.db.get_value(
-				"Bank Customer Profile", row.customer, ["branch", "relationship_manager"], as_dict=True
-			)
-			if touched and not profile_visible(profile):
+			if touched and not customer_visible(row.customer, scope):
 				frappe.throw(
 					_(
 						"Branch Event {0}, Attendees row {1}: customer {2} is not in your book or branch"

@@ -77,12 +77,35 @@ def needs_screened(tables: Tables) -> pd.DataFrame:
 	return tables["needs_screened"]
 
 
+def maturing_holdings(tables: Tables) -> pd.DataFrame | None:
+	"""Holdings with a maturity date and their product's category, as the nightly job reads them: a
+	matured deposit withdrawn explains the outflow instead of looking like churn."""
+	holdings = tables.get("holdings")
+	if holdings is None or "matures_on" not in holdings:
+		return None
+	products = pd.DataFrame(
+		tables.get("products") if tables.get("products") is not None else DEFAULT_PRODUCTS
+	)
+	category = products.drop_duplicates("product_code", keep="last").set_index("product_code")["category"]
+	dated = holdings[holdings["matures_on"].notna()]
+	return pd.DataFrame(
+		{
+			"customer": dated["customer"].to_numpy(),
+			"category": dated["product"].map(category).to_numpy(),
+			"balance": dated["balance"].to_numpy(),
+			"matures_on": dated["matures_on"].to_numpy(),
+		}
+	)
+
+
 def churn_scored(tables: Tables) -> pd.DataFrame:
 	"""Churn scores at the last month of the data (no contact logs offline: the reply signal is
 	left out), with the customers' context."""
 	if "churn_scored" not in tables:
 		customers = with_context(tables)
-		scored = score_churn(tables["snapshots"], None, customers=customers["customer"])
+		scored = score_churn(
+			tables["snapshots"], None, customers=customers["customer"], holdings=maturing_holdings(tables)
+		)
 		context = customers[["customer", "customer_name", "branch", "relationship_manager", *CONTEXT[1:]]]
 		aum = recomputed(tables)[["customer", "aum"]]
 		tables["churn_scored"] = scored.merge(context, on="customer", how="left").merge(aum, on="customer")

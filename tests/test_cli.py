@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from branch_crm.cli import SECTIONS, _width, format_value, main, render_chart_png, render_text
+from branch_crm.cli import (
+	SECTIONS,
+	_width,
+	format_value,
+	main,
+	maturing_holdings,
+	render_chart_png,
+	render_text,
+)
+from branch_crm.engine.churn import score_churn
 from branch_crm.reports.base import ReportResult, card, chart, column
 
 SMALL = ["--customers", "300", "--months", "6", "--branches", "2", "--as-of", "2026-09"]
@@ -226,3 +235,38 @@ def test_offline_modules_never_import_frappe():
 	)
 	result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 	assert result.returncode == 0, result.stderr
+
+
+def test_offline_churn_reads_maturities_as_the_nightly_job_does():
+	"""A time deposit that matured and was withdrawn explains the fall offline too."""
+	months = pd.period_range("2026-01", "2026-09", freq="M").to_timestamp()
+	aum = [200_000.0] * 6 + [200_000.0, 110_000.0, 105_000.0]
+	outflow = [5_000.0] * 6 + [5_000.0, 95_000.0, 5_000.0]
+	snapshots = pd.DataFrame(
+		{
+			"customer": "C1",
+			"month": months,
+			"aum": aum,
+			"inflow": 5_000.0,
+			"outflow": outflow,
+			"txn_count": 30,
+			"digital_logins": 20,
+			"complaints": 0,
+		}
+	)
+	holdings = pd.DataFrame(
+		{
+			"customer": ["C1"],
+			"product": ["DEP-TIME-1Y"],
+			"account_no": ["T1"],
+			"balance": [90_000.0],
+			"opened_on": [pd.Timestamp("2025-08-10")],
+			"matures_on": [pd.Timestamp("2026-08-10")],
+		}
+	)
+	maturing = maturing_holdings({"holdings": holdings, "products": None})
+	assert maturing[["customer", "category", "balance"]].values.tolist() == [["C1", "Deposit", 90_000.0]]
+	without = score_churn(snapshots, None)
+	with_maturity = score_churn(snapshots, None, holdings=maturing)
+	assert with_maturity["churn_score"].iloc[0] < without["churn_score"].iloc[0]
+	assert "maturity_explained" in with_maturity["reason_codes"].iloc[0]

@@ -9,6 +9,7 @@ import pytest
 
 from branch_crm.engine.churn import (
 	CHURN_SIGNALS,
+	ChurnParameters,
 	SnapshotMatrices,
 	add_monthly_counts,
 	churn_changes,
@@ -78,7 +79,10 @@ def test_crm_complaints_add_to_the_months_with_a_snapshot():
 
 
 def test_measured_signals_make_a_score_independent_of_who_is_scored_with_it():
-	drifting = steady("D", aum=[100_000.0] * 6 + [80_000.0, 60_000.0, 40_000.0])
+	# AUM down 30 % with the outflows to match: half-way up the balance ramp
+	drifting = steady(
+		"D", aum=[100_000.0] * 6 + [90_000.0, 80_000.0, 70_000.0], outflow=[5_000.0] * 6 + [15_000.0] * 3
+	)
 	contacts = pd.DataFrame(
 		{"customer": ["S"], "contact_time": [pd.Timestamp("2026-09-10")], "outcome": ["Reached - Interested"]}
 	)
@@ -89,9 +93,16 @@ def test_measured_signals_make_a_score_independent_of_who_is_scored_with_it():
 		as_of=AS_OF,
 		measured_signals=CHURN_SIGNALS,
 	).set_index("customer")
-	assert alone["churn_score"].iloc[0] == together.loc["D", "churn_score"] == 30.0
-	# without it, no contact logs in the call leave the reply signal out and scale the others up
-	assert score_churn(drifting, None, as_of=AS_OF)["churn_score"].iloc[0] == pytest.approx(33.3)
+	assert alone["churn_score"].iloc[0] == together.loc["D", "churn_score"] == 50.0
+	# without it, signals without data in the call are left out and the weights are divided by the
+	# largest one left: the reply rate (0.6) leaves the largest (1) in place
+	assert score_churn(drifting, None, as_of=AS_OF)["churn_score"].iloc[0] == 50.0
+	params = ChurnParameters(weights={"aum_drop": 0.5, "reply_drop": 1.0})
+	assert score_churn(drifting, None, params, as_of=AS_OF)["churn_score"].iloc[0] == 50.0
+	assert (
+		score_churn(drifting, None, params, AS_OF, measured_signals=CHURN_SIGNALS)["churn_score"].iloc[0]
+		== 25.0
+	)
 	with pytest.raises(ValueError):
 		score_churn(drifting, None, as_of=AS_OF, measured_signals=("aum_drop", "mood"))
 

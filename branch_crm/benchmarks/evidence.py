@@ -9,6 +9,13 @@ For each seed: a sample ending 2026-09, then
   T+1..T+3 or AUM down ≥ 30 % from T to T+3 (see ``engine/evaluation.py``); precision and recall of
   the top decile and ROC AUC, for the churn score and for AUM drop alone;
 * churn in-sample at 2026-09: how many of the planted drifting customers the top decile holds;
+* churn bands by kind at 2026-09, on the sample (its drifting customers lose balances, activity and
+  logins together: "combined") and on a second book written from the seeds' definitions
+  (``engine/churn_scenarios.py``: balance-only, activity-only, engagement-only, complaints-only and
+  combined churn; decoys one-month dip, holiday lull, matured deposit, investment loss): per kind the
+  share in High (for churn: the recall of High) and in High + Medium (for decoys: false alarms), the
+  share of churning high-value customers in High (value class MVC on the sample, the top fifth by
+  usual AUM on the second book), and the precision of High and of High + Medium;
 * needs screening: planted merchants and salary-elsewhere customers found (recall) and the share of
   flags that are planted (precision), for the engine and for simple baselines.
 
@@ -22,8 +29,11 @@ import datetime as dt
 
 import pandas as pd
 
-from branch_crm.engine.churn import SnapshotMatrices
+from branch_crm.engine.churn import SnapshotMatrices, score_churn
+from branch_crm.engine.churn_scenarios import CHURN_KINDS, DECOY_KINDS, generate_churn_scenarios
 from branch_crm.engine.evaluation import (
+	band_precision,
+	churn_by_kind,
 	evaluate_churn_holdout,
 	evaluate_churn_in_sample,
 	evaluate_needs,
@@ -50,6 +60,30 @@ def _methods(frame: pd.DataFrame) -> list[str]:
 	return lines
 
 
+def _kinds(title: str, scored: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+	"""Print the bands by kind of churn and decoy, and the precision of the bands."""
+	table = churn_by_kind(scored, truth)
+	# kinds of churn in the generator's order, all churn, steady customers, then the decoys
+	order = [*CHURN_KINDS, "combined", "all churn", "steady", "none", *DECOY_KINDS]
+	rank = {kind: i for i, kind in enumerate(dict.fromkeys(order))}
+	table = table.sort_values("kind", key=lambda c: c.map(rank).fillna(len(rank)), kind="stable")
+	print(f"  {title}")
+	print(f"    {'kind':<30}{'customers':>10}{'High':>8}{'High+Medium':>13}{'high-value in High':>20}")
+	for row in table.itertuples(index=False):
+		label = f"{row.kind} ({'churn' if row.churning else 'not churn'})"
+		value = f"{_pct(row.high_value_high_share)} of {row.high_value:,}" if row.churning else ""
+		print(
+			f"    {label:<30}{row.customers:>10,}{_pct(row.high_share):>8}{_pct(row.high_medium_share):>13}{value:>20}"
+		)
+	precision = band_precision(scored, truth)
+	for band, figures in (("High", precision["high"]), ("High+Medium", precision["high_medium"])):
+		print(
+			f"    {band}: {figures['flagged']:,} flagged, precision {_pct(figures['precision'])}, "
+			f"recall {_pct(figures['recall'])}"
+		)
+	return table
+
+
 def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[dict]:
 	results = []
 	for seed in seeds:
@@ -58,7 +92,13 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 		print(f"seed {seed}: {customers:,} customers x {months} months to {AS_OF:%Y-%m}")
 		print(f"  planted: {sample.truth['pattern'].value_counts().to_dict()}")
 
-		holdout = evaluate_churn_holdout(matrices, sample.truth)
+		# maturities explain outflows: the holdings with their product category
+		holdings = sample.holdings.merge(
+			sample.products[["product_code", "category"]].rename(columns={"product_code": "product"}),
+			on="product",
+			how="left",
+		)
+		holdout = evaluate_churn_holdout(matrices, sample.truth, holdings=holdings)
 		o = holdout["outcome"]
 		print(
 			f"  churn hold-out, scored at {holdout['cutoff']:%Y-%m} with data up to it, outcome over the next 3 months:"
@@ -73,7 +113,7 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 		)
 		print("\n".join(_methods(holdout["methods"])))
 
-		in_sample = evaluate_churn_in_sample(matrices, sample.truth)
+		in_sample = evaluate_churn_in_sample(matrices, sample.truth, holdings=holdings)
 		bands = in_sample["scored"]["churn_band"].fillna("No Score")
 		print(
 			f"  churn in-sample at {in_sample['as_of']:%Y-%m}: {in_sample['positives']:,} drifting customers "
@@ -85,6 +125,32 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 		context = sample.customers.merge(
 			recomputed[["customer", "tier", "bank_customer_group", "value_class", "lifetime_value"]],
 			on="customer",
+		)
+		planted = sample.truth.drop_duplicates("customer").set_index("customer")["pattern"]
+		value_class = context.set_index("customer")["value_class"]
+		sample_kinds = pd.DataFrame(
+			{
+				"customer": context["customer"],
+				"kind": planted.reindex(context["customer"])
+				.fillna("none")
+				.replace({"drifting": "combined"})
+				.to_numpy(),
+				"high_value": value_class.reindex(context["customer"]).eq("MVC").to_numpy(),
+			}
+		)
+		sample_kinds["churning"] = sample_kinds["kind"].eq("combined")
+		kinds_sample = _kinds(
+			f"churn bands by kind at {AS_OF:%Y-%m}, on the sample", in_sample["scored"], sample_kinds
+		)
+		scenarios = generate_churn_scenarios(customers, 12, AS_OF, seed)
+		scenario_scored = score_churn(
+			scenarios.snapshots, None, as_of=AS_OF, render=False, holdings=scenarios.holdings
+		)
+		kinds_scenarios = _kinds(
+			f"churn bands by kind at {AS_OF:%Y-%m}, on the second book (engine/churn_scenarios.py, "
+			f"{customers:,} customers x 12 months)",
+			scenario_scored,
+			scenarios.truth,
 		)
 		screened = screen_needs(context, sample.holdings, sample.snapshots, sample.products, render=False)
 		needs = evaluate_needs(screened, sample.truth, sample.snapshots)
@@ -114,7 +180,16 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 			f"salary-elsewhere customers (precision {_pct(ranked['precision'])})"
 		)
 		print("")
-		results.append({"seed": seed, "holdout": holdout, "in_sample": in_sample["methods"], "needs": needs})
+		results.append(
+			{
+				"seed": seed,
+				"holdout": holdout,
+				"in_sample": in_sample["methods"],
+				"kinds_sample": kinds_sample,
+				"kinds_scenarios": kinds_scenarios,
+				"needs": needs,
+			}
+		)
 	return results
 
 

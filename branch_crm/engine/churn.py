@@ -9,16 +9,49 @@ Windows (months, the last one being the month of ``as_of``)::
 Signals, each turned into a sub-score between 0 and 1 by a linear ramp ``(start, full)``: 0 at or
 below ``start``, 1 at or above ``full`` (``ChurnParameters.ramps``):
 
-* ``aum_drop``: AUM in the latest month with data vs the baseline average, as a fall in %;
-* ``net_outflow``: (outflow - inflow) over the recent window, as a share of the baseline AUM;
-* ``txn_drop``: fall of the average monthly transaction count, recent vs baseline;
+* ``aum_drop``: AUM in the latest month with data vs the baseline average, as a fall in %, less what
+  matured deposits explain, the part no net outflow explains (market value down) counted at
+  ``unexplained_fall_weight``;
+* ``net_outflow``: (outflow - inflow) over the recent window less the matured principal, as a share
+  of the baseline AUM;
+* ``txn_drop``: fall of the monthly transaction count, recent vs baseline (see "Persistence");
 * ``login_drop``: the same for digital logins;
 * ``reply_drop``: rise of the share of contacts that got no reply ("No Answer") or were declined,
   recent vs baseline (contact logs: customer, contact_time, outcome);
 * ``complaints_up``: complaints in the recent window above what the baseline rate expects.
 
-``churn_score = sum(weight × sub-score)`` with the weights scaled to add up to 100, so the score
-runs from 0 to 100. Bands: High ≥ ``high_threshold``, Medium ≥ ``medium_threshold``, else Low.
+They measure the four warning signs of seed 004 (``CHURN_SIGNS``): balance outflow (aum_drop,
+net_outflow), transaction frequency (txn_drop), engagement (login_drop, reply_drop) and complaints
+(complaints_up). The seed names them as independent signs, and a customer who leaves often shows
+only one of them (moves the money out but still pays bills with the card; stops transacting with
+the balance left in a time deposit), so the score lets each sign raise the band on its own:
+
+	strength of a signal  g = sub-score × weight / the largest weight      (0..1)
+	strength of a sign    G = the strongest of its signals                   (two views of one sign
+	                                                                          do not add up)
+	churn_score = 100 × (1 − Π over the signs (1 − G))                       ("noisy-OR")
+
+A sign at full strength alone gives 100, strong enough alone (G ≥ 0.7) High; two signs half-way
+give 75 (High): the signs add up, each with less than it would add alone, and the score stays
+at most 100; a sign below its ramp's start adds nothing, so noise stays Low. Why not the weighted
+sum it replaces: with weights adding up to 100 no sign could pass a High threshold of 70 alone (AUM
+signals topped out at 45, activity at 39), so a customer had to leave in every way at once. Bands: High ≥
+``high_threshold``, Medium ≥ ``medium_threshold``, else Low.
+
+Explained outflows (``holdings``): a deposit or wealth product maturing in the recent window and
+withdrawn is not churn. Its principal (the holding's balance; for a holding closed with no balance,
+the AUM that left in the month it matured) is taken off the AUM fall and the net outflow, and the
+reason ``maturity_explained`` says how much. An AUM fall that no net outflow explains (investments
+losing value) counts at ``unexplained_fall_weight`` (0.3).
+
+Persistence: seed 004 speaks of balances flowing out *and not topped up* and of a customer who has
+not transacted *for a long time*. A balance fall not yet seen the month before the latest (a dip, a
+large payment) counts at ``single_month_weight`` (0.35): alone it stays Low, and counts fully the
+month after if the money stays out. Activity counts (transactions, logins) fall on the recent
+average, or on the last two months when both are down (see ``_activity_change``), never further
+than the latest month (a holiday lull that is over does not count), less ``chance_allowance``
+standard errors of a Poisson count (a customer with 4 transactions a month has a month of 2 by
+chance).
 
 Missing data, the choices made:
 
@@ -30,11 +63,14 @@ Missing data, the choices made:
   ``has_score`` False) and the reason "not enough history" / "no recent data";
 * a signal without data for one customer (no contacts in a window, no logins to fall from, a
   baseline below the ``min_baseline_*`` floors) is neutral: sub-score 0;
-* a signal without data for anyone (no contact logs passed, a snapshot column absent) is left out and
-  the other weights are scaled up, so the score keeps its 0-100 range.
+* a signal without data for anyone (no contact logs passed, a snapshot column absent) is left out
+  (strength 0); the weights are divided by the largest weight still measured, so the score keeps its
+  0-100 range.
 
-Ties: reasons of equal weight keep the order of ``CHURN_SIGNALS``; the score itself is rounded to one
-decimal, so equal inputs give equal scores and bands.
+Reasons: the top ``top_reasons`` signals, the strongest signal of each sign first (by strength),
+then the others that fired; ties in the order of ``CHURN_SIGNALS``; ``maturity_explained`` last
+when maturities were discounted. The score is rounded to one decimal, so equal inputs give equal
+scores and bands.
 
 Everything is vectorised over customers × months matrices (``SnapshotMatrices``); a long snapshot
 frame is pivoted into them first. A million customers score in seconds.
@@ -50,7 +86,7 @@ import numpy as np
 import pandas as pd
 
 from branch_crm.engine.recompute import rows_that_differ
-from branch_crm.engine.text import format_columns, template_fields
+from branch_crm.engine.text import format_columns, item_separator, template_fields
 
 CHURN_SIGNALS = ("aum_drop", "net_outflow", "txn_drop", "login_drop", "reply_drop", "complaints_up")
 # snapshot columns the score reads
@@ -60,22 +96,33 @@ NO_SCORE = "No Score"
 VALUE_CLASS_ORDER = ("MVC", "MGC", "Standard", "BZC")
 NO_VALUE = "(none)"
 
+# the four warning signs of seed 004 and the signals that measure each
+CHURN_SIGNS = {
+	"balance": ("aum_drop", "net_outflow"),
+	"activity": ("txn_drop",),
+	"engagement": ("login_drop", "reply_drop"),
+	"complaints": ("complaints_up",),
+}
+# how much a signal at full strength counts, relative to the largest weight: 1 = alone it gives a
+# score of 100; the reply rate alone (a few contacts a quarter) is weaker evidence than logins
 DEFAULT_WEIGHTS = {
-	"aum_drop": 30.0,
-	"net_outflow": 15.0,
-	"txn_drop": 20.0,
-	"login_drop": 15.0,
-	"reply_drop": 10.0,
-	"complaints_up": 10.0,
+	"aum_drop": 1.0,
+	"net_outflow": 1.0,
+	"txn_drop": 1.0,
+	"login_drop": 1.0,
+	"reply_drop": 0.6,
+	"complaints_up": 1.0,
 }
 # (start, full): the measure at which a signal starts to count and where it counts fully
 DEFAULT_RAMPS = {
 	"aum_drop": (0.10, 0.50),  # AUM down 10% .. 50%
 	"net_outflow": (0.10, 0.50),  # net outflow of 10% .. 50% of the baseline AUM
-	"txn_drop": (0.25, 0.75),  # transactions down 25% .. 75%
-	"login_drop": (0.30, 0.90),  # logins down 30% .. 90%
+	"txn_drop": (0.25, 0.60),  # transactions down 25% .. 60%
+	"login_drop": (0.30, 0.75),  # logins down 30% .. 75%
 	"reply_drop": (0.10, 0.60),  # no-reply share up 10 .. 60 points
-	"complaints_up": (0.5, 2.0),  # 0.5 .. 2 complaints more than the baseline rate expects
+	# 1 .. 2 complaints more than the baseline rate expects: one complaint alone is everyday noise,
+	# two in a quarter from a customer who did not complain is a sign on its own
+	"complaints_up": (1.0, 2.0),
 }
 
 RESULT_COLUMNS = (
@@ -91,6 +138,7 @@ RESULT_COLUMNS = (
 	"aum_change_pct",
 	"net_outflow",
 	"net_outflow_pct",
+	"matured_amount",
 	"txn_baseline",
 	"txn_recent",
 	"txn_change_pct",
@@ -111,6 +159,7 @@ CHURN_REASON_TEMPLATES = {
 	"login_drop": "Digital logins down {pct}% ({recent} a month against {baseline} before)",
 	"reply_drop": "No reply to {recent_pct}% of contacts in {months} months against {baseline_pct}% before",
 	"complaints_up": "{count} complaints in {months} months against {expected} expected",
+	"maturity_explained": "{matured_amount} of deposits and wealth products matured in the last {months} months: not counted as churn",
 	"no_signal": "No warning signs against the customer's own past",
 	"not_enough_history": "Not enough history: {history} of {needed} months of data",
 	"no_recent_data": "No data in the last {months} months",
@@ -119,8 +168,10 @@ CHURN_REASON_TEMPLATES = {
 
 @dataclass(frozen=True)
 class ChurnParameters:
-	"""Weights per signal (any scale: they are normalised to add up to 100), ramps per signal, the
-	windows, the band thresholds and the floors below which a signal is not measured."""
+	"""Weights per signal (any scale: divided by the largest measured weight, a signal of the
+	largest weight at full strength alone gives 100), ramps per signal, the windows, the band
+	thresholds, the floors below which a signal is not measured and how explained or unconfirmed
+	balance falls are discounted."""
 
 	weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
 	ramps: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_RAMPS))
@@ -134,7 +185,17 @@ class ChurnParameters:
 	min_baseline_txn: float = 2.0  # transactions a month
 	min_baseline_logins: float = 2.0  # logins a month
 	min_contacts: int = 1  # contacts needed in each window for the reply signal
+	# standard errors of a count's month-to-month chance not counted in its fall (a customer with
+	# 4 transactions a month has one month of 2 by chance; one with 40 does not have one of 20)
+	chance_allowance: float = 0.5
 	non_reply_outcomes: tuple[str, ...] = ("No Answer", "Reached - Declined")
+	# an AUM fall no net outflow explains (investments losing value) counts at this share
+	unexplained_fall_weight: float = 0.3
+	# the part of a balance fall seen in the latest month only counts at this share (a dip refilled
+	# next month is not churn; a fall that lasts counts fully a month later)
+	single_month_weight: float = 0.35
+	# holdings of these product categories maturing in the recent window explain outflows
+	maturing_categories: tuple[str, ...] = ("Deposit", "Wealth Management")
 	# value × risk: retention follow-ups go to High-band customers of these value classes
 	high_value_classes: tuple[str, ...] = ("MVC",)
 	value_weights: Mapping[str, float] = field(
@@ -159,6 +220,10 @@ class ChurnParameters:
 			raise ValueError("band thresholds must satisfy 0 <= medium <= high <= 100")
 		if self.top_reasons < 1:
 			raise ValueError("top_reasons must be at least 1")
+		if self.chance_allowance < 0:
+			raise ValueError("chance_allowance must not be negative")
+		if not (0 <= self.unexplained_fall_weight <= 1 and 0 <= self.single_month_weight <= 1):
+			raise ValueError("unexplained_fall_weight and single_month_weight must lie between 0 and 1")
 
 	@property
 	def window_months(self) -> int:
@@ -286,6 +351,70 @@ def _last(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
 	return np.where(valid.any(axis=1), out, np.nan)
 
 
+def _before_last(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
+	"""The value with data before the last one in each row, NaN when there is none."""
+	valid = present & ~np.isnan(matrix)
+	k = matrix.shape[1]
+	if k == 0:
+		return np.full(len(matrix), np.nan)
+	last = k - 1 - np.argmax(valid[:, ::-1], axis=1)
+	return _last(matrix, valid & (np.arange(k)[None, :] < last[:, None]))
+
+
+def _activity_change(
+	recent: np.ndarray, present: np.ndarray, baseline: np.ndarray, floor: float, allowance: float
+) -> np.ndarray:
+	"""The change of an activity count the score uses (negative: a fall), against the baseline: the
+	recent average, or the average of the last two months when both are down (a fall under way for
+	two months counts at its depth now, not diluted by the month before it began), no deeper than
+	twice the smaller of the two (one month's lull does not make a two-month fall), and never deeper
+	than the latest month (a lull that is over does not count). Counts are noisy, the more so the
+	fewer a month: ``allowance`` standard errors of a Poisson count over the months averaged are
+	put down to chance and not counted."""
+	average, count = _mean(recent, present)
+	average = _ratio_change(average, baseline, floor)
+	latest = _ratio_change(_last(recent, present), baseline, floor)
+	before = _ratio_change(_before_last(recent, present), baseline, floor)
+	two_months = np.maximum((latest + before) / 2, 2 * np.maximum(latest, before))
+	# relative standard error of one month's count; NaN where the baseline is below the floor
+	chance = allowance / np.sqrt(np.where(baseline >= floor, baseline, np.nan))
+	average = average + chance / np.sqrt(np.maximum(count, 1))
+	two_months = two_months + chance / np.sqrt(2)
+	return np.fmax(np.fmin(average, two_months), latest + chance)
+
+
+def _matured_principal(
+	holdings: pd.DataFrame | None,
+	customers: pd.Index,
+	as_of: dt.date,
+	params: ChurnParameters,
+	aum: np.ndarray,
+) -> np.ndarray:
+	"""Per customer: the principal of the holdings of ``params.maturing_categories`` (column
+	``category`` or ``product_category``; every holding when there is neither) maturing in the recent
+	window. A holding's principal is its balance; one closed at maturity with no balance left counts
+	the AUM that left in the month it matured (``aum``: the window's AUM matrix)."""
+	n = len(customers)
+	if holdings is None or holdings.empty:
+		return np.zeros(n)
+	rows = customers.get_indexer(holdings["customer"])
+	matures = pd.to_datetime(holdings["matures_on"], errors="coerce").dt.to_period("M")
+	ordinal = np.where(matures.notna(), matures.array.asi8, np.iinfo(np.int64).min)
+	age = pd.Timestamp(as_of).to_period("M").ordinal - ordinal  # 0 = the as_of month
+	keep = (rows >= 0) & matures.notna().to_numpy() & (age >= 0) & (age < params.recent_months)
+	category = next((c for c in ("category", "product_category") if c in holdings), None)
+	if category is not None:
+		keep &= holdings[category].isin(params.maturing_categories).to_numpy()
+	if not keep.any():
+		return np.zeros(n)
+	rows, age = rows[keep], age[keep]
+	balance = pd.to_numeric(holdings["balance"], errors="coerce").to_numpy(dtype=float)[keep]
+	column = params.window_months - 1 - age  # in the recent window, so column - 1 is in the window
+	left = np.maximum(aum[rows, column - 1] - aum[rows, column], 0.0)
+	principal = np.where(balance > 0, balance, np.nan_to_num(left))
+	return np.bincount(rows, weights=principal, minlength=n)
+
+
 def _ramp(value: np.ndarray, start: float, full: float) -> np.ndarray:
 	"""0 at or below ``start``, 1 at or above ``full``, linear between; NaN (not measured) is 0."""
 	out = np.clip((value - start) / (full - start), 0.0, 1.0)
@@ -332,19 +461,24 @@ def score_churn(
 	templates: Mapping[str, str] | None = None,
 	render: bool = True,
 	measured_signals: Collection[str] | None = None,
+	holdings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
 	"""One row per customer: ``RESULT_COLUMNS`` plus ``churn_reasons`` (the top reasons rendered
 	with ``templates``, see ``render_churn_reasons``) unless ``render`` is False.
 
-	``measured_signals``: the signals that count (the others are left out and the weights scale
-	up); default: those with data for anyone in this call. A job scoring in chunks passes what holds
-	for the whole population, so that a customer's score does not depend on the chunk they fall in.
+	``measured_signals``: the signals that count (the others are left out, the weights are divided
+	by the largest one left); default: those with data for anyone in this call. A job scoring in
+	chunks passes what holds for the whole population, so that a customer's score does not depend on
+	the chunk they fall in.
 
 	``snapshots``: a long frame (customer, month, aum, inflow, outflow, txn_count, digital_logins,
 	complaints) or ``SnapshotMatrices``. ``contacts``: Contact Log rows (customer, contact_time,
-	outcome) or None. ``as_of``: the last month scored (default: the latest month of the
-	snapshots). ``customers``: whom to score with a long frame (default: everyone in it); customers
-	without snapshots get no score."""
+	outcome) or None. ``holdings``: product holdings (customer, balance, matures_on and category or
+	product_category) or None: those maturing in the recent window explain outflows
+	(``matured_amount``, reason ``maturity_explained``); only the maturing rows are needed.
+	``as_of``: the last month scored (default: the latest month of the snapshots). ``customers``:
+	whom to score with a long frame (default: everyone in it); customers without snapshots get no
+	score."""
 	params = params or ChurnParameters()
 	if isinstance(snapshots, SnapshotMatrices):
 		matrices = snapshots
@@ -375,35 +509,84 @@ def score_churn(
 
 	measured = {}
 	sub = {}
+	floor = max(params.min_baseline_aum, 1e-9)
 	aum = matrix("aum")
 	aum_baseline, _ = _mean(aum[:, :B], base_present)
 	aum_latest = _last(aum[:, B:], recent_present)
-	aum_change = _ratio_change(aum_latest, aum_baseline, max(params.min_baseline_aum, 1e-9))
-	sub["aum_drop"] = _ramp(-aum_change, *params.ramp("aum_drop"))
+	aum_change = _ratio_change(aum_latest, aum_baseline, floor)
+	aum_ok = aum_baseline >= floor
 	measured["aum_drop"] = not np.isnan(aum).all()
 
 	inflow, outflow = matrix("inflow"), matrix("outflow")
 	net, _ = _mean(outflow[:, B:] - inflow[:, B:], recent_present)
 	net_outflow = net * R
 	net_pct = np.full(n, np.nan)
-	ok = aum_baseline >= max(params.min_baseline_aum, 1e-9)
-	np.divide(net_outflow, aum_baseline, out=net_pct, where=ok)
-	net_pct = np.where(ok, net_pct, np.nan)
-	sub["net_outflow"] = _ramp(net_pct, *params.ramp("net_outflow"))
+	np.divide(net_outflow, aum_baseline, out=net_pct, where=aum_ok)
+	net_pct = np.where(aum_ok, net_pct, np.nan)
 	measured["net_outflow"] = not (np.isnan(inflow).all() or np.isnan(outflow).all())
+
+	# explained outflows: matured principal comes off the fall and the net outflow
+	matured = _matured_principal(holdings, index, as_of, params, aum)
+	fall = np.nan_to_num(np.maximum(aum_baseline - aum_latest, 0.0))
+	matured_amount = np.minimum(matured, np.maximum(fall, np.nan_to_num(np.maximum(net_outflow, 0.0))))
+	fall_left = np.maximum(fall - matured, 0.0)
+	net_left = net_outflow - matured
+	# of the fall left, the share money leaving explains counts fully, the rest (market value) less;
+	# compared over the recent window, where the net outflow is measured (unknown flows: all of it)
+	recent_fall = np.nan_to_num(_last(aum[:, :B], base_present) - aum_latest) - matured
+	flow_share = np.ones(n)
+	np.divide(net_left, recent_fall, out=flow_share, where=(recent_fall > 0) & ~np.isnan(net_left))
+	flow_share = np.clip(flow_share, 0.0, 1.0)
+	counted_fall = fall_left * (
+		params.unexplained_fall_weight + (1 - params.unexplained_fall_weight) * flow_share
+	)
+	# a fall not yet visible the month before the latest (a dip, or a move just made) is unconfirmed:
+	# the balance signals count at single_month_weight, fully once the month before was already down
+	# by the start of the aum_drop ramp
+	before = _before_last(aum[:, B:], recent_present)
+	before = np.where(np.isnan(before), _last(aum[:, :B], base_present), before)
+	fallen_before = np.full(n, np.nan)
+	np.divide(aum_baseline - before - matured, aum_baseline, out=fallen_before, where=aum_ok)
+	confirmation = np.clip(np.nan_to_num(fallen_before) / max(params.ramp("aum_drop")[0], 1e-9), 0.0, 1.0)
+	persistence = np.where(
+		fall_left > 0, params.single_month_weight + (1 - params.single_month_weight) * confirmation, 1.0
+	)
+	drop_share = np.full(n, np.nan)
+	np.divide(counted_fall, aum_baseline, out=drop_share, where=aum_ok)
+	sub["aum_drop"] = _ramp(np.where(aum_ok, drop_share, np.nan), *params.ramp("aum_drop")) * persistence
+	left_share = np.full(n, np.nan)
+	np.divide(net_left, aum_baseline, out=left_share, where=aum_ok)
+	sub["net_outflow"] = (
+		_ramp(np.where(aum_ok, left_share, np.nan), *params.ramp("net_outflow")) * persistence
+	)
 
 	txn = matrix("txn_count")
 	txn_baseline, _ = _mean(txn[:, :B], base_present)
 	txn_recent, _ = _mean(txn[:, B:], recent_present)
 	txn_change = _ratio_change(txn_recent, txn_baseline, params.min_baseline_txn)
-	sub["txn_drop"] = _ramp(-txn_change, *params.ramp("txn_drop"))
+	# a fall under way for two months counts at its depth now; a lull that is over does not count
+	sub["txn_drop"] = _ramp(
+		-_activity_change(
+			txn[:, B:], recent_present, txn_baseline, params.min_baseline_txn, params.chance_allowance
+		),
+		*params.ramp("txn_drop"),
+	)
 	measured["txn_drop"] = not np.isnan(txn).all()
 
 	logins = matrix("digital_logins")
 	logins_baseline, _ = _mean(logins[:, :B], base_present)
 	logins_recent, _ = _mean(logins[:, B:], recent_present)
 	login_change = _ratio_change(logins_recent, logins_baseline, params.min_baseline_logins)
-	sub["login_drop"] = _ramp(-login_change, *params.ramp("login_drop"))
+	sub["login_drop"] = _ramp(
+		-_activity_change(
+			logins[:, B:],
+			recent_present,
+			logins_baseline,
+			params.min_baseline_logins,
+			params.chance_allowance,
+		),
+		*params.ramp("login_drop"),
+	)
 	measured["login_drop"] = not np.isnan(logins).all()
 
 	complaints = matrix("complaints")
@@ -434,13 +617,24 @@ def score_churn(
 			raise ValueError(f"unknown churn signals {sorted(unknown)}; known: {', '.join(CHURN_SIGNALS)}")
 		measured = {signal: signal in measured_signals for signal in CHURN_SIGNALS}
 	weights = np.array([params.weight(s) if measured[s] else 0.0 for s in CHURN_SIGNALS])
-	if weights.sum() <= 0:  # nothing measured at all: every signal neutral
+	if weights.max() <= 0:  # nothing measured at all: every signal neutral
 		weights = np.array([params.weight(s) for s in CHURN_SIGNALS])
-	weights = weights * 100.0 / weights.sum()
+	weights = weights / weights.max()
 	stack = np.column_stack([sub[s] for s in CHURN_SIGNALS])
 	stack[~has_score] = 0.0
-	contribution = stack * weights
-	score = np.where(has_score, np.round(contribution.sum(axis=1), 1), np.nan)
+	strength = stack * weights
+	# a sign is as strong as its strongest signal; the signs combine as independent evidence
+	leader = np.zeros_like(strength, dtype=bool)
+	sign_strength = []
+	for signals in CHURN_SIGNS.values():
+		columns = [CHURN_SIGNALS.index(s) for s in signals]
+		block = strength[:, columns]
+		sign_strength.append(block.max(axis=1))
+		leader[np.arange(n)[:, None], np.array(columns)[None, :]] = (
+			np.arange(len(columns))[None, :] == np.argmax(block, axis=1)[:, None]
+		)
+	unlikely = np.prod(1.0 - np.column_stack(sign_strength), axis=1)
+	score = np.where(has_score, np.round(100.0 * (1.0 - unlikely), 1), np.nan)
 	band = np.select(
 		[~has_score, score >= params.high_threshold, score >= params.medium_threshold],
 		[None, "High", "Medium"],
@@ -448,7 +642,14 @@ def score_churn(
 	).astype(object)
 	band[~has_score] = None
 
-	reason_codes = _reason_codes(contribution, params.top_reasons)
+	# reasons: each sign's strongest signal first, then the others that fired; the maturity last
+	explained = has_score & (matured_amount > 0)
+	order_key = np.where(strength > 0, strength + 2.0 * leader, 0.0)
+	reason_codes = _reason_codes(order_key, params.top_reasons)
+	if explained.any():
+		fewer = _reason_codes(order_key, params.top_reasons - 1)
+		with_maturity = np.where(fewer == "", "maturity_explained", fewer + ",maturity_explained")
+		reason_codes = np.where(explained, with_maturity, reason_codes)
 	reason_codes = np.where(has_score & (reason_codes == ""), "no_signal", reason_codes)
 	short = history < params.min_history_months
 	reason_codes = np.where(
@@ -474,6 +675,7 @@ def score_churn(
 			"aum_change_pct": pct(aum_change),
 			"net_outflow": np.round(net_outflow, 2),
 			"net_outflow_pct": pct(net_pct),
+			"matured_amount": np.where(has_score, np.round(matured_amount, 2), np.nan),
 			"txn_baseline": np.round(txn_baseline, 1),
 			"txn_recent": np.round(txn_recent, 1),
 			"txn_change_pct": pct(txn_change),
@@ -542,6 +744,7 @@ def _reason_fields(rows: pd.DataFrame, params: ChurnParameters) -> dict:
 		"from_amount": lambda: _money(rows["aum_baseline"]),
 		"to_amount": lambda: _money(rows["aum_latest"]),
 		"amount": lambda: _money(rows["net_outflow"]),
+		"matured_amount": lambda: _money(rows["matured_amount"]),
 		"history": lambda: _whole(rows["history_months"]),
 		"recent_pct": lambda: _whole(rows["no_reply_recent_pct"]),
 		"baseline_pct": lambda: _whole(rows["no_reply_baseline_pct"]),
@@ -582,6 +785,7 @@ def render_churn_reasons(
 	lengths (default: those the frame was scored with). Vectorised per code and position."""
 	params = params or frame.attrs.get("churn_params") or ChurnParameters()
 	templates = {**CHURN_REASON_TEMPLATES, **(templates or {})}
+	separator = item_separator(templates, separator)
 	top = top or params.top_reasons
 	codes = frame["reason_codes"].fillna("").astype(str)
 	if codes.empty:

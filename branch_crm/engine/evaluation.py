@@ -161,6 +161,7 @@ def evaluate_churn_holdout(
 	horizon: int = 3,
 	share: float = 0.1,
 	aum_drop: float = 0.30,
+	holdings: pd.DataFrame | None = None,
 ) -> dict:
 	"""Score at the cutoff (last month - horizon) with the data up to it; compare the top ``share``
 	of the churn score and of the AUM-drop baseline with the outcome over the next ``horizon``
@@ -178,7 +179,7 @@ def evaluate_churn_holdout(
 		matrices.present[:, keep],
 	)
 	outcome = holdout_outcome(matrices, truth, cutoff, horizon, aum_drop)
-	scored = score_churn(known, None, params, cutoff.date(), render=False)
+	scored = score_churn(known, None, params, cutoff.date(), render=False, holdings=holdings)
 	baseline = -aum_change(known, cutoff.date(), horizon)
 	y = outcome["outcome"].to_numpy()
 	methods = _methods(
@@ -210,13 +211,14 @@ def evaluate_churn_in_sample(
 	*,
 	share: float = 0.1,
 	months: int = 3,
+	holdings: pd.DataFrame | None = None,
 ) -> dict:
 	"""Score at the last month; positives are the planted drifting customers (all of them already
 	drifting then). The baseline ranks by the AUM change over the last ``months`` months."""
 	params = params or ChurnParameters()
 	matrices = _as_matrices(snapshots)
 	as_of = matrices.months[-1].date()
-	scored = score_churn(matrices, None, params, as_of, render=False)
+	scored = score_churn(matrices, None, params, as_of, render=False, holdings=holdings)
 	y = _truth(truth, matrices.customers)["pattern"].to_numpy() == "drifting"
 	methods = _methods(
 		{
@@ -240,6 +242,56 @@ def _methods(scores: dict, outcome: np.ndarray, share: float) -> pd.DataFrame:
 		row["precision_at_positives"] = at["precision"]
 		rows.append(row)
 	return pd.DataFrame(rows)
+
+
+def churn_by_kind(scored: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+	"""The bands against planted kinds of churn and of decoys. ``scored``: ``score_churn`` rows
+	(customer, churn_band); ``truth``: customer, kind, churning (bool) and optionally high_value
+	(bool). One row per kind: customers, in High, in High or Medium, their shares (for a kind of
+	churn: the recall of the band; for a decoy or steady customers: the false alarms), and for the
+	kinds of churn the share of their high-value customers in High (who get a Retention follow-up).
+	A last row "all churn" sums the kinds of churn."""
+	table = truth.drop_duplicates("customer").merge(scored[["customer", "churn_band"]], on="customer")
+	table["high"] = table["churn_band"].eq("High")
+	table["high_medium"] = table["churn_band"].isin(["High", "Medium"])
+	if "high_value" not in table:
+		table["high_value"] = False
+	table["high_value_high"] = table["high"] & table["high_value"]
+	rows = []
+	for (kind, churning), group in [
+		*table.groupby(["kind", "churning"], sort=False),
+		(("all churn", True), table[table["churning"]]),
+	]:
+		high_value = int(group["high_value"].sum())
+		rows.append(
+			{
+				"kind": kind,
+				"churning": bool(churning),
+				"customers": len(group),
+				"high": int(group["high"].sum()),
+				"high_medium": int(group["high_medium"].sum()),
+				"high_share": group["high"].mean() if len(group) else float("nan"),
+				"high_medium_share": group["high_medium"].mean() if len(group) else float("nan"),
+				"high_value": high_value,
+				"high_value_high_share": group["high_value_high"].sum() / high_value
+				if churning and high_value
+				else float("nan"),
+			}
+		)
+	return pd.DataFrame(rows)
+
+
+def band_precision(scored: pd.DataFrame, truth: pd.DataFrame) -> dict:
+	"""Precision of the High band and of High + Medium against ``truth.churning``, and how many
+	customers each flags."""
+	table = truth.drop_duplicates("customer").merge(scored[["customer", "churn_band"]], on="customer")
+	churning = table["churning"].to_numpy(dtype=bool)
+	high = table["churn_band"].eq("High").to_numpy()
+	watch = table["churn_band"].isin(["High", "Medium"]).to_numpy()
+	return {
+		"high": detection(high, churning),
+		"high_medium": detection(watch, churning),
+	}
 
 
 # ---------------------------------------------------------------- needs screening

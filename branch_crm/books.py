@@ -14,18 +14,19 @@ from frappe import _
 from branch_crm import store
 from branch_crm.audit import logged_run
 from branch_crm.engine.assignment import (
-	ASSIGNMENT_TEMPLATES,
 	assign_new_customers,
 	book_transfer_plan,
 	rehome_proposals,
 	reverse_plan,
 )
+from branch_crm.language import coded
 
 PROFILE = "Bank Customer Profile"
 
 
 def _templates() -> dict:
-	return {code: _(template) for code, template in ASSIGNMENT_TEMPLATES.items()}
+	"""Assignment reasons are stored coded: each reader gets them in their own language."""
+	return coded("assignment")
 
 
 def _staff(*branches: str) -> pd.DataFrame:
@@ -194,8 +195,9 @@ def _tiers() -> list[dict]:
 
 def propose_rehoming(branch: str | None = None) -> list[str]:
 	"""Customers whose tier now calls for another role than their manager's are proposed for a
-	move, not moved: one draft "Re-homing" Book Transfer per branch and current manager, refreshed
-	in place on every run, for the branch manager to approve."""
+	move, not moved: one draft "Re-homing" Book Transfer per branch and current manager, for the
+	branch manager to approve. A draft is saved only when its proposal changed (so a night with
+	nothing new saves nothing), and one already sent for approval is left as the approver sees it."""
 	branches = [branch] if branch else frappe.get_all("Branch", pluck="name")
 	touched = []
 	for name in branches:
@@ -210,19 +212,21 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 		proposals = rehome_proposals(profiles, _staff(name), _tiers(), templates=_templates())
 		proposals = proposals[proposals["to_rm"].notna()]
 		drafts = {
-			d.from_rm: d.name
+			d.from_rm: d
 			for d in frappe.get_all(
 				"Book Transfer",
 				filters={"branch": name, "mode": "Re-homing", "docstatus": 0},
-				fields=["name", "from_rm"],
+				fields=["name", "from_rm", "workflow_state"],
 			)
 		}
+		stored = _draft_rows([d.name for d in drafts.values()])
 		for from_rm, rows in proposals.groupby("from_rm"):
-			doc = (
-				frappe.get_doc("Book Transfer", drafts[from_rm])
-				if from_rm in drafts
-				else frappe.new_doc("Book Transfer")
-			)
+			draft = drafts.get(from_rm)
+			if draft and draft.workflow_state not in (None, "", "Draft"):
+				continue
+			if draft and _same_rows(stored.get(draft.name), rows):
+				continue
+			doc = frappe.get_doc("Book Transfer", draft.name) if draft else frappe.new_doc("Book Transfer")
 			doc.update(
 				{
 					"branch": name,
@@ -235,6 +239,29 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 			doc.save(ignore_permissions=True)
 			touched.append(doc.name)
 	return touched
+
+
+_PROPOSAL_FIELDS = ["customer", "to_rm", "tier", "aum", "reason"]
+
+
+def _draft_rows(drafts: list[str]) -> dict[str, pd.DataFrame]:
+	"""The customer rows of the draft transfers, read at once, by transfer."""
+	if not drafts:
+		return {}
+	rows = store.read_by_values("Book Transfer Customer", ["parent", *_PROPOSAL_FIELDS], "parent", drafts)
+	return {name: group for name, group in rows.groupby("parent")}
+
+
+def _same_rows(stored: pd.DataFrame | None, proposed: pd.DataFrame) -> bool:
+	"""Whether a draft already holds exactly this proposal (AUM to the fen)."""
+	if stored is None or len(stored) != len(proposed):
+		return False
+
+	def key(frame: pd.DataFrame) -> list[tuple]:
+		frame = frame[_PROPOSAL_FIELDS].assign(aum=pd.to_numeric(frame["aum"]).fillna(0).round(2))
+		return sorted(frame.fillna("").itertuples(index=False, name=None))
+
+	return key(stored) == key(proposed)
 
 
 def assign_new(frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,8 @@ Per chunk of profiles (a contiguous name range): read the stored churn fields, t
 the score needs (``ChurnParameters.window_months`` ending with the latest month on the site, only
 the columns it reads), the chunk's contact logs of those months (no-reply outcomes) and the
 complaints recorded in the CRM (contact logs with outcome "Complaint Raised" and ERPNext Issues,
-added to the month's snapshot complaints); score with ``engine.churn.score_churn``; write only the
+added to the month's snapshot complaints) and the holdings maturing in those months (a matured
+deposit withdrawn is not churn); score with ``engine.churn.score_churn``; write only the
 profiles whose score, band or reasons changed (UPDATE … JOIN), with churn_scored_on = today; commit.
 The next two chunks are read meanwhile on reader connections of their own (``store.read_ahead``),
 and a chunk's changes are written on a writer connection while the next chunk is scored
@@ -27,7 +28,6 @@ import pandas as pd
 from branch_crm import store
 from branch_crm.audit import logged_run
 from branch_crm.engine.churn import (
-	CHURN_REASON_TEMPLATES,
 	CHURN_SIGNALS,
 	CHURN_SNAPSHOT_COLUMNS,
 	STORED_COLUMNS,
@@ -37,11 +37,12 @@ from branch_crm.engine.churn import (
 	churn_changes,
 	score_churn,
 )
-from branch_crm.language import in_site_language
+from branch_crm.language import coded
 from branch_crm.recompute import latest_month
 
 PROFILE = "Bank Customer Profile"
 LOG = "Contact Log"
+HOLDING = "Customer Product Holding"
 JOB_ID = "branch_crm:score_churn"
 CHUNK_SIZE = 50_000
 COMPLAINT_OUTCOMES = ("Complaint Raised",)
@@ -54,8 +55,8 @@ def parameters() -> ChurnParameters:
 
 
 def reason_templates() -> dict[str, str]:
-	"""The reason templates in the site's language: the reasons are stored as words."""
-	return in_site_language(CHURN_REASON_TEMPLATES)
+	"""The reasons are stored coded: each reader gets them in their own language (branch_crm.language)."""
+	return coded("churn")
 
 
 def enqueue() -> str:
@@ -90,9 +91,9 @@ def measured_signals(months: pd.DatetimeIndex) -> tuple[str, ...]:
 
 def read_chunk(
 	lo: str, hi: str, months: pd.DatetimeIndex
-) -> tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame]:
-	"""(stored churn fields, snapshot matrices, contact logs, CRM complaints) for the profiles named
-	lo … hi."""
+) -> tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+	"""(stored churn fields, snapshot matrices, contact logs, CRM complaints, holdings maturing in
+	the months) for the profiles named lo … hi."""
 	stored = store.read_frame_fast(
 		PROFILE,
 		["name", *STORED_COLUMNS],
@@ -117,11 +118,25 @@ def read_chunk(
 		where `customer` between %(lo)s and %(hi)s and `opening_date` >= %(start)s and `opening_date` < %(end)s""",
 		values,
 	)
-	return stored, matrices, logs, pd.concat([complaints, issues], ignore_index=True)
+	# only the holdings that mature in the window: the engine keeps those of the recent months
+	maturing = store.read_query_fast(
+		{
+			"customer": "`parent`",
+			"category": "`product_category`",
+			"balance": "`balance`",
+			"matures_on": "`matures_on`",
+		},
+		f"""from `tab{HOLDING}` where `parenttype` = %(parenttype)s and `parent` between %(lo)s and %(hi)s
+		and `matures_on` >= %(start)s and `matures_on` < %(end)s""",
+		{**values, "parenttype": PROFILE},
+		text=["customer", "category", "matures_on"],
+		dates=["matures_on"],
+	)
+	return stored, matrices, logs, pd.concat([complaints, issues], ignore_index=True), maturing
 
 
 def score_chunk(
-	chunk: tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame],
+	chunk: tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame],
 	months: pd.DatetimeIndex,
 	params: ChurnParameters,
 	templates: dict[str, str],
@@ -129,10 +144,16 @@ def score_chunk(
 	signals: tuple[str, ...] = CHURN_SIGNALS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
 	"""(scored rows, the changed rows to write) for a chunk as ``read_chunk`` returns it."""
-	stored, matrices, logs, complaints = chunk
+	stored, matrices, logs, complaints, maturing = chunk
 	add_monthly_counts(matrices, "complaints", complaints)
 	scored = score_churn(
-		matrices, logs, params, months[-1].date(), templates=templates, measured_signals=signals
+		matrices,
+		logs,
+		params,
+		months[-1].date(),
+		templates=templates,
+		measured_signals=signals,
+		holdings=maturing,
 	)
 	return scored, churn_changes(scored, stored, today)
 

@@ -49,7 +49,7 @@ from branch_crm.engine.followups import (
 	followup_keys,
 	schedule_with_capacity,
 )
-from branch_crm.language import in_site_language, site_language
+from branch_crm.language import coded, in_site_language, render, render_text, user_languages
 from branch_crm.roles import FOLLOW_UP_ROLE_TYPES
 
 PROFILE = "Bank Customer Profile"
@@ -141,7 +141,8 @@ class FollowupConfig:
 
 
 def _templates() -> dict:
-	return in_site_language(FOLLOWUP_TEMPLATES)
+	"""Follow-up messages are stored coded: each reader gets them in their own language."""
+	return coded("followup")
 
 
 def _tiers() -> list[dict]:
@@ -214,7 +215,7 @@ def load_config(today: dt.date | None = None, full: bool = False, for_job: bool 
 		calendars=_holiday_calendars(settings, today, horizon),
 		festivals=[
 			{
-				"name": _(row.festival, lang=site_language()),
+				"name": row.festival,
 				"date": row.date,
 				"tiers": row.tiers,
 				"message": row.message,
@@ -638,13 +639,24 @@ def _todo_priority(priority: pd.Series) -> np.ndarray:
 	return np.select([score >= HIGH_PRIORITY, score >= MEDIUM_PRIORITY], ["High", "Medium"], "Low")
 
 
-def _descriptions(rows: pd.DataFrame) -> np.ndarray:
-	"""The to-do text: the suggested message; a care touch says its occasion first."""
-	message = rows["message"].fillna("")
-	occasion = rows["occasion"].fillna("")
-	care = (rows["reason"] == "Care Touch") & (occasion != "")
-	prefix = _("Care Touch", lang=site_language()) + " - " + occasion + ": "
-	return np.where(care, prefix + message, message)
+def _descriptions(rows: pd.DataFrame, assignee: str = "relationship_manager") -> np.ndarray:
+	"""The to-do text in its one reader's language (the assignee's): the suggested message; a care
+	touch says its occasion first."""
+	out = np.empty(len(rows), dtype=object)
+	languages = rows[assignee].map(user_languages(rows[assignee].dropna().unique().tolist()))
+	for lang, positions in (
+		pd.Series(range(len(rows))).groupby(languages.fillna("").to_numpy()).groups.items()
+	):
+		group = rows.iloc[positions]
+		message = np.array(render(group["message"].fillna(""), lang or None), dtype=object)
+		occasion = group["occasion"].fillna("")
+		care = ((group["reason"] == "Care Touch") & (occasion != "")).to_numpy()
+		occasion = np.array(
+			[render_text(o, lang) if o.startswith('["') else _(o, lang=lang) for o in occasion]
+		)
+		prefix = _("Care Touch", lang=lang or None) + " - " + occasion.astype(object) + ": "
+		out[np.asarray(positions)] = np.where(care, prefix + message, message)
+	return out
 
 
 def insert_followups(rows: pd.DataFrame) -> tuple[int, dict]:
@@ -735,7 +747,7 @@ def escalate(config: FollowupConfig, open_rows: pd.DataFrame, names: pd.Series) 
 			"priority": "High",
 			"date": config.today,
 			"allocated_to": late["escalate_to"].to_numpy(),
-			"description": late["message"].to_numpy(),
+			"description": _descriptions(late.assign(reason="Escalation", occasion=""), "escalate_to"),
 			"reference_type": PROFILE,
 			"reference_name": late["customer"].to_numpy(),
 			"assigned_by": "Administrator",
@@ -815,12 +827,16 @@ def notify_relationship_managers(by_manager: dict) -> None:
 	users = [manager for manager in by_manager if manager]
 	if not users:
 		return
+	languages = user_languages(users)
 	logs = pd.DataFrame(
 		{
 			"name": [frappe.generate_hash(length=10) for _user in users],
 			"for_user": users,
 			"type": "Assignment",
-			"subject": [_("{0} new follow-up(s) in your to-do list").format(by_manager[u]) for u in users],
+			"subject": [
+				_("{0} new follow-up(s) in your to-do list", lang=languages.get(u)).format(by_manager[u])
+				for u in users
+			],
 			"document_type": "ToDo",
 			"from_user": "Administrator",
 			"read": 0,
@@ -1007,7 +1023,8 @@ def record_event_attendance(event) -> int:
 			for row in rows
 		]
 	)
-	logs = event_attendance_as_contacts(attendance, templates=_templates())
+	# a Contact Log's notes are the staff's own text, written in the site's language
+	logs = event_attendance_as_contacts(attendance, templates=in_site_language(FOLLOWUP_TEMPLATES))
 	# noon of the event day, or now for an event completed on its own morning (never in the future)
 	noon = pd.to_datetime(logs["contact_time"]) + pd.Timedelta(hours=12)
 	logs["contact_time"] = noon.clip(upper=pd.Timestamp(frappe.utils.now_datetime()))

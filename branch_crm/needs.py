@@ -25,15 +25,13 @@ import pandas as pd
 from branch_crm import store
 from branch_crm.audit import logged_run
 from branch_crm.engine.needs import (
-	NEEDS_ACTION_TEMPLATES,
-	NEEDS_GAP_TEMPLATES,
 	NEEDS_SNAPSHOT_COLUMNS,
 	STORED_FIELDS,
 	NeedsParameters,
 	needs_changes,
 	screen_needs,
 )
-from branch_crm.language import in_site_language
+from branch_crm.language import coded
 from branch_crm.recompute import latest_month
 
 PROFILE = "Bank Customer Profile"
@@ -60,13 +58,9 @@ def parameters() -> NeedsParameters:
 
 
 def templates() -> dict:
-	"""Gap, action and product category words in the site's language: they are stored as words."""
-	categories = frappe.get_meta("Bank Product").get_field("category").options.split("\n")
-	return {
-		"gap_templates": in_site_language(NEEDS_GAP_TEMPLATES),
-		"action_templates": in_site_language(NEEDS_ACTION_TEMPLATES),
-		"category_labels": in_site_language({c: c for c in categories if c}),
-	}
+	"""Gaps and next actions are stored coded, product categories by their names: each reader gets
+	them in their own language (branch_crm.language)."""
+	return {"gap_templates": coded("gap"), "action_templates": coded("action")}
 
 
 def enqueue() -> str:

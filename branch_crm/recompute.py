@@ -26,9 +26,9 @@ from branch_crm.engine.recompute import (
 	recompute_chunk,
 	what_if,
 )
-from branch_crm.engine.tiering import REASON_TEMPLATES, TierRules, migration_matrix, month_index
+from branch_crm.engine.tiering import TierRules, migration_matrix, month_index
 from branch_crm.engine.value import ValueParameters
-from branch_crm.language import in_site_language
+from branch_crm.language import coded, user_language
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -67,7 +67,7 @@ def load_config(tiers: list[dict] | None = None) -> RecomputeConfig:
 			mgc_top_share=percent(settings.mgc_top_share, 20),
 		),
 		familiar_within_days=settings.familiar_contact_days or 180,
-		reason_templates=in_site_language(REASON_TEMPLATES),
+		reason_templates=coded("tier"),
 	)
 
 
@@ -238,9 +238,10 @@ def notify_relationship_managers() -> int:
 			by_manager[row.relationship_manager]["latest"], row.latest
 		)
 	for manager, counts in by_manager.items():
-		subject = _("Tier changes in your book: {0} upgrades, {1} downgrades, {2} overrides").format(
-			counts.get("Upgrade", 0), counts.get("Downgrade", 0), counts.get("Override", 0)
-		)
+		subject = _(
+			"Tier changes in your book: {0} upgrades, {1} downgrades, {2} overrides",
+			lang=user_language(manager),
+		).format(counts.get("Upgrade", 0), counts.get("Downgrade", 0), counts.get("Override", 0))
 		frappe.get_doc(
 			{
 				"doctype": "Notification Log",

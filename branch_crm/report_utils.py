@@ -6,6 +6,7 @@ import frappe
 from frappe import _
 
 from branch_crm import store
+from branch_crm.language import render
 from branch_crm.permissions import get_scope, profile_condition, staff_record
 from branch_crm.reports.base import ReportResult
 
@@ -45,10 +46,14 @@ def scope_notice(filters: dict) -> str | None:
 
 
 def translated(
-	result: ReportResult, translate_rows: tuple[str, ...] = (), filters: dict | None = None
+	result: ReportResult,
+	translate_rows: tuple[str, ...] = (),
+	filters: dict | None = None,
+	coded_rows: tuple[str, ...] = (),
 ) -> tuple:
 	"""The builder's English labels in the user's language, as execute() returns them, with a notice
-	when the filters ask for more than the user may see."""
+	when the filters ask for more than the user may see. ``coded_rows``: fields the nightly jobs
+	store coded (branch_crm.language), put into words in the user's language."""
 	for col in result.columns:
 		col["label"] = _(col["label"])
 	words: dict[str, str] = {}  # a few distinct values over many rows: each looked up once
@@ -59,6 +64,10 @@ def translated(
 				if value not in words:
 					words[value] = _(value)
 				row[field] = words[value]
+	for field in coded_rows:
+		texts = render(row.get(field) for row in result.data)
+		for row, text in zip(result.data, texts, strict=True):
+			row[field] = text
 	for item in result.summary:
 		item["label"] = _(item["label"])
 	if result.chart:

@@ -820,7 +820,8 @@ def care_touches(
 	for year in years:
 		dates = anniversaries(birth, year)
 		rows = np.flatnonzero(eligible & ~np.isnat(dates) & (dates >= day) & (dates <= reach))
-		add(rows, dates[rows], templates["birthday_occasion"], templates["birthday"])
+		# the occasion is a template without placeholders: formatted, it is its words (or its code)
+		add(rows, dates[rows], templates["birthday_occasion"].format(), templates["birthday"])
 
 	tiers = _column(frame, "tier").to_numpy(dtype=object)
 	for number, festival in enumerate(_frame(festivals).to_dict("records"), start=1):

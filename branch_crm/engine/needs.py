@@ -62,7 +62,7 @@ from branch_crm.engine.churn import SnapshotMatrices
 from branch_crm.engine.defaults import DEFAULT_PRODUCTS
 from branch_crm.engine.recompute import rows_that_differ
 from branch_crm.engine.segments import ages
-from branch_crm.engine.text import format_columns, template_fields
+from branch_crm.engine.text import format_columns, item_separator, template_fields
 
 NEEDS_SNAPSHOT_COLUMNS = (
 	"aum",
@@ -685,6 +685,7 @@ def render_needs(
 	``category_labels`` translate product category names. Vectorised per code."""
 	gap_templates = {**NEEDS_GAP_TEMPLATES, **(gap_templates or {})}
 	action_templates = {**NEEDS_ACTION_TEMPLATES, **(action_templates or {})}
+	separator = item_separator(gap_templates, separator)
 	n = len(screened)
 	rows = screened[[c for c in RENDER_COLUMNS if c in screened]]
 	flags = gap_flags(screened)

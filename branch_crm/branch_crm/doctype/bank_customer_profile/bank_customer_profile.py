@@ -5,7 +5,11 @@ import frappe
 from frappe.model.document import Document
 
 from branch_crm.engine.masking import mask_one
+from branch_crm.language import keep_coded, render_doc
 from branch_crm.validation import validate_doc_with
+
+# what the nightly jobs store coded (branch_crm.language): shown in the reader's language
+CODED_FIELDS = ("tier_reason", "assignment_reason", "churn_reasons", "needs_gaps", "needs_next_action")
 
 
 class BankCustomerProfile(Document):
@@ -17,9 +21,11 @@ class BankCustomerProfile(Document):
 		from branch_crm.audit import may_reveal
 
 		self.set_onload("may_reveal", may_reveal(self))
+		render_doc(self, CODED_FIELDS)
 
 	def validate(self):
 		validate_doc_with("customers", self)
+		keep_coded(self, CODED_FIELDS)
 		self.id_number_masked = mask_one(self.id_number, "id_number")
 		self.mobile_masked = mask_one(self.mobile_no, "mobile_no")
 

@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from branch_crm import books
+from branch_crm.language import keep_coded, render_doc
 from branch_crm.permissions import ensure_checker_approves
 
 
@@ -13,7 +14,12 @@ class BookTransfer(Document):
 	"""A bulk hand-over of one relationship manager's book, approved through the "Book Transfer
 	Approval" workflow; it applies on approval once its effective date has come."""
 
+	def onload(self):
+		# the planner stores each row's reason coded: shown in the reader's language
+		render_doc(self, ("reason",), table="customers")
+
 	def validate(self):
+		keep_coded(self, ("reason",), table="customers")
 		branch = frappe.db.get_value("Relationship Manager", self.from_rm, "branch")
 		if branch != self.branch:
 			frappe.throw(

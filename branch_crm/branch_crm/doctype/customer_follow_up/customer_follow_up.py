@@ -6,12 +6,20 @@ from frappe import _
 from frappe.model.document import Document
 
 from branch_crm import followups
+from branch_crm.language import keep_coded, render_doc
+
+# written coded by the daily job (branch_crm.language): shown in the reader's language
+CODED_FIELDS = ("message", "occasion")
 
 
 class CustomerFollowup(Document):
 	"""Created by the daily job (set-based); closed by a contact log, by its ToDo, or here by hand."""
 
+	def onload(self):
+		render_doc(self, CODED_FIELDS)
+
 	def validate(self):
+		keep_coded(self, CODED_FIELDS)
 		before = self.get_doc_before_save()
 		if before and before.status != "Open" and self.status == "Open":
 			frappe.throw(

@@ -5,8 +5,10 @@ import datetime as dt
 
 import frappe
 import pandas as pd
+from frappe.desk.form.load import getdoc
 
 from branch_crm import followups, testing
+from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, BRANCH_B, CUSTOMERS, user
 
 test_ignore = testing.TEST_IGNORE
@@ -274,8 +276,55 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 		self.queue()
 		retention = open_followups(reason="Retention")
 		self.assertEqual([r.customer for r in retention], ["_T-CRM-0005"])
-		self.assertIn("AUM down 42% over 3 months", retention[0].message)
+		self.assertIn("AUM down 42% over 3 months", render_text(retention[0].message, "en"))
 		self.assertEqual(frappe.db.get_value("ToDo", retention[0].todo, "priority"), "High")
+
+	def test_a_follow_up_reads_in_the_language_of_whoever_reads_it(self):
+		"""Stored coded; the to-do and the bell in the assignee's language, the form in the reader's."""
+		frappe.db.set_value(
+			PROFILE,
+			"_T-CRM-0005",
+			{
+				"churn_band": "High",
+				"churn_score": 82,
+				"value_class": "MVC",
+				"churn_reasons": '["churn:no_recent_data",{"months":"3"}]',
+			},
+		)
+		frappe.db.set_value("User", user("rm2"), "language", "zh")
+		frappe.db.commit()
+		started = frappe.utils.now_datetime()
+		try:
+			self.queue()
+		finally:
+			frappe.db.set_value("User", user("rm2"), "language", None)
+			frappe.db.commit()
+		[retention] = open_followups(reason="Retention")
+		self.assertTrue(retention.message.startswith('["followup:retention"'), retention.message)
+		self.assertEqual(
+			frappe.db.get_value("ToDo", retention.todo, "description"),
+			"测试客户 0005 存在流失风险：最近3个月无数据",
+			"the to-do in its assignee's language, nested reasons included",
+		)
+		bell = frappe.get_all(
+			"Notification Log",
+			filters={"for_user": user("rm2"), "creation": (">=", started)},
+			pluck="subject",
+		)
+		self.assertTrue(bell and all("条跟进任务" in subject for subject in bell), bell)
+		# the form, as the desk loads it, in each reader's language; the codes stay stored
+		for lang, expected in (("en", "No data in the last 3 months"), ("zh", "最近3个月无数据")):
+			frappe.set_user(user("rm2"))
+			frappe.local.lang = lang
+			try:
+				frappe.local.response = frappe._dict(docs=[])
+				getdoc(FOLLOWUP, retention.name)
+				shown = frappe.response.docs[-1]
+			finally:
+				frappe.set_user("Administrator")
+				frappe.local.lang = "en"
+			self.assertIn(expected, shown.message, lang)
+		self.assertEqual(frappe.db.get_value(FOLLOWUP, retention.name, "message"), retention.message)
 
 	def test_do_not_contact_cancels_open_follow_ups_and_queues_none(self):
 		self.queue()
@@ -386,7 +435,7 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 		self.assertEqual(result, {"created": 1, "skipped": []})
 		row = open_followups(reason="Needs Screening")[0]
 		self.assertEqual((row.customer, row.relationship_manager), ("_T-CRM-0001", user("rm1")))
-		self.assertIn("idle deposits, no wealth product", row.message)
+		self.assertIn("idle deposits, no wealth product", render_text(row.message, "en"))
 		self.assertEqual(queue_follow_ups(["_T-CRM-0001"])["created"], 0, "one open per customer and reason")
 		with self.assertRaises(frappe.PermissionError):
 			queue_follow_ups(["_T-CRM-0004"])

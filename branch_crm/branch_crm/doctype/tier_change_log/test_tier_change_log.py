@@ -5,6 +5,7 @@ import frappe
 
 from branch_crm import recompute, testing
 from branch_crm.engine.recompute import OUTPUT_COLUMNS
+from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, user
 
 test_ignore = testing.TEST_IGNORE
@@ -66,7 +67,7 @@ class TestTierChangeLog(testing.BranchCRMTestCase):
 		)
 		self.assertEqual(frappe.db.count("Tier Change Log", {"customer": ("like", "_T-CRM-%")}), 5)
 		profile = frappe.get_doc(PROFILE, "_T-CRM-0004")
-		self.assertIn("300,000", profile.tier_reason)
+		self.assertIn("300,000", render_text(profile.tier_reason, "en"))
 		self.assertTrue(profile.bank_customer_group)
 		self.assertTrue(profile.value_class)
 

@@ -4,9 +4,13 @@
 import frappe
 from frappe.model.document import Document
 
+from branch_crm.language import render_doc
+
 
 class TierChangeLog(Document):
-	pass
+	def onload(self):
+		# the recompute stores the reason coded: shown in the reader's language
+		render_doc(self, ("reason",))
 
 
 def on_doctype_update():

@@ -45,4 +45,6 @@ def execute(filters=None):
 	)
 	if later:
 		fill_listed(result.data, LISTED)
-	return translated(result, translate_rows=("churn_band", "value_class"), filters=filters)
+	return translated(
+		result, translate_rows=("churn_band", "value_class"), filters=filters, coded_rows=("churn_reasons",)
+	)

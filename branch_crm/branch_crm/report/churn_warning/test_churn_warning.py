@@ -6,10 +6,19 @@ from frappe.desk.query_report import run as run_report
 
 from branch_crm import churn, data_intake, testing
 from branch_crm.branch_crm.report.churn_warning.churn_warning import execute
+from branch_crm.engine.text import is_coded
+from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, user
 
 test_ignore = testing.TEST_IGNORE
 PROFILE = "Bank Customer Profile"
+
+
+def en(stored: str) -> str:
+	"""A stored (coded) text as an English reader reads it."""
+	return render_text(stored, "en")
+
+
 STEADY = {"aum": 200_000, "inflow": 8_000, "outflow": 8_000, "txn_count": 30, "digital_logins": 20}
 
 
@@ -93,22 +102,22 @@ class TestChurnWarning(testing.BranchCRMTestCase):
 		today = frappe.utils.getdate()
 		steady, drifted, short = (self.stored[c] for c in ("_T-CRM-0001", "_T-CRM-0002", "_T-CRM-0003"))
 		self.assertEqual((steady.churn_band, steady.churn_score), ("Low", 0))
-		self.assertEqual(steady.churn_reasons, "No warning signs against the customer's own past")
+		self.assertEqual(en(steady.churn_reasons), "No warning signs against the customer's own past")
 		self.assertEqual(drifted.churn_band, "High")
 		self.assertGreaterEqual(drifted.churn_score, 70)
 		self.assertTrue(
-			drifted.churn_reasons.startswith("AUM down 90% over 3 months (from 200,000 to 20,000)")
+			en(drifted.churn_reasons).startswith("AUM down 90% over 3 months (from 200,000 to 20,000)")
 		)
-		self.assertEqual(len(drifted.churn_reasons.split("; ")), 3, "the top three reasons")
+		self.assertEqual(len(en(drifted.churn_reasons).split("; ")), 3, "the top three reasons")
 		self.assertIsNone(short.churn_band, "three months of data give no score")
-		self.assertEqual(short.churn_reasons, "Not enough history: 3 of 6 months of data")
+		self.assertEqual(en(short.churn_reasons), "Not enough history: 3 of 6 months of data")
 		self.assertTrue(all(row.churn_scored_on == today for row in self.stored.values()))
 		self.assertEqual(self.first["failed_chunks"], 0)
 
 	def test_complaints_logged_in_the_crm_and_erpnext_issues_count(self):
 		complained = self.stored["_T-CRM-0004"]
 		self.assertGreater(complained.churn_score, 0)
-		self.assertIn("3 complaints in 3 months against 0 expected", complained.churn_reasons)
+		self.assertIn("3 complaints in 3 months against 0 expected", en(complained.churn_reasons))
 
 	def test_a_second_run_writes_nothing(self):
 		again = churn.run()
@@ -211,20 +220,36 @@ class TestChurnWarning(testing.BranchCRMTestCase):
 		):
 			self.assertEqual(row.churn_reasons, self.stored[row.name].churn_reasons, row.name)
 
-	def test_reasons_are_stored_in_the_site_language_whoever_runs_the_job(self):
+	def test_reasons_are_stored_as_codes_and_read_in_the_readers_language(self):
+		stored = frappe.db.get_value(PROFILE, "_T-CRM-0002", "churn_reasons")
+		self.assertTrue(is_coded(stored), stored)
 		site_language = frappe.db.get_default("lang")
 		frappe.db.set_default("lang", "zh")
 		frappe.local.lang = "en"  # as a background worker or a bench command starts
 		try:
 			churn.run()
-			stored = frappe.db.get_value(PROFILE, "_T-CRM-0002", "churn_reasons")
+			self.assertEqual(
+				frappe.db.get_value(PROFILE, "_T-CRM-0002", "churn_reasons"),
+				stored,
+				"what is stored does not depend on the language of the site or the job",
+			)
 		finally:
 			frappe.db.set_default("lang", site_language or "en")
-			churn.run()  # back to the words the other tests read
-		self.assertTrue(stored.startswith("3个月内资产下降90%（从200,000降至20,000）"), stored)
-		self.assertTrue(
-			frappe.db.get_value(PROFILE, "_T-CRM-0002", "churn_reasons").startswith("AUM down 90%")
-		)
+		self.assertTrue(render_text(stored, "zh").startswith("3个月内资产下降90%（从200,000降至20,000）"))
+		rm = user("rm1")
+		filters = {"churn_band": "High"}
+		for lang, expected in (("zh", "3个月内资产下降90%"), ("en", "AUM down 90%")):
+			frappe.db.set_value("User", rm, "language", lang)
+			frappe.set_user(rm)
+			frappe.local.lang = lang
+			try:
+				result = run_report("Churn Warning", filters=filters)["result"]
+			finally:
+				frappe.set_user("Administrator")
+				frappe.local.lang = "en"
+				frappe.db.set_value("User", rm, "language", None)
+			reasons = {row["customer"]: row["churn_reasons"] for row in result if isinstance(row, dict)}
+			self.assertTrue(reasons["_T-CRM-0002"].startswith(expected), (lang, reasons["_T-CRM-0002"]))
 
 	def test_columns_filters_chart_and_cards(self):
 		frappe.set_user(user("rm1"))

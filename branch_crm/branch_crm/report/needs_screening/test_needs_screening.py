@@ -6,7 +6,14 @@ from frappe.desk.query_report import run as run_report
 
 from branch_crm import data_intake, needs, testing
 from branch_crm.branch_crm.report.needs_screening.needs_screening import execute
+from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, BRANCH_B, user
+
+
+def en(stored: str) -> str:
+	"""A stored (coded) text as an English reader reads it."""
+	return render_text(stored, "en")
+
 
 test_ignore = testing.TEST_IGNORE
 PROFILE = "Bank Customer Profile"
@@ -74,21 +81,22 @@ class TestNeedsScreening(testing.BranchCRMTestCase):
 	def test_the_job_stores_gaps_priority_and_next_action_in_words(self):
 		salaried, parked, silent = (self.stored[c] for c in ("_T-CRM-0001", "_T-CRM-0002", "_T-CRM-0003"))
 		self.assertEqual(salaried.needs_gap_types, "salary_no_card")
-		self.assertEqual(salaried.needs_gaps, "Salary credited here, no credit card")
-		self.assertEqual(salaried.needs_next_action, "Offer a credit card: salary is credited here")
+		self.assertEqual(en(salaried.needs_gaps), "Salary credited here, no credit card")
+		self.assertEqual(en(salaried.needs_next_action), "Offer a credit card: salary is credited here")
 		self.assertEqual(salaried.main_account_score, 100)
 		self.assertGreater(salaried.needs_priority, 0)
 
 		self.assertEqual(parked.needs_gap_types, "idle_deposits_no_wealth,main_bank_elsewhere")
 		self.assertEqual(parked.needs_gap_count, 1, "main bank elsewhere is not a product gap")
-		self.assertIn("200,000 idle in demand deposits, no wealth product", parked.needs_gaps)
+		self.assertIn("200,000 idle in demand deposits, no wealth product", en(parked.needs_gaps))
 		self.assertEqual(
-			parked.needs_next_action, "Invite to make this the main bank: move salary and regular bills here"
+			en(parked.needs_next_action),
+			"Invite to make this the main bank: move salary and regular bills here",
 		)
 		self.assertGreater(parked.needs_priority, salaried.needs_priority)
 
 		self.assertEqual((silent.needs_gap_types, silent.needs_gap_count), ("", 0))
-		self.assertEqual(silent.needs_next_action, "No gap found: keep in touch as planned")
+		self.assertEqual(en(silent.needs_next_action), "No gap found: keep in touch as planned")
 		self.assertTrue(all(r.needs_screened_on == frappe.utils.getdate() for r in self.stored.values()))
 		self.assertEqual(self.first[BRANCH_A]["profiles"], 5)
 		self.assertEqual(self.first[BRANCH_A]["failed_branches"], 0)

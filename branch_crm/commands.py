@@ -183,15 +183,23 @@ def _read_csv(path: str) -> list[dict]:
 @click.option("--months", default=24, show_default=True, help="Months of snapshots per customer")
 @click.option("--branches", type=int, help="How many branches (default: one per 3,000 customers)")
 @click.option("--seed", default=7, show_default=True)
+@click.option(
+	"--credentials-file",
+	type=click.Path(dir_okay=False, writable=True),
+	help="Also write one login per role of the users created, as JSON (mode 0600), for scripted checks",
+)
 @pass_context
-def demo_data(context, customers, months, branches, seed):
-	"""Generate a realistic demo branch network with planted patterns."""
+def demo_data(context, customers, months, branches, seed, credentials_file):
+	"""Generate a realistic demo branch network with planted patterns and two years of history."""
 	frappe = _connect(context)
 	try:
 		from branch_crm.demo import load_demo_data
 
 		results = load_demo_data(customers, months=months, branches=branches, seed=seed, progress=_Bars())
 		passwords = results.pop("passwords", {})
+		credentials = results.pop("credentials", {})
+		if credentials_file:
+			_write_credentials(credentials_file, credentials)
 		for kind, summary in results.items():
 			shown = {k: v for k, v in summary.items() if k != "rejected"}
 			click.echo(f"{kind}: {shown}")
@@ -203,6 +211,21 @@ def demo_data(context, customers, months, branches, seed):
 				click.echo(f"  {user}  {password}")
 	finally:
 		frappe.destroy()
+
+
+def _write_credentials(path: str, credentials: dict) -> None:
+	"""The logins as JSON, readable by the owner only (created so, not narrowed after writing)."""
+	import json
+	import os
+
+	if not credentials:
+		click.echo(f"{path}: not written, no desk user was created by this run (passwords are set only once)")
+		return
+	descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+	os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
+	with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+		json.dump(credentials, file, indent=2)
+	click.echo(f"{path}: logins of {', '.join(credentials)}")
 
 
 @branch_crm.command("refresh-balances")

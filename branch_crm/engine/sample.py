@@ -25,6 +25,7 @@ import pandas as pd
 
 from branch_crm.engine import schema
 from branch_crm.engine.defaults import DEFAULT_PRODUCTS
+from branch_crm.roles import ROLE_TYPE_TO_ROLE
 
 PATTERNS = ("none", "drifting", "merchant", "salary_elsewhere")
 # share of all customers that carries each planted pattern
@@ -1175,3 +1176,21 @@ def _snapshot_frame(customer_ids: np.ndarray, month_values: np.ndarray, series: 
 	for column in (*schema.SNAPSHOT_AMOUNT_COLUMNS, *schema.SNAPSHOT_COUNT_COLUMNS):
 		columns[column] = series[column].reshape(-1)
 	return pd.DataFrame(columns, copy=False)
+
+
+def credentials_by_role(
+	staff: pd.DataFrame, passwords: dict[str, str], others: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
+	"""One desk login per role for a demo, among the users just given ``passwords``: the first
+	member of staff of each role (the sample's first branch comes first), and ``others`` (user →
+	role). Keyed by the role's snake-case name: ``{"branch_manager": {"user", "password", "role"}}``."""
+	chosen = dict(others or {})
+	for row in staff.itertuples(index=False):
+		role = ROLE_TYPE_TO_ROLE[row.role_type]
+		if row.user in passwords and role not in chosen.values():
+			chosen[row.user] = role
+	return {
+		role.lower().replace(" ", "_"): {"user": user, "password": passwords[user], "role": role}
+		for user, role in chosen.items()
+		if user in passwords
+	}

@@ -95,6 +95,8 @@ override_whitelisted_methods = {
 	"frappe.desk.form.load.getdoc": "branch_crm.guards.getdoc",
 	"frappe.desk.form.load.get_docinfo": "branch_crm.guards.get_docinfo",
 	"frappe.desk.query_report.export_query": "branch_crm.audit.export_report",
+	# the group labels of the workspace charts in the reader's language
+	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "branch_crm.workspace_cards.get_chart",
 }
 before_request = ["branch_crm.guards.before_request"]
 override_doctype_class = {"File": "branch_crm.overrides.BankCRMFile"}

@@ -10,11 +10,13 @@ def after_install():
 	ensure_erpnext_masters()
 	install_defaults()
 	ensure_erpnext_permissions()
+	ensure_staff_module_profile()
 	fill_masked_identity()
 
 
 def after_migrate():
 	ensure_erpnext_permissions()
+	ensure_staff_module_profile()
 	fill_masked_identity()
 	# global search checks only doctype-level read: customers are not indexed there (docs/security.md)
 	frappe.db.delete("__global_search", {"doctype": "Bank Customer Profile"})
@@ -35,6 +37,31 @@ def ensure_erpnext_permissions() -> None:
 			if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
 				add_permission(doctype, role, 0)
 			update_permission_property(doctype, role, 0, "read", 1, validate=False)
+
+
+STAFF_MODULE_PROFILE = "Branch CRM Staff"
+# the modules whose workspaces branch staff see in the sidebar: their own
+STAFF_MODULES = ("Branch CRM",)
+
+
+def ensure_staff_module_profile() -> None:
+	"""A Module Profile that shows branch staff the Branch CRM workspace alone: ERPNext's and
+	Frappe's workspaces (Accounting, Quality, Support, Website, Build…) are not their work. Blocking a
+	module only hides its workspace from the sidebar; access is the roles' business. Modules added
+	since (another app installed) are blocked at the next migrate, and the users holding the profile
+	get the new list as the User form would copy it."""
+	blocked = sorted(set(frappe.get_all("Module Def", pluck="name")) - set(STAFF_MODULES))
+	if frappe.db.exists("Module Profile", STAFF_MODULE_PROFILE):
+		profile = frappe.get_doc("Module Profile", STAFF_MODULE_PROFILE)
+		if sorted(row.module for row in profile.block_modules) == blocked:
+			return
+	else:
+		profile = frappe.new_doc("Module Profile")
+		profile.module_profile_name = STAFF_MODULE_PROFILE
+	profile.set("block_modules", [{"module": module} for module in blocked])
+	profile.save(ignore_permissions=True)
+	for user in frappe.get_all("User", filters={"module_profile": STAFF_MODULE_PROFILE}, pluck="name"):
+		frappe.get_doc("User", user).save(ignore_permissions=True)
 
 
 def fill_masked_identity(chunk_size: int = 20000) -> None:

@@ -8,7 +8,16 @@ from contextlib import contextmanager
 import frappe
 import pandas as pd
 
-from branch_crm.roles import ROLE_TYPE_TO_ROLE
+from branch_crm.roles import (
+	ADMIN,
+	BRANCH_MANAGER,
+	LOBBY_MANAGER,
+	PRIVATE_BANKER,
+	RELATIONSHIP_MANAGER,
+	ROLE_TYPE_TO_ROLE,
+	STAFF_ROLES,
+	TELLER,
+)
 
 
 @contextmanager
@@ -40,13 +49,41 @@ def ensure_staff(staff: pd.DataFrame) -> int:
 
 
 WORKSPACE = "Branch CRM"
+# Lobby managers and tellers read the basic customer fields only (no balances, scores or needs), so
+# they have a workspace of their own: the Branch CRM one would offer them cards they cannot count.
+FRONT_DESK_WORKSPACE = "Branch Front Desk"
+WORKSPACE_ROLES = {
+	WORKSPACE: (ADMIN, "System Manager", BRANCH_MANAGER, RELATIONSHIP_MANAGER, PRIVATE_BANKER),
+	FRONT_DESK_WORKSPACE: (LOBBY_MANAGER, TELLER),
+}
+
+
+def workspace_for(roles) -> str | None:
+	"""The workspace a user with these roles lands on: the first of ours their roles open (the
+	Branch CRM one before the front desk), none for a user with no branch role."""
+	roles = set(roles)
+	for workspace, allowed in WORKSPACE_ROLES.items():
+		if roles.intersection(allowed):
+			return workspace if frappe.db.exists("Workspace", workspace) else None
+	return None
+
+
+def staff_module_profile(roles) -> str | None:
+	"""Branch staff see only the Branch CRM workspace in the sidebar (install.STAFF_MODULE_PROFILE);
+	the admin, who also manages users and settings elsewhere in the desk, sees everything."""
+	from branch_crm.install import STAFF_MODULE_PROFILE
+
+	roles = set(roles)
+	if roles & {ADMIN, "System Manager"} or not roles & set(STAFF_ROLES):
+		return None
+	return STAFF_MODULE_PROFILE if frappe.db.exists("Module Profile", STAFF_MODULE_PROFILE) else None
 
 
 def insert_desk_user(email: str, first_name: str, roles=()) -> None:
 	"""A desk user as the User form would make it, also inside a bulk load: Frappe applies no
 	defaults to documents inserted during an import, which left staff without the search bar,
-	notifications, sidebars, timeline and bulk actions. Staff land on the Branch CRM workspace, in
-	the site's time zone."""
+	notifications, sidebars, timeline and bulk actions. Staff land on their role's workspace, in the
+	site's time zone."""
 	user = frappe.new_doc("User")  # carries the doctype's defaults
 	user.update(
 		{
@@ -56,7 +93,8 @@ def insert_desk_user(email: str, first_name: str, roles=()) -> None:
 			"enabled": 1,
 			"user_type": "System User",
 			"time_zone": frappe.db.get_single_value("System Settings", "time_zone") or None,
-			"default_workspace": WORKSPACE if frappe.db.exists("Workspace", WORKSPACE) else None,
+			"default_workspace": workspace_for(roles),
+			"module_profile": staff_module_profile(roles),
 			"roles": [{"role": role} for role in roles],
 		}
 	)

@@ -299,8 +299,18 @@ def test_role_fixture_matches_roles():
 	assert set(role_filter["filters"][0][2]) == set(roles.ALL_ROLES)
 
 
-def test_workspace_links_exist():
-	workspace = json.loads((MODULE / "workspace/branch_crm/branch_crm.json").read_text())
+WORKSPACES = sorted(MODULE.glob("workspace/*/*.json"))
+
+
+def _records(folder: str) -> dict:
+	return {
+		doc["name"]: doc for doc in (json.loads(p.read_text()) for p in MODULE.glob(f"{folder}/*/*.json"))
+	}
+
+
+@pytest.mark.parametrize("path", WORKSPACES, ids=lambda p: p.parent.name)
+def test_workspace_links_exist(path):
+	workspace = json.loads(path.read_text())
 	reports = {json.loads(p.read_text())["name"] for p in MODULE.glob("report/*/*.json")}
 	for link in workspace["links"]:
 		if link["type"] == "Link" and link["link_type"] == "DocType":
@@ -308,7 +318,34 @@ def test_workspace_links_exist():
 		if link["type"] == "Link" and link["link_type"] == "Report":
 			assert link["link_to"] in reports
 	for shortcut in workspace["shortcuts"]:
-		assert shortcut["link_to"] in DOCTYPES
+		assert shortcut["link_to"] in (reports if shortcut["type"] == "Report" else DOCTYPES)
+
+
+@pytest.mark.parametrize("path", WORKSPACES, ids=lambda p: p.parent.name)
+def test_workspace_cards_and_charts_are_the_modules_own(path):
+	"""Standard records of the module, each on the page once it is in the workspace's tables (the
+	desk finds a block's widget by its label)."""
+	workspace = json.loads(path.read_text())
+	cards, charts = _records("number_card"), _records("dashboard_chart")
+	for record in [*cards.values(), *charts.values()]:
+		assert record["module"] == "Branch CRM" and record["is_standard"] == 1, record["name"]
+		assert record["document_type"] in DOCTYPES, record["name"]
+	tables = {
+		"number_card": {row["number_card_name"] for row in workspace["number_cards"]},
+		"chart": {row["chart_name"] for row in workspace["charts"]},
+		"shortcut": {row["label"] for row in workspace["shortcuts"]},
+		"card": {row["label"] for row in workspace["links"] if row["type"] == "Card Break"},
+		"quick_list": {row["label"] for row in workspace["quick_lists"]},
+	}
+	assert tables["number_card"] <= set(cards)
+	assert tables["chart"] <= set(charts)
+	for row in [*workspace["number_cards"], *workspace["charts"]]:
+		assert row["label"] == row.get("number_card_name", row.get("chart_name"))
+	on_page = {kind: set() for kind in tables}
+	for block in json.loads(workspace["content"]):
+		if block["type"] in tables:
+			on_page[block["type"]].add(block["data"][f"{block['type']}_name"])
+	assert on_page == tables
 
 
 @pytest.mark.parametrize("folder", ["engine", "reports"])

@@ -5,7 +5,7 @@ import frappe
 from frappe.model.document import Document
 
 from branch_crm.roles import ROLE_TYPE_TO_ROLE
-from branch_crm.staff import WORKSPACE
+from branch_crm.staff import WORKSPACE_ROLES, workspace_for
 
 
 class RelationshipManager(Document):
@@ -14,7 +14,9 @@ class RelationshipManager(Document):
 		role = ROLE_TYPE_TO_ROLE.get(self.role_type)
 		if self.is_active and role and role not in frappe.get_roles(self.user):
 			frappe.get_doc("User", self.user).add_roles(role)
-		# staff land on the Branch CRM workspace unless they chose another
-		if self.is_active and not frappe.db.get_value("User", self.user, "default_workspace"):
-			if frappe.db.exists("Workspace", WORKSPACE):
-				frappe.db.set_value("User", self.user, "default_workspace", WORKSPACE)
+		# staff land on their role's workspace unless they chose one that is not ours
+		if self.is_active:
+			current = frappe.db.get_value("User", self.user, "default_workspace")
+			workspace = workspace_for(frappe.get_roles(self.user))
+			if workspace and workspace != current and (not current or current in WORKSPACE_ROLES):
+				frappe.db.set_value("User", self.user, "default_workspace", workspace)

@@ -86,7 +86,7 @@ def test_summary_cards_and_chart():
 	cards = {c["label"]: c["value"] for c in result.summary}
 	assert cards == {
 		"Customers": 10,
-		"Assigned %": 70.0,
+		"Assigned %": "70.0%",
 		"Unassigned": 3,
 		"Over Capacity": 1,
 		"Total AUM": 11_685_000.0,
@@ -140,7 +140,7 @@ def test_empty_profiles():
 	empty = profiles().iloc[:0]
 	result = build_book_of_business(empty, staff(), DEFAULT_TIERS)
 	cards = {c["label"]: c["value"] for c in result.summary}
-	assert cards["Customers"] == 0 and cards["Assigned %"] == 0.0
+	assert cards["Customers"] == 0 and cards["Assigned %"] == "0.0%"
 	assert all(row["customers"] == 0 for row in result.data)
 
 
@@ -157,7 +157,7 @@ def test_proposed_books_for_the_sample_branch(sample):
 	assert {row["branch"] for row in result.data} == {biggest}
 	cards = {c["label"]: c["value"] for c in result.summary}
 	assert cards["Customers"] == int((recomputed["branch"] == biggest).sum())
-	assert cards["Unassigned"] == 0 and cards["Assigned %"] == 100.0
+	assert cards["Unassigned"] == 0 and cards["Assigned %"] == "100.0%"
 	assert cards["To Re-home"] == 0 and cards["Over Capacity"] == 0
 	assert cards["Proposed Moves"] > 0
 	rows = rows_by_manager(result)

@@ -110,7 +110,7 @@ def test_shape_chart_and_summary():
 	assert cards == {
 		"Planned": 5,
 		"Completed": 2,
-		"Completion %": 40.0,
+		"Completion %": "40.0%",
 		"Overdue": 2,
 		"Contacts": 4,
 		"Products Opened Within 30 Days": 3,

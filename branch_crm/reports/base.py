@@ -62,6 +62,10 @@ def column(
 def card(value: Any, label: str, datatype: str = "Int", indicator: str = "Blue") -> dict:
 	if indicator not in INDICATORS:
 		raise ValueError(f"unknown indicator {indicator!r}")
+	if datatype == "Percent":
+		# the desk formats a summary card with the site's float precision ("100.000%"): a share
+		# reads better with one decimal, so the card carries its text
+		return {"value": f"{float(value):.1f}%", "label": label, "datatype": "Data", "indicator": indicator}
 	return {"value": plain(value), "label": label, "datatype": datatype, "indicator": indicator}
 
 

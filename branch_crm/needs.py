@@ -3,8 +3,9 @@ priority and the suggested next action for every profile, stored on the profile 
 needs_gap_count, main_account_score, money_elsewhere_estimate, needs_gaps, needs_next_action,
 needs_gap_types, needs_screened_on) for the Needs Screening report to read.
 
-Screened branch by branch, because peers are the customers of the same branch, segment and tier
-(``engine.needs``: a peer group under ``min_peers`` falls back to the whole branch): read the
+Screened branch by branch, because peers are the customers of the same branch and customer group
+with a comparable balance (``engine.needs``: a peer set under ``min_peers`` falls back to the group,
+then to the branch's customers with a comparable balance, then to the whole branch): read the
 branch's profiles, their holdings and the last ``window_months`` months of snapshots in bulk, screen
 with ``engine.needs.screen_needs`` (gaps and actions in words in the site's language), write only the
 profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. A failed branch
@@ -48,6 +49,7 @@ CUSTOMER_COLUMNS = [
 	"occupation_category",
 	"declared_annual_income",
 	"lifetime_value",
+	"acquired_on",  # history length: a customer who came this month is not judged on a partial month
 ]
 OUTPUT_COLUMNS = [*STORED_FIELDS, "needs_screened_on"]
 

@@ -17,7 +17,12 @@ For each seed: a sample ending 2026-09, then
   share of churning high-value customers in High (value class MVC on the sample, the top fifth by
   usual AUM on the second book), and the precision of High and of High + Medium;
 * needs screening: planted merchants and salary-elsewhere customers found (recall) and the share of
-  flags that are planted (precision), for the engine and for simple baselines.
+  flags that are planted (precision), for the engine and for simple baselines; on a second needs book
+  (``engine/needs_scenarios.py``: six life-stage / occupation groups whose product needs grow with
+  their balance; merchants who collect, salaried card spenders, salary paid elsewhere, new customers
+  with a first salary, professionals paid by fees) the precision and recall of the peer gaps by
+  product (against the products most customers like them hold), for the peer rule and for the tier
+  alone as peers, and of the merchant and main-bank flags with the share of each decoy flagged.
 
 Not a test: it prints figures. The unit tests assert thresholds measured here, with margin.
 """
@@ -37,9 +42,12 @@ from branch_crm.engine.evaluation import (
 	evaluate_churn_holdout,
 	evaluate_churn_in_sample,
 	evaluate_needs,
+	evaluate_needs_kinds,
+	evaluate_peer_gaps,
 	top_share,
 )
-from branch_crm.engine.needs import screen_needs
+from branch_crm.engine.needs import NeedsParameters, screen_needs
+from branch_crm.engine.needs_scenarios import generate_needs_scenarios
 from branch_crm.engine.recompute import recompute_tables
 from branch_crm.engine.sample import generate_sample
 
@@ -82,6 +90,46 @@ def _kinds(title: str, scored: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFram
 			f"recall {_pct(figures['recall'])}"
 		)
 	return table
+
+
+def needs_second_book(customers: int, seed: int) -> dict:
+	"""Print and return the needs evidence on the second book (``engine/needs_scenarios.py``)."""
+	book = generate_needs_scenarios(customers, AS_OF, seed)
+	screened = screen_needs(book.customers, book.holdings, book.snapshots, book.products, render=False)
+	# the tier alone as peers, whatever the balance within it: what the groups collapsing to one gave
+	tier_only = screen_needs(
+		book.customers,
+		book.holdings,
+		book.snapshots,
+		book.products,
+		NeedsParameters(value_band=1e12),
+		peer_keys=("tier",),
+		render=False,
+	)
+	gaps = evaluate_peer_gaps(screened, book.gaps)
+	baseline = evaluate_peer_gaps(tier_only, book.gaps).set_index("product")
+	print(f"  needs, second book (engine/needs_scenarios.py, {customers:,} customers x 3 months):")
+	print(
+		f"    {'product':<28}{'real gaps':>10}{'stated':>8}{'precision':>11}{'recall':>8}   tier alone: P / R"
+	)
+	for row in gaps.itertuples(index=False):
+		base = baseline.loc[row.product]
+		print(
+			f"    {row.product:<28}{row.planted:>10,}{row.flagged:>8,}{_pct(row.precision):>11}{_pct(row.recall):>8}"
+			f"   {_pct(base['precision'])} / {_pct(base['recall'])}"
+		)
+	kinds = evaluate_needs_kinds(screened, book.truth)
+	for row in kinds.itertuples(index=False):
+		if row.kind.endswith("(decoy)"):
+			print(
+				f"    {row.flag:<21}{row.kind:<28} {row.flagged:,} of {row.planted:,} flagged ({_pct(row.decoys_flagged)})"
+			)
+		else:
+			print(
+				f"    {row.flag:<21}{row.kind:<28} flagged {row.flagged:,}: {row.true_positives:,} of {row.planted:,} "
+				f"-> precision {_pct(row.precision)}, recall {_pct(row.recall)}"
+			)
+	return {"gaps": gaps, "tier_only": baseline.reset_index(), "kinds": kinds}
 
 
 def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[dict]:
@@ -179,6 +227,10 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 			f"    the {ranked['k']:,} lowest main-account scores hold {ranked['true_positives']:,} planted "
 			f"salary-elsewhere customers (precision {_pct(ranked['precision'])})"
 		)
+		print(
+			f"    peers used on the sample: {screened['peer_basis'].fillna('none').value_counts().to_dict()}"
+		)
+		needs_book = needs_second_book(customers, seed)
 		print("")
 		results.append(
 			{
@@ -188,6 +240,7 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 				"kinds_sample": kinds_sample,
 				"kinds_scenarios": kinds_scenarios,
 				"needs": needs,
+				"needs_book": needs_book,
 			}
 		)
 	return results

@@ -347,3 +347,59 @@ def evaluate_needs(
 	]
 	rows = [{"pattern": p, "method": m, **detection(flags, pattern == p)} for p, m, flags in cases]
 	return pd.DataFrame(rows)
+
+
+def evaluate_peer_gaps(screened: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
+	"""Peer gaps stated (``peer_gaps``: names separated by ", ") against the real gaps (``gaps``:
+	customer and one boolean column per product compared), per product and over all of them: one row
+	per product with flagged, planted, true positives, precision, recall."""
+	real = gaps.set_index("customer").reindex(screened["customer"])
+	stated = screened["peer_gaps"].fillna("").astype(str).str.split(", ")
+	rows = []
+	flagged_all, truth_all = [], []
+	for item in real.columns:
+		flagged = stated.map(lambda names, item=item: item in names).to_numpy(dtype=bool)
+		truth = real[item].fillna(False).to_numpy(dtype=bool)
+		rows.append({"product": item, **detection(flagged, truth)})
+		flagged_all.append(flagged)
+		truth_all.append(truth)
+	if rows:
+		rows.append({"product": "all", **detection(np.concatenate(flagged_all), np.concatenate(truth_all))})
+	return pd.DataFrame(rows)
+
+
+def evaluate_needs_kinds(screened: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+	"""Merchant and main-bank flags against the kinds of ``needs_scenarios`` (customer, kind): per
+	flag, precision and recall of its planted kind and the share of each decoy flagged."""
+	kind = truth.set_index("customer")["kind"].reindex(screened["customer"]).fillna("none").to_numpy()
+	elsewhere = (
+		("," + screened["gap_types"].fillna("").astype(str) + ",")
+		.str.contains(",main_bank_elsewhere,", regex=False)
+		.to_numpy(dtype=bool)
+	)
+	flags = {
+		"merchant_like": (screened["merchant_like"].to_numpy(dtype=bool), "merchant", ("spender",)),
+		"main_bank_elsewhere": (
+			elsewhere,
+			"salary_elsewhere",
+			("new_with_salary", "professional_fees"),
+		),
+	}
+	rows = []
+	for flag, (flagged, planted, decoys) in flags.items():
+		rows.append({"flag": flag, "kind": planted, **detection(flagged, kind == planted)})
+		for decoy in decoys:
+			mask = kind == decoy
+			rows.append(
+				{
+					"flag": flag,
+					"kind": f"{decoy} (decoy)",
+					"flagged": int((flagged & mask).sum()),
+					"planted": int(mask.sum()),
+					"true_positives": 0,
+					"precision": float("nan"),
+					"recall": float("nan"),
+					"decoys_flagged": (flagged & mask).sum() / mask.sum() if mask.any() else float("nan"),
+				}
+			)
+	return pd.DataFrame(rows)

@@ -13,29 +13,37 @@ liabilities (monthly snapshots). Per customer it finds:
     of a Pension subcategory;
   - ``mortgage_no_home_insurance``: a Mortgage and no Home Insurance;
 
-* **peer gaps**: product categories held by ≥ ``peer_share`` of the customer's peers (same values of
-  ``peer_keys``, by default bank_customer_group and tier; the customer left out of their own peer
-  share) but not by the customer. A peer group smaller than ``min_peers`` falls back to the whole
-  population, and so does everyone when the customer frame has none of the peer keys;
-  ``peer_basis`` says which was used ("bank_customer_group+tier", "population", or None when even
-  the population has fewer than ``min_peers`` other customers: no peer gaps then);
+* **peer gaps**: products (``peer_products``: Time Deposit, Wealth Management or Fund, Insurance,
+  Credit Card, Payroll, Digital; a debit card is not a credit card) held by ≥ ``peer_share`` of the
+  customer's peers but not by the customer. Peers: the customers of the same ``peer_keys`` (by
+  default bank_customer_group) whose AUM lies within ÷ ``value_band`` .. × ``value_band`` of the
+  customer's (a sliding window), the customer left out. A peer set with fewer than ``min_peers``
+  others falls back to the group whatever the balance, then to everyone within the value band, then
+  to everyone; ``peer_basis`` says which ("bank_customer_group+value band", "bank_customer_group",
+  "value band", "population", or None when even everyone is fewer than ``min_peers`` others: no peer
+  gaps then);
 
 * **main-account likelihood** ``main_account_score`` 0-100, the weighted average of the components
   that apply to the customer (weights ``main_weights``):
 
-  - salary: 1 when salary is credited here in ≥ ``salary_months_needed`` months, 0 when it is not
-    but the occupation is one that draws a salary or pension (``salaried_occupations``); not applied
-    to others (a business owner without a salary credit says nothing);
+  - salary: 1 when salary is credited here in ≥ ``salary_months_needed`` months (fewer when the
+    history is shorter), 0 when it is not, the occupation is one paid by salary or pension
+    (``salaried_occupations``) and the income is not seen coming in here some other way; not
+    applied to others (a fee-paid professional or a business owner without a salary credit says
+    nothing);
   - income coverage: annualised inflows here / declared annual income, full at ``coverage_full``;
     not applied without a declared income;
   - bills: share of the window's months with bill payments, full at ``bills_months_needed`` months;
 
-  ``main_bank_likely`` when the score ≥ ``main_bank_threshold``; ``money_elsewhere_estimate`` is the
-  declared annual income not seen flowing in here: max(0, income - 12 × average monthly inflow);
+  history: the months with a snapshot since ``acquired_on``; below ``min_history_months`` only a
+  salary credit is judged (a first, partial month says nothing else). ``main_bank_likely`` when the
+  score ≥ ``main_bank_threshold``; ``money_elsewhere_estimate`` is the declared annual income not seen
+  flowing in here: max(0, income - 12 × average monthly inflow);
 
-* **merchant-like cash flows** ``merchant_score`` 0-100: weighted ramps of large transactions a month,
-  monthly inflow / AUM (turnover), transactions a month and how balanced money in and out is
-  (min / max of the two); ``merchant_like`` when the score ≥ ``merchant_threshold``;
+* **merchant-like cash flows** ``merchant_score`` 0-100: receiving, not spending. Receipts (inflow
+  other than salary, median month) and turnover (receipts / average AUM) are the evidence; the
+  transactions a month, large transactions and how balanced money in and out is count only as far as
+  that evidence is there; ``merchant_like`` when the score ≥ ``merchant_threshold``;
 
 * **priority** ``priority_score`` 0-100 = opportunity × (value_floor + (1 - value_floor) × value),
   where opportunity = min(100, rule_gap_points × rule gaps + peer_gap_points × min(peer gaps,
@@ -82,6 +90,17 @@ RULE_GAPS = (
 GAP_TYPES = (*RULE_GAPS, "peer_gap", "main_bank_elsewhere", "merchant_like")
 CONTEXT_COLUMNS = ("customer_name", "branch", "relationship_manager", "tier", "bank_customer_group")
 POPULATION = "population"
+VALUE_BAND = "value band"
+RECEIVING_PARTS = ("turnover", "receipts")
+# what peers are compared on by default: name -> (categories, subcategories)
+PEER_PRODUCTS = {
+	"Time Deposit": ((), ("Time Deposit",)),
+	"Wealth Management or Fund": (("Wealth Management", "Fund"), ()),
+	"Insurance": (("Insurance",), ()),
+	"Credit Card": ((), ("Credit Card",)),
+	"Payroll": (("Payroll",), ()),
+	"Digital": (("Digital",), ()),
+}
 
 # short names of the gap types: chart labels, filter options
 NEEDS_GAP_LABEL_TEMPLATES = {
@@ -101,7 +120,7 @@ NEEDS_GAP_TEMPLATES = {
 	"mortgage_no_home_insurance": "Mortgage without home insurance",
 	"peer_gap": "Lacks what similar customers hold: {categories}",
 	"main_bank_elsewhere": "Main bank likely elsewhere (main-account score {score})",
-	"merchant_like": "Merchant-like cash flows: {large_txn} large transactions a month",
+	"merchant_like": "Merchant-like cash flows: {receipts} received a month, {turnover_times} times the balance",
 }
 NEEDS_ACTION_TEMPLATES = {
 	"merchant_services": "Offer merchant services (settlement account, POS, business loan): about {turnover} a month passes through",
@@ -146,6 +165,7 @@ RESULT_COLUMNS = (
 	"avg_inflow",
 	"large_txn_per_month",
 	"txn_per_month",
+	"receipts_per_month",
 	"turnover_ratio",
 	"flow_balance",
 	"merchant_score",
@@ -173,38 +193,50 @@ class NeedsParameters:
 	mortgage_subcategories: tuple[str, ...] = ("Mortgage",)
 	home_insurance_subcategories: tuple[str, ...] = ("Home Insurance",)
 	demand_deposit_subcategories: tuple[str, ...] = ("Demand Deposit",)
-	# peers
-	peer_share: float = 0.5  # a category held by at least this share of peers
-	min_peers: int = 30  # smaller peer groups fall back to the whole population
-	# loans are left out by default: they follow a credit decision, not a need alone
-	peer_categories: tuple[str, ...] = (
-		"Deposit",
-		"Wealth Management",
-		"Fund",
-		"Insurance",
-		"Card",
-		"Payroll",
-		"Digital",
+	# peers: the customer's group (peer_keys) within a value band, broader when too few
+	peer_share: float = 0.5  # a product held by at least this share of peers
+	min_peers: int = 30  # a peer set with fewer other customers falls back to the next broader one
+	# peers' AUM within ÷ value_band .. × value_band of the customer's, both + value_offset (so that
+	# balances near zero are compared with each other, not by their ratio)
+	value_band: float = 3.0
+	value_offset: float = 1_000.0
+	# what peers are compared on: name -> (categories, subcategories); held when any product of one of
+	# them is held. A debit card comes with every account, so the card is the Credit Card; deposits
+	# are compared on Time Deposit (everyone has a demand deposit); loans are left out (they follow a
+	# credit decision, not a need alone)
+	peer_products: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+		default_factory=lambda: dict(PEER_PRODUCTS)
 	)
 	# main account
-	salaried_occupations: tuple[str, ...] = ("Salaried", "Civil Servant", "Professional", "Retired")
+	salaried_occupations: tuple[str, ...] = ("Salaried", "Civil Servant", "Retired")
 	main_weights: Mapping[str, float] = field(
 		default_factory=lambda: {"salary": 0.5, "coverage": 0.35, "bills": 0.15}
 	)
 	coverage_full: float = 0.8  # inflows here covering 80% of the declared income count fully
 	bills_months_needed: int = 2
 	main_bank_threshold: float = 50.0
-	# merchant-like: (start, full) ramps and weights
+	# months of history here (snapshots since the customer was acquired) below which only a salary
+	# credit is judged: coverage and bills of a first, partial month say nothing yet
+	min_history_months: int = 2
+	# merchant-like: receiving, not spending. (start, full) ramps and weights; the receiving parts
+	# (turnover, receipts) are the evidence, the others count only as far as they are there
 	merchant_ramps: Mapping[str, tuple[float, float]] = field(
 		default_factory=lambda: {
+			"turnover": (1.0, 3.0),  # monthly receipts / average AUM
+			"receipts": (10_000.0, 60_000.0),  # monthly receipts: inflow other than salary (median month)
+			"txn": (30.0, 100.0),  # transactions a month (an upper bound on the collections)
 			"large_txn": (2.0, 8.0),  # large transactions a month
-			"turnover": (0.5, 2.0),  # monthly inflow / AUM
-			"txn": (50.0, 150.0),  # transactions a month
-			"balance": (0.5, 0.9),  # min(in, out) / max(in, out)
+			"balance": (0.5, 0.9),  # min(in, out) / max(in, out): money passes through
 		}
 	)
 	merchant_weights: Mapping[str, float] = field(
-		default_factory=lambda: {"large_txn": 0.35, "turnover": 0.25, "txn": 0.2, "balance": 0.2}
+		default_factory=lambda: {
+			"turnover": 0.4,
+			"receipts": 0.2,
+			"txn": 0.2,
+			"large_txn": 0.15,
+			"balance": 0.05,
+		}
 	)
 	merchant_threshold: float = 60.0
 	# priority
@@ -224,6 +256,10 @@ class NeedsParameters:
 			raise ValueError("salary_months_needed must lie between 1 and window_months")
 		if not 1 <= self.bills_months_needed <= self.window_months:
 			raise ValueError("bills_months_needed must lie between 1 and window_months")
+		if self.value_band <= 1:
+			raise ValueError("value_band must be above 1")
+		if self.min_history_months < 1:
+			raise ValueError("min_history_months must be at least 1")
 		if not 0 < self.peer_share <= 1:
 			raise ValueError("peer_share must lie in (0, 1]")
 		if not 0 <= self.value_floor <= 1:
@@ -291,7 +327,7 @@ def screen_needs(
 	products: pd.DataFrame | None = None,
 	params: NeedsParameters | None = None,
 	as_of: dt.date | None = None,
-	peer_keys: tuple[str, ...] = ("bank_customer_group", "tier"),
+	peer_keys: tuple[str, ...] = ("bank_customer_group",),
 	*,
 	gap_templates: Mapping[str, str] | None = None,
 	action_templates: Mapping[str, str] | None = None,
@@ -379,6 +415,16 @@ def screen_needs(
 	_, large_per_month, _ = _row_stats(values["large_txn_count"])
 	_, txn_per_month, _ = _row_stats(values["txn_count"])
 	has_flows = inflow_months > 0
+	# receipts: money received other than salary (or pension), in the median month with data, so that
+	# one large transfer in (a house sold, a deposit moved here) is not a trade
+	receipts_months = np.where(
+		np.isnan(values["inflow"]),
+		np.nan,
+		np.maximum(values["inflow"] - np.nan_to_num(values["salary_credit"]), 0.0),
+	)
+	receipts = np.full(n, np.nan)
+	if has_flows.any():
+		receipts[has_flows] = np.nanmedian(receipts_months[has_flows], axis=1)
 
 	# ---------------------------------------------------------------- customer facts
 	def column(name: str, default=None) -> pd.Series:
@@ -394,12 +440,23 @@ def screen_needs(
 	income = pd.to_numeric(column("declared_annual_income"), errors="coerce").to_numpy(dtype=float)
 	income = np.where(income > 0, income, np.nan)
 	occupation = column("occupation_category").to_numpy(dtype=object)
+	# months of history here in the window: months with a snapshot, from the month of acquisition on
+	history = present.copy()
+	if "acquired_on" in customers and present.shape[1]:
+		acquired = pd.to_datetime(column("acquired_on"), errors="coerce")
+		end_month = as_of.year * 12 + as_of.month
+		months_back = (end_month - (acquired.dt.year * 12 + acquired.dt.month)).fillna(10**6).to_numpy()
+		ago = np.arange(present.shape[1] - 1, -1, -1)[None, :]  # months before as_of, per column
+		history &= ago <= months_back[:, None]
+	history_months = history.sum(axis=1)
+	short_history = history_months < params.min_history_months
+	salary_needed = np.clip(history_months, 1, params.salary_months_needed)
 
 	# ---------------------------------------------------------------- rules
 	demand = sub_balance(params.demand_deposit_subcategories)
 	wealth_cols = [categories.index(c) for c in params.wealth_categories if c in categories]
 	wealth_balance = balance_cat[:, wealth_cols].sum(axis=1) if wealth_cols else np.zeros(n)
-	salary_here = (salary_months >= params.salary_months_needed) | holds_cat(params.payroll_categories)
+	salary_here = (salary_months >= salary_needed) | holds_cat(params.payroll_categories)
 	gaps = {
 		"idle_deposits_no_wealth": (demand >= params.idle_deposit_min) & ~holds_cat(params.wealth_categories),
 		"salary_no_card": salary_here & ~holds_sub(params.credit_card_subcategories),
@@ -412,57 +469,81 @@ def screen_needs(
 	}
 
 	# ---------------------------------------------------------------- peers
+	# the products compared: held when any product of their categories or subcategories is held
+	item_names = list(params.peer_products)
+	held_item = np.zeros((n, len(item_names)), dtype=bool)
+	for j, item in enumerate(item_names):
+		cats, subs = params.peer_products[item]
+		held_item[:, j] = holds_cat(cats) | holds_sub(subs)
 	keys = [k for k in peer_keys if k in customers]
-	population_share, others = _leave_one_out(held_cat, np.zeros(n, dtype=np.int64))
-	if keys:
-		group = (
-			customers[keys]
-			.astype(object)
-			.where(customers[keys].notna(), "")
-			.groupby(keys, sort=False)
-			.ngroup()
-			.to_numpy(dtype=np.int64)
-		)
-		share, peers = _leave_one_out(held_cat, group)
-		small = peers < params.min_peers
-		share[small] = population_share[small]
-		basis = np.where(small, POPULATION, "+".join(keys)).astype(object)
-	else:
-		share = population_share
-		basis = np.full(n, POPULATION, dtype=object)
-	# not even the population has min_peers others: no peer comparison at all
-	no_peers = others < params.min_peers
-	share[no_peers & (basis == POPULATION)] = 0.0
-	basis[no_peers & (basis == POPULATION)] = None
-	candidate = np.array([c in params.peer_categories for c in categories])
-	peer_gap = (share >= params.peer_share) & ~held_cat & candidate[None, :]
+	group = (
+		customers[keys]
+		.astype(object)
+		.where(customers[keys].notna(), "")
+		.groupby(keys, sort=False)
+		.ngroup()
+		.to_numpy(dtype=np.int64)
+		if keys
+		else np.zeros(n, dtype=np.int64)
+	)
+	value = np.log(np.maximum(np.nan_to_num(aum), 0.0) + params.value_offset)
+	half_width = np.log(params.value_band)
+	everyone = np.zeros(n, dtype=np.int64)
+	# from the closest peers to the broadest: group within the value band, the group, everyone within
+	# the value band, everyone; the first with at least min_peers others is used
+	key_name = "+".join(keys)
+	levels = [(group, half_width, f"{key_name}+{VALUE_BAND}"), (group, None, key_name)] if keys else []
+	levels += [(everyone, half_width, VALUE_BAND), (everyone, None, POPULATION)]
+	share = np.zeros((n, len(item_names)))
+	basis = np.full(n, None, dtype=object)
+	decided = np.zeros(n, dtype=bool)
+	for codes, width, name in levels:
+		level_share, others = _leave_one_out(held_item, codes, value, width)
+		take = ~decided & (others >= params.min_peers)
+		share[take] = level_share[take]
+		basis[take] = name
+		decided |= take
+	# not even the population has min_peers others: no peer comparison at all (share 0, basis None)
+	peer_gap = (share >= params.peer_share) & ~held_item
 	peer_gap_count = peer_gap.sum(axis=1)
 	gap_share = np.where(peer_gap, share, -1.0)
-	top = np.argmax(gap_share, axis=1)
-	names = np.array(categories, dtype=object)
-	peer_top = np.where(peer_gap_count > 0, names[top], None)
-	peer_top_share = np.where(peer_gap_count > 0, np.round(gap_share[np.arange(n), top] * 100, 1), np.nan)
+	top = np.argmax(gap_share, axis=1) if len(item_names) else np.zeros(n, dtype=np.int64)
+	names = np.array(item_names, dtype=object)
+	peer_top = np.where(peer_gap_count > 0, names[top] if len(item_names) else None, None)
+	peer_top_share = (
+		np.where(peer_gap_count > 0, np.round(gap_share[np.arange(n), top] * 100, 1), np.nan)
+		if len(item_names)
+		else np.full(n, np.nan)
+	)
 	peer_text = pd.Series("", index=range(n), dtype=object)
-	for c, name in enumerate(categories):
+	for c, name in enumerate(item_names):
 		if peer_gap[:, c].any():
 			peer_text = peer_text + np.where(peer_gap[:, c], ", " + name, "")
 	peer_text = peer_text.str.slice(2)
 
 	# ---------------------------------------------------------------- main account
 	w = params.main_weights
-	expected_salary = np.isin(occupation, list(params.salaried_occupations))
-	salary_part = np.where(
-		salary_months >= params.salary_months_needed, 1.0, np.where(expected_salary, 0.0, np.nan)
-	)
-	salary_part[~present.any(axis=1)] = np.nan  # no snapshot in the window: nothing to judge by
+	judged = history_months > 0  # a snapshot in the window since the customer came: something to go by
 	coverage = np.full(n, np.nan)
 	np.divide(avg_inflow * 12.0, income, out=coverage, where=~np.isnan(income) & has_flows)
 	coverage = np.where(~np.isnan(income) & has_flows, coverage, np.nan)
 	coverage_part = np.where(np.isnan(coverage), np.nan, np.clip(coverage / params.coverage_full, 0, 1))
-	bills_part = np.where(
-		present.any(axis=1), np.clip(bill_months / params.bills_months_needed, 0, 1), np.nan
+	# salary: 1 when credited here (in as many months as the history allows); 0 only for an occupation
+	# paid by salary or pension whose income is not seen coming in here some other way; otherwise (a
+	# fee-paid professional, a business owner, a customer too new for a first pay day) not judged
+	salaried = salary_months >= salary_needed
+	expected_salary = np.isin(occupation, list(params.salaried_occupations))
+	income_seen = coverage_part >= 1.0  # NaN compares False
+	salary_part = np.where(
+		salaried, 1.0, np.where(expected_salary & ~income_seen & ~short_history, 0.0, np.nan)
 	)
+	bills_needed = np.clip(history_months, 1, params.bills_months_needed)
+	bills_part = np.clip(bill_months / bills_needed, 0, 1)
+	# a short history (a first, often partial month): coverage and bills say nothing yet
+	coverage_part = np.where(short_history, np.nan, coverage_part)
+	bills_part = np.where(short_history, np.nan, bills_part)
 	parts = np.column_stack([salary_part, coverage_part, bills_part])
+	parts[~judged] = np.nan
 	weights = np.array([w.get("salary", 0.0), w.get("coverage", 0.0), w.get("bills", 0.0)], dtype=float)
 	applies = ~np.isnan(parts)
 	weight_sum = (applies * weights).sum(axis=1)
@@ -478,10 +559,14 @@ def screen_needs(
 	)
 
 	# ---------------------------------------------------------------- merchant-like
+	# receiving, not spending: many collections and turnover far above the balance. Turnover and
+	# receipts are the evidence; transactions, large transactions and money passing through count only
+	# as far as that evidence is there (spending alone never makes a merchant)
+	balance_held = np.where(np.isnan(aum_mean), aum, aum_mean)
 	turnover = np.full(n, np.nan)
-	np.divide(avg_inflow, aum, out=turnover, where=(aum > 0) & has_flows)
+	np.divide(receipts, balance_held, out=turnover, where=(balance_held > 0) & has_flows)
 	turnover = np.where(
-		(aum > 0) & has_flows, turnover, np.where(has_flows & (avg_inflow > 0), np.inf, np.nan)
+		(balance_held > 0) & has_flows, turnover, np.where(has_flows & (receipts > 0), np.inf, np.nan)
 	)
 	flow_balance = np.full(n, np.nan)
 	bigger = np.maximum(inflow_total, outflow_total)
@@ -489,13 +574,28 @@ def screen_needs(
 	flow_balance = np.where(bigger > 0, flow_balance, np.nan)
 	mr, mw = params.merchant_ramps, params.merchant_weights
 	merchant_parts = {
-		"large_txn": _ramp(large_per_month, *mr["large_txn"]),
 		"turnover": _ramp(np.where(np.isinf(turnover), mr["turnover"][1], turnover), *mr["turnover"]),
+		"receipts": _ramp(receipts, *mr["receipts"]),
 		"txn": _ramp(txn_per_month, *mr["txn"]),
+		"large_txn": _ramp(large_per_month, *mr["large_txn"]),
 		"balance": _ramp(flow_balance, *mr["balance"]),
 	}
+	receiving_weight = sum(mw.get(k, 0.0) for k in RECEIVING_PARTS)
+	receiving = (
+		sum(merchant_parts[k] * mw.get(k, 0.0) for k in RECEIVING_PARTS) / receiving_weight
+		if receiving_weight
+		else np.ones(n)
+	)
 	total_weight = sum(mw.values()) or 1.0
-	merchant_score = sum(merchant_parts[k] * mw.get(k, 0.0) for k in merchant_parts) * 100.0 / total_weight
+	merchant_score = (
+		(
+			sum(merchant_parts[k] * mw.get(k, 0.0) for k in RECEIVING_PARTS)
+			+ receiving
+			* sum(merchant_parts[k] * mw.get(k, 0.0) for k in merchant_parts if k not in RECEIVING_PARTS)
+		)
+		* 100.0
+		/ total_weight
+	)
 	merchant_score = np.where(has_flows, np.round(merchant_score, 1), np.nan)
 	merchant_like = merchant_score >= params.merchant_threshold
 
@@ -567,6 +667,7 @@ def screen_needs(
 		avg_inflow=np.round(avg_inflow, 2),
 		large_txn_per_month=np.round(large_per_month, 2),
 		txn_per_month=np.round(txn_per_month, 1),
+		receipts_per_month=np.round(receipts, 2),
 		turnover_ratio=np.round(turnover, 3),
 		flow_balance=np.round(flow_balance, 3),
 		merchant_score=merchant_score,
@@ -585,22 +686,50 @@ def screen_needs(
 	return out
 
 
-def _leave_one_out(held: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-	"""Per customer and category: the share of the OTHER members of their group that hold it, and
-	how many others there are."""
-	groups = int(group.max()) + 1 if len(group) else 0
-	counts = np.bincount(group, minlength=groups)
-	sums = (
-		np.column_stack(
-			[np.bincount(group, weights=held[:, c], minlength=groups) for c in range(held.shape[1])]
+def _leave_one_out(
+	held: np.ndarray, group: np.ndarray, value: np.ndarray | None = None, half_width: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+	"""Per customer and column of ``held``: the share of the OTHER members of their group that hold
+	it, and how many others there are. With ``half_width``, the members are those of the group whose
+	``value`` lies within ± half_width of the customer's (a window sliding with the customer)."""
+	n, k = held.shape
+	if n == 0:
+		return np.zeros(held.shape), np.zeros(0, dtype=np.int64)
+	if half_width is None:
+		groups = int(group.max()) + 1
+		counts = np.bincount(group, minlength=groups)
+		sums = (
+			np.column_stack([np.bincount(group, weights=held[:, c], minlength=groups) for c in range(k)])
+			if k
+			else np.zeros((groups, 0))
 		)
-		if held.shape[1]
-		else np.zeros((groups, 0))
-	)
-	others = counts[group] - 1
+		members, totals = counts[group], sums[group]
+	else:
+		# sort by (group, value); each customer's window is a run of that order, found by binary search
+		order = np.lexsort((value, group))
+		g, v = group[order], value[order]
+		key = np.column_stack([g, v])
+		lo = _search(key, group, value - half_width, "left")
+		hi = _search(key, group, value + half_width, "right")
+		cumulative = np.vstack([np.zeros((1, k)), np.cumsum(held[order], axis=0, dtype=np.float64)])
+		members = hi - lo
+		totals = cumulative[hi] - cumulative[lo]
+	others = members - 1
 	share = np.zeros(held.shape)
-	np.divide(sums[group] - held, others[:, None], out=share, where=others[:, None] > 0)
+	np.divide(totals - held, others[:, None], out=share, where=others[:, None] > 0)
 	return share, others
+
+
+def _search(sorted_key: np.ndarray, group: np.ndarray, value: np.ndarray, side: str) -> np.ndarray:
+	"""Positions of (group, value) in rows sorted by (group, value)."""
+	g, v = sorted_key[:, 0], sorted_key[:, 1]
+	start = np.searchsorted(g, group, "left")
+	end = np.searchsorted(g, group, "right")
+	# values within each group are sorted: shift them by the group's rank so one search finds them
+	span = (np.nanmax(v) - np.nanmin(v) + 1.0) if len(v) else 1.0
+	shifted = (v - np.nanmin(v)) + g * span * 2
+	target = (value - np.nanmin(v)) + group * span * 2
+	return np.clip(np.searchsorted(shifted, target, side), start, end)
 
 
 # ---------------------------------------------------------------- words
@@ -612,6 +741,23 @@ def _money(values) -> pd.Series:
 
 def _whole(values) -> pd.Series:
 	return pd.Series(np.nan_to_num(np.asarray(values, dtype=float)).round().astype(np.int64).astype(str))
+
+
+def _times(values) -> pd.Series:
+	"""A ratio as words: one decimal below 10, whole above, "100+" when there is no balance."""
+	ratio = pd.Series(np.asarray(values, dtype=float))
+	return pd.Series(
+		np.where(
+			np.isinf(ratio),
+			"100+",
+			np.where(
+				ratio < 10,
+				ratio.fillna(0).round(1).map("{:,.1f}".format),
+				ratio.fillna(0).round(0).map("{:,.0f}".format),
+			),
+		),
+		dtype=object,
+	)
 
 
 def _fields(rows: pd.DataFrame, category_labels: Mapping[str, str] | None) -> dict:
@@ -634,6 +780,8 @@ def _fields(rows: pd.DataFrame, category_labels: Mapping[str, str] | None) -> di
 		"score": lambda: _whole(rows["main_account_score"].to_numpy()),
 		"large_txn": lambda: _whole(rows["large_txn_per_month"].to_numpy()),
 		"turnover": lambda: _money(rows["avg_inflow"].to_numpy()),
+		"receipts": lambda: _money(rows["receipts_per_month"].to_numpy()),
+		"turnover_times": lambda: _times(rows["turnover_ratio"].to_numpy()),
 		"money_elsewhere": lambda: _money(rows["money_elsewhere_estimate"].to_numpy()),
 	}
 
@@ -658,6 +806,8 @@ RENDER_COLUMNS = (
 	"main_account_score",
 	"large_txn_per_month",
 	"avg_inflow",
+	"receipts_per_month",
+	"turnover_ratio",
 	"money_elsewhere_estimate",
 )
 

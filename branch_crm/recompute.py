@@ -45,7 +45,7 @@ def load_config(tiers: list[dict] | None = None) -> RecomputeConfig:
 	)
 	groups = frappe.get_all(
 		"Bank Customer Group",
-		fields=["group_name", "priority", "familiarity", "life_stage", "occupation_category", "is_active"],
+		fields=["group_name", "priority", "life_stage", "occupation_category", "is_active"],
 	)
 	percent = lambda value, default: (default if value is None else float(value)) / 100  # noqa: E731
 	return RecomputeConfig(

@@ -3,7 +3,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from branch_crm.engine import schema
 from branch_crm.engine.defaults import DEFAULT_GROUPS
+from branch_crm.engine.recompute import recompute_tables
+from branch_crm.engine.sample import generate_sample
 from branch_crm.engine.segments import ages, assign_groups, familiarity, life_stages, segment_customers
 from branch_crm.engine.value import (
 	ValueParameters,
@@ -29,12 +32,20 @@ def test_ages_count_birthdays_and_leap_days():
 		(25, "Single", "Salaried", "Youth"),
 		(33, "Young Family", "Salaried", "Young Family"),
 		(36, "Married", "Professional", "Young Family"),
+		(37, "Single", "Salaried", "Mature Family"),
 		(45, "Mature Family", "Salaried", "Mature Family"),
 		(55, "Mature Family", "Business Owner", "Pre-retirement"),
 		(52, "Retired", "Retired", "Retired"),
 		(63, None, None, "Retired"),
 		(None, None, "Student", "Youth"),
-		(None, None, None, "Mature Family"),
+		(None, None, "Retired", "Retired"),
+		(None, "Single", "Salaried", "Youth"),
+		(None, "Married", None, "Mature Family"),
+		(None, "Empty Nest", "Other", "Mature Family"),
+		# nothing tells the stage: unknown, not guessed
+		(None, None, None, None),
+		(None, None, "Salaried", None),
+		(None, None, "Business Owner", None),
 	],
 )
 def test_life_stage_rules(age, family, occupation, stage):
@@ -57,52 +68,115 @@ def test_familiarity_needs_recent_contact_and_known_intent():
 	]
 
 
-def test_every_customer_lands_in_exactly_one_group_by_priority():
+CATCH_ALL = max(DEFAULT_GROUPS, key=lambda g: g["priority"])["group_name"]
+REAL_GROUPS = [g["group_name"] for g in DEFAULT_GROUPS if g["group_name"] != CATCH_ALL]
+
+
+def _everyone(as_of=AS_OF):
+	"""Every combination of age (or none), family stage (or none), occupation (or none) and recent
+	contact (or none): the whole space the rule has to cover."""
+	ages_ = [None, 18, 22, 30, 34, 36, 39, 42, 49, 50, 55, 59, 60, 70, 90]
+	families = [None, *schema.FAMILY_STAGES]
+	occupations = [None, *schema.OCCUPATION_CATEGORIES]
+	rows = []
+	for age in ages_:
+		born = None if age is None else dt.date(as_of.year - age, 1, 1).isoformat()
+		for family in families:
+			for occupation in occupations:
+				for contacted in (None, (as_of - dt.timedelta(days=10)).isoformat()):
+					rows.append(
+						{
+							"customer": f"C{len(rows)}",
+							"date_of_birth": born,
+							"family_stage": family,
+							"occupation_category": occupation,
+							"last_contact_date": contacted,
+							"intent_level": "Medium" if contacted else None,
+						}
+					)
+	return pd.DataFrame(rows)
+
+
+def test_defaults_are_four_to_eight_groups_by_life_stage_and_occupation_plus_a_catch_all():
+	assert 4 <= len(REAL_GROUPS) <= 8 and len(DEFAULT_GROUPS) <= 8
+	catch_all = next(g for g in DEFAULT_GROUPS if g["group_name"] == CATCH_ALL)
+	assert (catch_all["life_stage"], catch_all["occupation_category"]) == ("Any", "Any")
+	# familiarity is a flag, not a rule of any group
+	assert all("familiarity" not in g for g in DEFAULT_GROUPS)
+	stages = {g["life_stage"] for g in DEFAULT_GROUPS} - {"Any"}
+	assert stages == set(schema.LIFE_STAGES)
+
+
+def test_every_customer_whose_life_stage_is_known_lands_in_a_real_group_and_only_the_unknown_in_the_catch_all():
+	customers = _everyone()
+	out = segment_customers(customers, DEFAULT_GROUPS, AS_OF)
+	assert out["bank_customer_group"].notna().all()
+	known_age_or_stage = customers["date_of_birth"].notna() | customers["family_stage"].notna()
+	assert out.loc[known_age_or_stage, "bank_customer_group"].isin(REAL_GROUPS).all()
+	# an occupation that implies a stage (or a group of its own) is enough
+	telling = customers["occupation_category"].isin(["Student", "Retired", "Business Owner"])
+	assert out.loc[telling, "bank_customer_group"].isin(REAL_GROUPS).all()
+	unknown = ~known_age_or_stage & ~telling
+	assert out.loc[unknown, "bank_customer_group"].eq(CATCH_ALL).all()
+	assert out.loc[unknown, "life_stage"].isna().all()
+	# every real group is reachable
+	assert set(out["bank_customer_group"]) == {*REAL_GROUPS, CATCH_ALL}
+
+
+def test_familiarity_is_a_flag_and_never_changes_the_group():
+	customers = _everyone()
+	out = segment_customers(customers, DEFAULT_GROUPS, AS_OF)
+	contacted = customers["last_contact_date"].notna()
+	assert set(out.loc[contacted, "familiarity"]) == {"Familiar"}
+	assert set(out.loc[~contacted, "familiarity"]) == {"Unfamiliar"}
+	demographics = ["date_of_birth", "family_stage", "occupation_category"]
+	key = customers[demographics].astype(str).agg("|".join, axis=1)
+	per_key = out.groupby(key.to_numpy())["bank_customer_group"].nunique()
+	assert (per_key == 1).all()
+	# unfamiliar customers are spread over the same groups as familiar ones
+	assert set(out.loc[~contacted, "bank_customer_group"]) == set(out.loc[contacted, "bank_customer_group"])
+
+
+def test_life_stage_comes_first_then_occupation():
 	customers = pd.DataFrame(
 		{
-			"customer": list("ABCDEF"),
-			"familiarity": ["Unfamiliar", "Familiar", "Familiar", "Familiar", "Familiar", "Familiar"],
-			"life_stage": ["Youth", "Youth", "Retired", "Mature Family", "Young Family", "Youth"],
+			"life_stage": [
+				"Retired",
+				"Youth",
+				"Youth",
+				"Mature Family",
+				"Mature Family",
+				"Young Family",
+				None,
+			],
 			"occupation_category": [
 				"Business Owner",
+				"Student",
+				"Salaried",
 				"Business Owner",
 				"Salaried",
-				None,
+				"Self-employed",
 				"Salaried",
-				"Student",
 			],
 		}
 	)
-	groups = assign_groups(customers, DEFAULT_GROUPS)
-	assert groups.tolist() == [
-		"Unfamiliar Prospects",  # priority 10 beats Business Owners
+	assert assign_groups(customers, DEFAULT_GROUPS).tolist() == [
+		"Retirees",  # a retired business owner is a retiree
+		"Students",
+		"Young Professionals",
 		"Business Owners",
-		"Retirees",
 		"Established Families",
 		"Young Families",
-		"Young Professionals",
+		CATCH_ALL,
 	]
-	assert groups.notna().all()
 
 
-def test_without_a_catch_all_unmatched_customers_stay_empty():
+def test_a_rule_naming_a_life_stage_never_matches_an_unknown_one():
 	rules = [
-		{
-			"group_name": "Only Retirees",
-			"priority": 1,
-			"familiarity": "Any",
-			"life_stage": "Retired",
-			"occupation_category": "Any",
-		}
+		{"group_name": "Only Retirees", "priority": 1, "life_stage": "Retired", "occupation_category": "Any"}
 	]
-	customers = pd.DataFrame(
-		{
-			"familiarity": ["Familiar"] * 2,
-			"life_stage": ["Retired", "Youth"],
-			"occupation_category": [None, None],
-		}
-	)
-	assert assign_groups(customers, rules).tolist() == ["Only Retirees", None]
+	customers = pd.DataFrame({"life_stage": ["Retired", "Youth", None], "occupation_category": [None] * 3})
+	assert assign_groups(customers, rules).tolist() == ["Only Retirees", None, None]
 
 
 def test_inactive_rules_are_skipped():
@@ -110,7 +184,6 @@ def test_inactive_rules_are_skipped():
 		{
 			"group_name": "Off",
 			"priority": 1,
-			"familiarity": "Any",
 			"life_stage": "Any",
 			"occupation_category": "Any",
 			"is_active": 0,
@@ -118,32 +191,41 @@ def test_inactive_rules_are_skipped():
 		{
 			"group_name": "On",
 			"priority": 2,
-			"familiarity": "Any",
 			"life_stage": "Any",
 			"occupation_category": "Any",
 			"is_active": 1,
 		},
 	]
-	customers = pd.DataFrame(
-		{"familiarity": ["Familiar"], "life_stage": ["Youth"], "occupation_category": ["Other"]}
-	)
+	customers = pd.DataFrame({"life_stage": ["Youth"], "occupation_category": ["Other"]})
 	assert assign_groups(customers, rules).tolist() == ["On"]
 
 
 def test_segment_customers_end_to_end():
 	customers = pd.DataFrame(
 		{
-			"customer": ["A", "B"],
-			"date_of_birth": ["1960-01-01", "1995-06-01"],
-			"family_stage": ["Empty Nest", "Single"],
-			"occupation_category": ["Retired", "Salaried"],
-			"last_contact_date": ["2026-10-15", "2024-01-01"],
-			"intent_level": ["Medium", "High"],
+			"customer": ["A", "B", "C"],
+			"date_of_birth": ["1960-01-01", "1995-06-01", None],
+			"family_stage": ["Empty Nest", "Single", None],
+			"occupation_category": ["Retired", "Salaried", "Other"],
+			"last_contact_date": ["2026-10-15", "2024-01-01", None],
+			"intent_level": ["Medium", "High", None],
 		}
 	)
 	out = segment_customers(customers, DEFAULT_GROUPS, AS_OF).set_index("customer")
 	assert out.loc["A"].tolist() == ["Familiar", "Retired", "Retirees"]
-	assert out.loc["B"].tolist() == ["Unfamiliar", "Youth", "Unfamiliar Prospects"]
+	assert out.loc["B"].tolist() == ["Unfamiliar", "Youth", "Young Professionals"]
+	assert out.loc["C"].tolist() == ["Unfamiliar", None, CATCH_ALL]
+
+
+def test_the_sample_shows_four_to_eight_groups_with_customers_in_each():
+	data = generate_sample(customers=2000, seed=7)
+	out = recompute_tables({"customers": data.customers, "snapshots": data.snapshots})
+	sizes = out["bank_customer_group"].value_counts()
+	assert 4 <= len(sizes) <= 8
+	assert out["bank_customer_group"].isin(REAL_GROUPS).all()  # the sample knows everyone's age
+	assert sizes.min() >= 0.02 * len(out)
+	# nobody has contact history offline, and still the groups are many
+	assert set(out["familiarity"]) == {"Unfamiliar"}
 
 
 def test_lifetime_value_formula():

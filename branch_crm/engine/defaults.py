@@ -45,71 +45,67 @@ DEFAULT_TIERS = (
 	},
 )
 
-# Segments (Bank Customer Group): first match by priority wins; the last one catches everyone.
+# Segments (Bank Customer Group, seed 001 §2: 4-8 groups by life stage, then occupation). First match
+# by priority wins: stages that decide alone first (retirees; students among the young), then the
+# occupation whose money works differently (business owners, at any working stage), then the other
+# stages. Familiarity is a flag on the profile, not a group: unfamiliar customers land in these same
+# groups. The catch-all takes only customers whose life stage cannot be told yet.
 DEFAULT_GROUPS = (
 	{
-		"group_name": "Unfamiliar Prospects",
+		"group_name": "Retirees",
 		"priority": 10,
-		"familiarity": "Unfamiliar",
-		"life_stage": "Any",
+		"life_stage": "Retired",
 		"occupation_category": "Any",
-		"description": "Not contacted recently or intent unknown: get to know them first.",
+		"description": "Retired: stable income products, pension, health insurance, care.",
+	},
+	{
+		"group_name": "Students",
+		"priority": 20,
+		"life_stage": "Youth",
+		"occupation_category": "Student",
+		"description": "In education: debit card, mobile banking, first savings habits.",
 	},
 	{
 		"group_name": "Business Owners",
-		"priority": 20,
-		"familiarity": "Familiar",
+		"priority": 30,
 		"life_stage": "Any",
 		"occupation_category": "Business Owner",
-		"description": "Entrepreneurs: settlement, business loans, family wealth.",
+		"description": "Entrepreneurs of working age: settlement, business loans, family wealth.",
 	},
 	{
 		"group_name": "Young Professionals",
-		"priority": 30,
-		"familiarity": "Familiar",
+		"priority": 40,
 		"life_stage": "Youth",
 		"occupation_category": "Any",
 		"description": "Early career: payroll, cards, first investments.",
 	},
 	{
 		"group_name": "Young Families",
-		"priority": 40,
-		"familiarity": "Familiar",
+		"priority": 50,
 		"life_stage": "Young Family",
 		"occupation_category": "Any",
 		"description": "Children at home: mortgage, education savings, protection.",
 	},
 	{
 		"group_name": "Established Families",
-		"priority": 50,
-		"familiarity": "Familiar",
+		"priority": 60,
 		"life_stage": "Mature Family",
 		"occupation_category": "Any",
 		"description": "Peak earning years: wealth management and asset allocation.",
 	},
 	{
 		"group_name": "Pre-retirees",
-		"priority": 60,
-		"familiarity": "Familiar",
+		"priority": 70,
 		"life_stage": "Pre-retirement",
 		"occupation_category": "Any",
 		"description": "Ten years to retirement: pension, insurance, capital preservation.",
 	},
 	{
-		"group_name": "Retirees",
-		"priority": 70,
-		"familiarity": "Familiar",
-		"life_stage": "Retired",
-		"occupation_category": "Any",
-		"description": "Retired: stable income products, health insurance, care.",
-	},
-	{
-		"group_name": "Other Familiar Customers",
+		"group_name": "Life Stage Unknown",
 		"priority": 1000,
-		"familiarity": "Any",
 		"life_stage": "Any",
 		"occupation_category": "Any",
-		"description": "Catch-all so that every customer lands in exactly one segment.",
+		"description": "Catch-all: no age, family stage or telling occupation on file yet. Ask at the next contact.",
 	},
 )
 

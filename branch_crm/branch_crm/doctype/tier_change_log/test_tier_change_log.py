@@ -89,6 +89,63 @@ class TestTierChangeLog(testing.BranchCRMTestCase):
 			modified,
 		)
 
+	def test_groups_go_by_life_stage_and_familiarity_is_a_flag_beside_them(self):
+		# the test world is shared and committed: put back what this test changes
+		inputs = ["date_of_birth", "family_stage", "occupation_category", "last_contact_date", "intent_level"]
+		before = frappe.get_all(PROFILE, filters={"branch": BRANCH_A}, fields=["name", *inputs])
+
+		def restore():
+			for row in before:
+				frappe.db.set_value(PROFILE, row.pop("name"), row, update_modified=False)
+			frappe.db.commit()
+
+		self.addCleanup(restore)
+		# a profile left in the old "Unfamiliar Prospects" group is re-grouped by the next run
+		if not frappe.db.exists("Bank Customer Group", "Unfamiliar Prospects"):
+			frappe.get_doc(
+				{
+					"doctype": "Bank Customer Group",
+					"group_name": "Unfamiliar Prospects",
+					"priority": 9999,
+					"is_active": 0,
+				}
+			).insert(ignore_permissions=True)
+		frappe.db.sql(
+			"""update `tabBank Customer Profile` set bank_customer_group = 'Unfamiliar Prospects',
+			date_of_birth = '1980-05-17', family_stage = 'Young Family', occupation_category = 'Salaried',
+			last_contact_date = '2020-01-01', intent_level = 'Unknown' where branch = %s""",
+			(BRANCH_A,),
+		)
+		frappe.db.set_value(
+			PROFILE, "_T-CRM-0001", {"last_contact_date": frappe.utils.today(), "intent_level": "High"}
+		)
+		frappe.db.commit()
+		recompute.run(branch=BRANCH_A)
+		rows = frappe.get_all(
+			PROFILE,
+			filters={"branch": BRANCH_A},
+			fields=["name", "bank_customer_group", "familiarity", "life_stage"],
+		)
+		by_name = {row.name: row for row in rows}
+		self.assertEqual({row.bank_customer_group for row in rows}, {"Young Families"})
+		self.assertEqual(by_name["_T-CRM-0001"].familiarity, "Familiar")
+		self.assertEqual(by_name["_T-CRM-0002"].familiarity, "Unfamiliar")
+		# no age, no family stage, an occupation that tells no stage: the catch-all, stage unknown
+		frappe.db.set_value(
+			PROFILE,
+			"_T-CRM-0003",
+			{"date_of_birth": None, "family_stage": None, "occupation_category": "Other"},
+		)
+		frappe.db.commit()
+		recompute.run(branch=BRANCH_A)
+		catch_all = frappe.get_all(
+			"Bank Customer Group", filters={"is_active": 1}, order_by="priority desc", limit=1, pluck="name"
+		)[0]
+		self.assertEqual(
+			frappe.db.get_value(PROFILE, "_T-CRM-0003", ["bank_customer_group", "life_stage"]),
+			(catch_all, None),
+		)
+
 	def test_hysteresis_downgrade_then_holds(self):
 		def tier_after(history):
 			testing.set_history("_T-CRM-0002", history)

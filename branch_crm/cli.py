@@ -20,16 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 
 from branch_crm import __version__
-from branch_crm.engine import intake, schema
+from branch_crm.engine import history, intake, schema
 from branch_crm.engine import io as csv_io
 from branch_crm.engine.churn import score_churn
 from branch_crm.engine.defaults import DEFAULT_PRODUCTS, DEFAULT_TIERS
 from branch_crm.engine.needs import screen_needs
 from branch_crm.engine.recompute import recompute_tables
 from branch_crm.engine.sample import generate_sample
+from branch_crm.engine.tiering import TierRules
 from branch_crm.reports.base import ReportResult
 from branch_crm.reports.book_of_business import build_proposed_books
 from branch_crm.reports.churn_warning import build_churn_warning
@@ -48,10 +50,22 @@ class Section:
 	build: Callable[[Tables], ReportResult]
 
 
+def analysis_month(tables: Tables) -> pd.Timestamp:
+	return pd.to_datetime(tables["snapshots"]["month"]).max()
+
+
 def recomputed(tables: Tables) -> pd.DataFrame:
-	"""Tiers, segments and value classes for the loaded customers, computed once per analysis."""
+	"""Tiers, segments and value classes for the loaded customers, computed once per analysis as the
+	nightly job would have them: the months before the last replayed one by one (so a customer a
+	month or two below their tier keeps it until the downgrade delay has passed), then the last
+	month's recompute, run the night after its data came."""
 	if "recomputed" not in tables:
-		tables["recomputed"] = recompute_tables(tables)
+		previous = history.tiers_before_last_month(
+			tables["customers"], tables["snapshots"], DEFAULT_TIERS, TierRules()
+		)
+		tables["recomputed"] = recompute_tables(
+			tables, previous=previous, today=history.month_processed_on(analysis_month(tables))
+		)
 	return tables["recomputed"]
 
 
@@ -133,7 +147,7 @@ SECTIONS: list[Section] = [
 			t["customers"],
 			recomputed(t),
 			t.get("staff"),
-			(pd.to_datetime(t["snapshots"]["month"]).max() + pd.offsets.MonthBegin(1)).date(),
+			(analysis_month(t) + pd.offsets.MonthBegin(1)).date(),
 		),
 	),
 	Section(
@@ -147,6 +161,55 @@ SECTIONS: list[Section] = [
 		lambda t: build_churn_warning(churn_scored(t), {"limit": LIST_ROWS}),
 	),
 ]
+
+
+# the per-customer results file: who, tier, group, value, churn, needs (columns the engine gives)
+RESULT_FILE = "customer_results.csv"
+RESULT_COLUMNS = (
+	"customer",
+	"customer_name",
+	"branch",
+	"relationship_manager",
+	"aum",
+	"avg_aum",
+	"tier",
+	"tier_reason",
+	"tier_since",
+	"bank_customer_group",
+	"familiarity",
+	"familiar",
+	"life_stage",
+	"value_class",
+	"lifetime_value",
+	"churn_score",
+	"churn_band",
+	"churn_reasons",
+	"priority_score",
+	"gaps",
+	"next_action",
+	"peer_gaps",
+	"main_account_score",
+	"main_bank_likely",
+	"merchant_score",
+	"merchant_like",
+)
+
+
+def customer_results(tables: Tables) -> pd.DataFrame:
+	"""One row per customer: the recompute's tier, group and value class, the churn score and the
+	needs screening, in the customers' order."""
+	out = tables["customers"][["customer", "customer_name"]].merge(
+		recomputed(tables), on="customer", how="left"
+	)
+	for extra in (churn_scored(tables), needs_screened(tables)):
+		columns = [c for c in RESULT_COLUMNS if c in extra and c not in out]
+		out = out.merge(extra[["customer", *columns]].drop_duplicates("customer"), on="customer", how="left")
+	return out[[c for c in RESULT_COLUMNS if c in out]]
+
+
+# rejections.csv: every row left out and every value blanked, with what was done
+PROBLEM_COLUMNS = ["file", "line", "key", "field", "reason", "action"]
+REJECTED, BLANKED, LEFT_OUT = "row rejected", "field left blank", "row left out"
 
 
 @dataclass
@@ -241,6 +304,7 @@ def analyze(data, out, customers, months, branches, seed, as_of, write_inputs, v
 
 	tables = loaded.tables
 	click.echo(f"Branch CRM analysis of {loaded.source}: {describe(tables)}")
+	click.echo(f"Analysis month: {coverage_statement(tables)}")
 	results = []
 	for section in SECTIONS:
 		try:
@@ -252,15 +316,23 @@ def analyze(data, out, customers, months, branches, seed, as_of, write_inputs, v
 		click.echo("")
 		click.echo(render_text(section.title, result))
 
+	try:
+		per_customer = customer_results(tables)
+	except (KeyError, ValueError) as error:
+		raise click.ClickException(f"Per-customer results: cannot build them from this data ({error})")
+
 	out.mkdir(parents=True, exist_ok=True)
 	written = []
+	target = out / RESULT_FILE
+	per_customer.to_csv(target, index=False, encoding="utf-8", lineterminator="\n", date_format="%Y-%m-%d")
+	written.append(target)
 	for section, result in results:
 		target = out / f"{section.name}.csv"
 		result.frame().to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
 		written.append(target)
 	if loaded.rejections:
 		target = out / "rejections.csv"
-		pd.DataFrame(loaded.rejections, columns=["file", "line", "key", "field", "reason"]).to_csv(
+		pd.DataFrame(loaded.rejections, columns=PROBLEM_COLUMNS).to_csv(
 			target, index=False, encoding="utf-8", lineterminator="\n"
 		)
 		written.append(target)
@@ -271,7 +343,10 @@ def analyze(data, out, customers, months, branches, seed, as_of, write_inputs, v
 	written.append(report)
 
 	click.echo("")
-	click.echo(f"Wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f} s: report.html")
+	click.echo(
+		f"Wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f} s: report.html, "
+		f"{RESULT_FILE} (one row per customer)"
+	)
 
 
 @main.command()
@@ -297,7 +372,9 @@ def sample(out, customers, months, branches, seed, as_of):
 
 def load_intake(folder: Path, *, validate: bool, today: dt.date) -> Loaded:
 	"""Read the intake CSVs in ``folder``; with ``validate``, keep only records the site's intake would
-	accept (and whose links resolve), reporting the rest per file."""
+	accept (and whose links resolve), reporting the rest per file. Either way nothing is changed
+	silently: future dates and months, duplicates and a thin last month are reported (file, line,
+	field) and left out or blanked, and the month analysed is the latest one most customers have."""
 	try:
 		with warnings.catch_warnings(record=True) as caught:
 			warnings.simplefilter("always")
@@ -314,40 +391,244 @@ def load_intake(folder: Path, *, validate: bool, today: dt.date) -> Loaded:
 				tables[name] = csv_io.coerce_table(name, raw[name]) if validate else raw[name]
 	except ValueError as error:
 		raise click.ClickException(str(error))
-	if not validate:
-		return Loaded({**raw, **tables}, str(folder), [])
 
-	rejected: list[dict] = []
+	problems: list[dict] = []
+	if validate:
+		problems += _validate(raw, tables, today)
+	else:
+		for kind in schema.INTAKE_KINDS:
+			tables[kind], found = screen_unvalidated(kind, raw[kind], today)
+			_echo_problems(csv_io.file_name(kind), found)
+			problems += found
+
+	if tables["customers"].empty:
+		raise click.ClickException(f"{folder / 'customers.csv'}: no valid customers to analyse")
+	if tables["snapshots"].empty:
+		raise click.ClickException(
+			f"{folder / 'snapshots.csv'}: no {'valid ' if validate else ''}snapshot rows to analyse "
+			"(a header row and one row per customer and month are needed)"
+		)
+	tables["snapshots"], thin = settle_analysis_month(tables["snapshots"])
+	_echo_problems(csv_io.file_name("snapshots"), thin)
+	problems += thin
+	for kind in schema.INTAKE_KINDS:
+		tables[kind] = tables[kind].reset_index(drop=True)
+	return Loaded({**raw, **tables}, str(folder), problems)
+
+
+def _problem(file: str, position: int, key, field: str | None, reason: str, action: str) -> dict:
+	# line numbers as a spreadsheet shows them: the header is line 1
+	return {
+		"file": file,
+		"line": int(position) + 2,
+		"key": key,
+		"field": field,
+		"reason": reason,
+		"action": action,
+	}
+
+
+def _echo_problems(file: str, problems: list[dict], shown: int = 3) -> None:
+	"""Up to ``shown`` problems of each action, on stderr, with how many there are."""
+	for action in (REJECTED, BLANKED, LEFT_OUT):
+		rows = [p for p in problems if p["action"] == action]
+		if not rows:
+			continue
+		if action != REJECTED:  # rejected rows are counted on the file's summary line
+			click.echo(
+				f"{file}: {len(rows):,} {action.replace('row', 'row(s)').replace('field', 'field(s)')}",
+				err=True,
+			)
+		for p in rows[:shown]:
+			key = f" [{p['key']}]" if p["key"] else ""
+			field = f" {p['field']}:" if p["field"] else ""
+			click.echo(f"  line {p['line']}{key}{field} {p['reason']}", err=True)
+
+
+def _validate(raw: Tables, tables: Tables, today: dt.date) -> list[dict]:
+	"""Validate the intake files record by record into ``tables`` (indexed by each row's position in
+	its file). A customer with a bad optional value (a date of birth in the future, an unknown
+	manager) is kept with that value blank, so their holdings and snapshots stay."""
+	problems: list[dict] = []
 	known_customers: set = set()
+	rejected_customers: dict = {}  # customer -> line of customers.csv
 	product_codes = set(
 		(tables.get("products") if "products" in tables else pd.DataFrame(DEFAULT_PRODUCTS))["product_code"]
 	)
 	for kind in schema.INTAKE_KINDS:
 		file = csv_io.file_name(kind)
 		records = raw[kind].to_dict("records")
-		valid, rejections = intake.validate_records(kind, records, today=today)
-		known = _known_links(kind, valid, tables, known_customers, product_codes)
-		valid, more = intake.check_references(kind, valid, known)
-		rejections += more
+		blanked: list[intake.Rejection] = []
 		if kind == "customers":
+			valid, rejections, blanked = intake.validate_keeping_records(kind, records, today=today)
+		else:
+			valid, rejections = intake.validate_records(kind, records, today=today)
+		known = _known_links(kind, valid, tables, known_customers, product_codes)
+		if kind == "customers":
+			valid, unknown = intake.blank_unknown_references(kind, valid, known, LINK_LABELS)
+			blanked += unknown
 			known_customers = set(valid["customer"])
-		bad_rows = sorted({r.index for r in rejections})
+			rejected_customers = {
+				r.key: r.index + 2 for r in rejections if r.key and r.key not in known_customers
+			}
+		else:
+			valid, more = intake.check_references(kind, valid, known, LINK_LABELS)
+			rejections += more
+		found = [
+			_problem(file, r.index, r.key, r.field, _reason(r, rejected_customers), REJECTED)
+			for r in sorted(rejections, key=lambda r: r.index)
+		] + [
+			_problem(file, r.index, r.key, r.field, f"{r.reason}; left blank, the row kept", BLANKED)
+			for r in sorted(blanked, key=lambda r: r.index)
+		]
+		bad_rows = {r.index for r in rejections}
+		blank_rows = {r.index for r in blanked}
 		line = f"{file}: {len(records):,} rows, {len(valid):,} valid, {len(bad_rows):,} rejected"
-		click.echo(line, err=bool(bad_rows))
-		for r in sorted(rejections, key=lambda r: r.index)[:3]:
+		if blank_rows:
+			line += f", {len(blank_rows):,} kept with a value left blank"
+		click.echo(line, err=bool(bad_rows or blank_rows))
+		_echo_problems(file, found)
+		unread = sum(1 for r in rejections if r.field == "month")
+		if unread:
 			click.echo(
-				f"  line {r.index + 2}{f' [{r.key}]' if r.key else ''}{f' {r.field}:' if r.field else ''} {r.reason}",
+				f"{file}: {unread:,} row(s) left out for their month; the analysis month is chosen without them",
 				err=True,
 			)
-		rejected += [
-			{"file": file, "line": r.index + 2, "key": r.key, "field": r.field, "reason": r.reason}
-			for r in sorted(rejections, key=lambda r: r.index)
-		]
-		tables[kind] = csv_io.coerce_table(kind, valid.drop(columns="_index")).reset_index(drop=True)
+		problems += found
+		tables[kind] = csv_io.coerce_table(kind, valid.set_index("_index"))
+	return problems
 
-	if tables["customers"].empty:
-		raise click.ClickException(f"{folder / 'customers.csv'}: no valid customers to analyse")
-	return Loaded(tables, str(folder), rejected)
+
+LINK_LABELS = {
+	"customer": "customer",
+	"product": "product",
+	"branch": "branch",
+	"relationship_manager": "staff member",
+	"first_served_by": "staff member",
+	"referred_by_staff": "staff member",
+	"referred_by_customer": "customer",
+}
+
+
+def _reason(rejection: intake.Rejection, rejected_customers: dict) -> str:
+	"""The rejection in words, with line numbers: a row of a customer rejected earlier says so instead
+	of "does not exist", a duplicate names the line it repeats."""
+	value = rejection.params.get("value")
+	if rejection.field == "customer" and value in rejected_customers:
+		return f"customer {value} was rejected (customers.csv line {rejected_customers[value]})"
+	if rejection.template.startswith("duplicate of record"):
+		return f"repeats the key of line {int(rejection.params['first']) + 2}; the first one counts"
+	return rejection.reason
+
+
+# dates that cannot be in the future, by intake file (the validation rejects them; unvalidated, the
+# value is blanked and the row kept)
+FUTURE_DATES = {"customers": ("date_of_birth", "acquired_on"), "holdings": ("opened_on",)}
+KEYS = {"customers": schema.CUSTOMER_KEY, "holdings": schema.HOLDING_KEY, "snapshots": schema.SNAPSHOT_KEY}
+
+
+def screen_unvalidated(kind: str, frame: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, list[dict]]:
+	"""The checks an unvalidated file still gets, vectorised: rows repeating an earlier row's key are
+	left out (the first one counts, as in the validation), dates in the future are blanked, snapshot
+	months after the current one are left out. Returns the frame (indexed by row position) and the
+	problems found."""
+	file = csv_io.file_name(kind)
+	key = list(KEYS[kind])
+	problems: list[dict] = []
+	keys = frame[key].astype(object).where(frame[key].notna(), "")
+	repeated = keys.duplicated(keep="first")
+	if repeated.any():
+		first = keys.reset_index().groupby(key, sort=False, dropna=False)["index"].transform("first")
+		for position in np.flatnonzero(repeated.to_numpy()):
+			problems.append(
+				_problem(
+					file,
+					position,
+					_key_text(keys.iloc[position]),
+					None,
+					f"repeats the key of line {int(first.iloc[position]) + 2}; the first one counts",
+					LEFT_OUT,
+				)
+			)
+	keep = ~repeated
+	if kind == "snapshots":
+		future = frame["month"] > pd.Timestamp(today).to_period("M").to_timestamp()
+		for position in np.flatnonzero((future & keep).to_numpy()):
+			problems.append(
+				_problem(
+					file,
+					position,
+					_key_text(keys.iloc[position]),
+					"month",
+					f"month {frame['month'].iloc[position]:%Y-%m} is in the future",
+					LEFT_OUT,
+				)
+			)
+		keep &= ~future
+	frame = frame[keep].copy()
+	for column in FUTURE_DATES.get(kind, ()):
+		future = frame[column] > pd.Timestamp(today)
+		for label in frame.index[future]:
+			problems.append(
+				_problem(
+					file,
+					label,
+					_key_text(keys.loc[label]),
+					column,
+					f"{frame.at[label, column]:%Y-%m-%d} is in the future; left blank, the row kept",
+					BLANKED,
+				)
+			)
+		frame.loc[future, column] = pd.NaT
+	return frame, sorted(problems, key=lambda p: p["line"])
+
+
+def _key_text(key: pd.Series) -> str:
+	return "/".join(f"{v:%Y-%m}" if isinstance(v, pd.Timestamp) else str(v) for v in key)
+
+
+# a month is analysed only if it has snapshots for at least this share of the customers of the
+# best-covered month: a month that has only begun to arrive (or a stray future row) is left out
+BROAD_COVERAGE = 0.5
+
+
+def settle_analysis_month(snapshots: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+	"""The snapshots up to the analysis month, the latest month with broad coverage, and the rows of
+	later months left out (as problems)."""
+	months = pd.to_datetime(snapshots["month"])
+	per_month = months.value_counts()  # one row per customer and month: duplicates are gone by now
+	broad = per_month[per_month >= BROAD_COVERAGE * per_month.max()]
+	month = broad.index.max()
+	later = (months > month).to_numpy()
+	if not later.any():
+		return snapshots, []
+	best = per_month.idxmax()
+	file = csv_io.file_name("snapshots")
+	problems = [
+		_problem(
+			file,
+			label,
+			f"{snapshots.at[label, 'customer']}/{months.at[label]:%Y-%m}",
+			"month",
+			f"month {months.at[label]:%Y-%m} has snapshots for only {per_month[months.at[label]]:,} "
+			f"customers ({per_month.max():,} in {best:%Y-%m}); analysed up to {month:%Y-%m}",
+			LEFT_OUT,
+		)
+		for label in snapshots.index[later]
+	]
+	return snapshots[~later], problems
+
+
+def coverage_statement(tables: Tables) -> str:
+	"""The month analysed and how many customers it covers, in words."""
+	snapshots = tables["snapshots"]
+	month = analysis_month(tables)
+	customers = tables["customers"]["customer"]
+	covered = snapshots.loc[pd.to_datetime(snapshots["month"]) == month, "customer"]
+	return (
+		f"{month:%Y-%m}, the latest month with snapshots for most customers "
+		f"({customers.isin(covered).sum():,} of {len(customers):,})"
+	)
 
 
 def _known_links(

@@ -9,9 +9,11 @@ from branch_crm.engine import schema
 from branch_crm.engine.intake import (
 	NUMERIC_COLUMNS,
 	Rejection,
+	blank_unknown_references,
 	check_references,
 	record_key,
 	split_changes,
+	validate_keeping_records,
 	validate_records,
 )
 
@@ -155,7 +157,7 @@ def test_record_that_is_not_an_object():
 		(snapshot(txn_count=1.5), "txn_count", "not a fraction"),
 		(snapshot(complaints=-2), "complaints", "must be at least 0"),
 		(snapshot(aum=float("inf")), "aum", "finite number"),
-		(snapshot(month="last month"), "month", "valid date"),
+		(snapshot(month="last month"), "month", "must be a month (YYYY-MM)"),
 		({"month": "2025-01"}, "customer", "Field required"),
 	],
 )
@@ -237,7 +239,23 @@ def test_duplicate_holdings_use_the_whole_key():
 
 @pytest.mark.parametrize(
 	"month",
-	["2025-03", "2025-03-01", "2025-03-17", " 2025-03 ", dt.date(2025, 3, 31), pd.Timestamp("2025-03-05")],
+	[
+		"2025-03",
+		"2025-03-01",
+		"2025-03-17",
+		" 2025-03 ",
+		dt.date(2025, 3, 31),
+		pd.Timestamp("2025-03-05"),
+		# the spellings core-banking exports use
+		"2025/03",
+		"2025/3",
+		"2025.03",
+		"202503",
+		"20250331",
+		"2025/03/31",
+		"2025-03-01 00:00:00",
+		"2025年3月",
+	],
 )
 def test_month_is_normalised_to_the_first(month):
 	frame, rejections = validate_records("snapshots", [snapshot(month=month)], today=TODAY)
@@ -456,3 +474,71 @@ def test_numbers_left_empty_compare_with_the_stored_zero():
 		frame, stored, ("customer",), schema.CUSTOMER_COLUMNS, NUMERIC_COLUMNS["customers"]
 	)
 	assert (len(inserted), len(updated), len(unchanged)) == (0, 0, 1)
+
+
+@pytest.mark.parametrize("month", ["2025-13", "2025/02/30", "March 2025", "2025", "2025031", "25-03"])
+def test_what_is_not_a_month_is_rejected_as_such(month):
+	_, rejections = validate_records("snapshots", [snapshot(month=month)], today=TODAY)
+	rejection = only(rejections)
+	assert (rejection.field, rejection.reason) == ("month", "must be a month (YYYY-MM)")
+
+
+# ---------------------------------------------------------------- keeping customers (offline analysis)
+
+
+def test_a_customer_with_a_bad_optional_value_is_kept_with_it_blank():
+	records = [
+		customer(customer="C1", date_of_birth="2031-01-01", occupation_category="Astronaut"),
+		customer(customer="C2", customer_name=""),  # no name: rejected
+		customer(customer="C3", do_not_contact="maybe"),  # never guessed: rejected
+		customer(customer="C4", date_of_birth="1980-02-03"),
+	]
+	frame, rejections, blanked = validate_keeping_records("customers", records, today=TODAY)
+	assert frame["customer"].tolist() == ["C1", "C4"]
+	assert frame["_index"].tolist() == [0, 3]
+	kept = frame.set_index("customer")
+	assert pd.isna(kept.at["C1", "date_of_birth"]) and pd.isna(kept.at["C1", "occupation_category"])
+	assert kept.at["C4", "date_of_birth"] == dt.date(1980, 2, 3)
+	assert sorted((r.index, r.key, r.field) for r in blanked) == [
+		(0, "C1", "date_of_birth"),
+		(0, "C1", "occupation_category"),
+	]
+	assert next(r for r in blanked if r.field == "date_of_birth").reason == "2031-01-01 is in the future"
+	assert sorted((r.index, r.field) for r in rejections) == [(1, "customer_name"), (2, "do_not_contact")]
+
+
+def test_a_kept_customer_never_doubles_a_valid_one():
+	records = [customer(customer="C1"), customer(customer="C1", date_of_birth="2031-01-01")]
+	frame, rejections, blanked = validate_keeping_records("customers", records, today=TODAY)
+	assert frame["_index"].tolist() == [0]
+	assert blanked == []
+	assert any(r.index == 1 and r.reason == "duplicate of record 0 in this batch" for r in rejections)
+
+
+def test_other_kinds_are_validated_as_before():
+	records = [snapshot(aum=-5), snapshot(month="2025-01")]
+	frame, rejections, blanked = validate_keeping_records("snapshots", records, today=TODAY)
+	assert frame["_index"].tolist() == [1] and blanked == []
+	assert only(rejections).field == "aum"
+
+
+def test_unknown_links_are_blanked_not_rejected():
+	frame, _ = validate_records(
+		"customers",
+		[
+			customer(customer="C1", relationship_manager="ghost"),
+			customer(customer="C2", relationship_manager="rm1"),
+		],
+		today=TODAY,
+	)
+	kept, problems = blank_unknown_references(
+		"customers", frame, {"relationship_manager": {"rm1"}}, {"relationship_manager": "staff member"}
+	)
+	assert kept["customer"].tolist() == ["C1", "C2"]
+	assert kept["relationship_manager"].tolist() == [None, "rm1"]
+	problem = only(problems)
+	assert (problem.index, problem.field, problem.reason) == (
+		0,
+		"relationship_manager",
+		"staff member ghost does not exist",
+	)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from branch_crm.engine import schema
-from branch_crm.engine.io import coerce_table, read_csv_dir, read_table, write_csv_dir
+from branch_crm.engine.io import coerce_table, parse_months, read_csv_dir, read_table, write_csv_dir
 from branch_crm.engine.sample import generate_sample
 
 AS_OF = dt.date(2026, 9, 1)
@@ -149,15 +149,15 @@ def test_bad_values_are_reported_with_file_column_and_line(tmp_path):
 
 	write(tmp_path, "snapshots.csv", "customer,month,aum\nC1,August,100\n")
 	with pytest.raises(
-		ValueError, match=r"snapshots\.csv: column month has values that are not dates .*line 2: 'August'"
+		ValueError, match=r"snapshots\.csv: column month has values that are not months .*line 2: 'August'"
 	):
 		read_csv_dir(tmp_path)
 
-	write(tmp_path, "snapshots.csv", "customer,month,txn_count\nC1,2026-08,2.5\n")
+	write(tmp_path, "snapshots.csv", "customer,month,aum,txn_count\nC1,2026-08,1,2.5\n")
 	with pytest.raises(ValueError, match="txn_count is not a whole number"):
 		read_csv_dir(tmp_path)
 
-	write(tmp_path, "snapshots.csv", "customer,month\nC1,2026-08\n")
+	write(tmp_path, "snapshots.csv", "customer,month,aum\nC1,2026-08,1\n")
 	write(tmp_path, "customers.csv", "customer,customer_name,do_not_contact\nC1,张伟,maybe\n")
 	with pytest.raises(ValueError, match="do_not_contact has values that are not 0/1"):
 		read_csv_dir(tmp_path)
@@ -177,7 +177,9 @@ def test_unknown_columns_are_dropped_with_a_warning(tmp_path):
 		warnings.simplefilter("always")
 		tables = read_csv_dir(tmp_path)
 	assert "colour" not in tables["holdings"].columns
-	assert [str(w.message) for w in caught] == ["holdings.csv: ignored unknown column(s) colour"]
+	assert [str(w.message) for w in caught if "holdings" in str(w.message)] == [
+		"holdings.csv: ignored unknown column(s) colour"
+	]
 
 
 def test_read_table_and_coerce_validated_frames(tmp_path):
@@ -199,3 +201,38 @@ def test_read_table_and_coerce_validated_frames(tmp_path):
 	assert coerced["do_not_contact"].tolist() == [1]
 	assert coerced["declared_annual_income"].isna().all()
 	assert list(coerced.columns) == [*schema.CUSTOMER_COLUMNS, "_index"]  # extra columns kept at the end
+
+
+def test_months_in_the_spellings_exports_use(tmp_path):
+	minimal_dir(tmp_path)
+	months = [
+		"2026/08",
+		"2026-08",
+		"2026-08-01",
+		"202608",
+		"2026.8",
+		"2026-08-31 00:00:00",
+		"2026年8月",
+		"20260815",
+	]
+	write(
+		tmp_path,
+		"snapshots.csv",
+		"customer,month,aum\n" + "".join(f"C{i},{m},1\n" for i, m in enumerate(months)),
+	)
+	snapshots = read_csv_dir(tmp_path)["snapshots"]
+	assert (snapshots["month"] == pd.Timestamp("2026-08-01")).all()
+	assert parse_months(pd.Series(["2026-13", "2026/02/30", "Aug", None, ""])).isna().all()
+
+
+def test_snapshots_need_aum_and_say_which_columns_are_read_as_zero(tmp_path):
+	minimal_dir(tmp_path)
+	write(tmp_path, "snapshots.csv", "customer,month,txn_count\nC1,2026-08,3\n")
+	with pytest.raises(ValueError, match=r"snapshots\.csv: missing required column\(s\) aum"):
+		read_csv_dir(tmp_path)
+	write(tmp_path, "snapshots.csv", "customer,month,aum,txn_count\nC1,2026-08,3,4\n")
+	with warnings.catch_warnings(record=True) as caught:
+		warnings.simplefilter("always")
+		read_csv_dir(tmp_path)
+	message = next(str(w.message) for w in caught if "snapshots.csv" in str(w.message))
+	assert message.startswith("snapshots.csv: no column(s) deposits, ") and " txn_count" not in message

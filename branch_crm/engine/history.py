@@ -16,7 +16,7 @@ import pandas as pd
 
 from branch_crm.engine.followups import REASON_WEIGHTS, REASONS
 from branch_crm.engine.text import format_columns
-from branch_crm.engine.tiering import TierRules, compute_tiers, render_reasons
+from branch_crm.engine.tiering import TierRules, compute_tiers, month_index, pivot_months, render_reasons
 
 HISTORY_COLUMNS = (
 	"customer",
@@ -51,6 +51,7 @@ MISSED_COLUMNS = (
 	"priority",
 	"days_overdue",
 )
+HISTORY_MONTHS = 12  # months of snapshots the nightly recompute reads (engine.recompute)
 TIER_CHANGE_COLUMNS = (
 	"customer",
 	"from_tier",
@@ -397,6 +398,7 @@ def tier_history(
 	rules: TierRules,
 	*,
 	reason_templates: Mapping[str, str] | None = None,
+	with_log: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
 	"""The tiers each month's nightly recompute would have given, replayed over the snapshots: the
 	Tier Change Log rows (``TIER_CHANGE_COLUMNS``, ``changed_on`` the day after the month's data
@@ -406,7 +408,8 @@ def tier_history(
 
 	``profiles``: customer, branch, relationship_manager, acquired_on. ``aum`` / ``contribution``:
 	customers × months frames in the profiles' order, oldest month first (columns are the months).
-	A customer takes part from the first month they were with the bank."""
+	A customer takes part from the first month they were with the bank. Without ``with_log`` only the
+	final frame is made (the log comes back empty)."""
 	customers = profiles["customer"].to_numpy(dtype=object)
 	months = pd.DatetimeIndex(aum.columns)
 	needed = rules.window_months + rules.downgrade_after_months - 1
@@ -415,27 +418,34 @@ def tier_history(
 	current = pd.Series([None] * len(customers), dtype=object)
 	reason = pd.Series([None] * len(customers), dtype=object)
 	since = pd.Series([None] * len(customers), dtype=object)
+	# the columns the nightly job reads (RecomputeConfig.months): the result is the same as over the
+	# whole past, since a customer is never below their tier for longer than the downgrade delay
+	width = max(HISTORY_MONTHS, needed)
+	last = len(months) - 2
 	changes = []
 	for k in range(needed - 1, len(months) - 1):
 		member = joined <= months[k].to_datetime64()
 		if not member.any():
 			continue
 		index = np.flatnonzero(member)
-		start = max(0, k + 1 - 12)
 		result = compute_tiers(
 			pd.DataFrame({"customer": customers[index], "tier": current.to_numpy()[index]}),
-			aum.iloc[index, : k + 1],
+			aum.iloc[index, max(0, k + 1 - width) : k + 1],
 			tiers,
 			rules,
-			contribution=contribution.iloc[index, start : k + 1],
+			contribution=contribution.iloc[index, max(0, k + 1 - 12) : k + 1],
 			as_of=months[k].date(),
 		)
-		result["reason"] = render_reasons(result, rules, reason_templates)
 		processed_on = month_processed_on(months[k])
 		moved = (result["tier"].to_numpy() != result["previous_tier"].to_numpy()) | pd.isna(
 			result["previous_tier"]
 		).to_numpy()
-		if moved.any():
+		# reasons in words for the changes, and for everyone in the month the replay ends with
+		if k == last:
+			words = render_reasons(result, rules, reason_templates)
+		elif with_log:
+			words = render_reasons(result[moved], rules, reason_templates)
+		if moved.any() and with_log:
 			at = index[moved]
 			changes.append(
 				pd.DataFrame(
@@ -444,16 +454,18 @@ def tier_history(
 						"from_tier": result["previous_tier"].to_numpy(dtype=object)[moved],
 						"to_tier": result["tier"].to_numpy(dtype=object)[moved],
 						"direction": result["direction"].to_numpy(dtype=object)[moved],
-						"reason": result["reason"].to_numpy(dtype=object)[moved],
+						"reason": words.loc[result.index[moved]].to_numpy(dtype=object),
 						"branch": profiles["branch"].to_numpy(dtype=object)[at],
 						"relationship_manager": profiles["relationship_manager"].to_numpy(dtype=object)[at],
 						"changed_on": processed_on,
 					}
 				)
 			)
-			since.iloc[at] = processed_on
+		if moved.any():
+			since.iloc[index[moved]] = processed_on
 		current.iloc[index] = result["tier"].to_numpy(dtype=object)
-		reason.iloc[index] = result["reason"].to_numpy(dtype=object)
+		if k == last:
+			reason.iloc[index] = words.to_numpy(dtype=object)
 	log = (
 		pd.concat(changes, ignore_index=True)
 		if changes
@@ -468,3 +480,41 @@ def tier_history(
 		}
 	)
 	return log[list(TIER_CHANGE_COLUMNS)], final
+
+
+def tiers_before_last_month(
+	customers: pd.DataFrame,
+	snapshots: pd.DataFrame,
+	tiers,
+	rules: TierRules,
+	*,
+	reason_templates: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+	"""What the nightly job would hold on each customer before the snapshots' last month came: the
+	monthly recompute replayed from the first month of ``snapshots`` (``tier_history``'s final
+	frame: customer, tier, tier_reason, tier_since; None for customers it has not tiered). The
+	offline analysis recomputes the last month from here, so that its tiers keep the downgrade delay
+	as the site's do; with fewer months than the delay needs, every customer is tiered as new.
+
+	``customers``: customer (acquired_on, branch, relationship_manager when known). ``snapshots``:
+	customer, month, aum, contribution (the intake shape)."""
+	frame = pd.DataFrame(
+		{
+			column: customers[column].to_numpy() if column in customers else None
+			for column in ("customer", "branch", "relationship_manager", "acquired_on")
+		}
+	)
+	if snapshots.empty:
+		return frame[["customer"]].assign(tier=None, tier_reason=None, tier_since=None)
+	month = pd.to_datetime(snapshots["month"]).dt.to_period("M")
+	span = (month.max() - month.min()).n + 1
+	needed = rules.window_months + rules.downgrade_after_months - 1
+	# the replay starts with the first month of data, the months before it being empty
+	months = month_index(month.max().to_timestamp().date(), span + needed - 1)
+	index = pd.Index(frame["customer"])
+	aum = pivot_months(snapshots, "aum", index, months)
+	contribution = pivot_months(snapshots, "contribution", index, months)
+	_log, final = tier_history(
+		frame, aum, contribution, tiers, rules, reason_templates=reason_templates, with_log=False
+	)
+	return final

@@ -8,7 +8,7 @@ translates ``template`` and fills in ``params``; ``reason`` is the same text in 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from branch_crm.engine import schema
+from branch_crm.engine.io import month_of
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ VALIDATION_TEMPLATES = {
 	"date_type": "must be a valid date (YYYY-MM-DD)",
 	"date_from_datetime_parsing": "must be a valid date (YYYY-MM-DD)",
 	"date_from_datetime_inexact": "must be a valid date (YYYY-MM-DD)",
+	"month_parsing": "must be a month (YYYY-MM)",
 	"in_future": "{value} is in the future",
 	"month_in_future": "month {month} is in the future",
 	"self_referral": "a customer cannot refer themselves",
@@ -209,11 +211,12 @@ class SnapshotRecord(_Record):
 	@field_validator("month", mode="before")
 	@classmethod
 	def _month_start(cls, value: Any) -> Any:
-		# "2025-03", "2025-03-01" and "2025-03-17" all mean March 2025
-		if isinstance(value, str) and len(value.strip()) == 7:
-			value = value.strip() + "-01"
-		if isinstance(value, pd.Timestamp):
-			value = value.date()
+		# "2025-03", "2025/03", "202503", "2025-03-01" and "2025-03-17" all mean March 2025
+		if isinstance(value, str | dt.date):
+			month = month_of(value)
+			if month is None:
+				raise PydanticCustomError("month_parsing", "must be a month (YYYY-MM)")
+			return month
 		return value
 
 	@field_validator("month")
@@ -311,6 +314,82 @@ def validate_records(
 
 	frame = pd.DataFrame(rows, columns=[*COLUMNS[kind], "_index"])
 	return frame, rejections
+
+
+# fields a customer record can lose and still be analysed: all but its key, its name, and the
+# do-not-contact flag (a blank one would make the customer contactable)
+KEEP_WITHOUT = {
+	"customers": frozenset(CustomerRecord.model_fields) - {"customer", "customer_name", "do_not_contact"},
+}
+
+
+def validate_keeping_records(
+	kind: str, records: list[Any], *, today: dt.date
+) -> tuple[pd.DataFrame, list[Rejection], list[Rejection]]:
+	"""``validate_records``, but a record whose only problems lie in fields it can do without
+	(``KEEP_WITHOUT``) is kept with those fields blank. Returns the valid records, the rejections, and
+	the problems whose field was blanked (one per field). The offline analysis reads customers so:
+	one date of birth in the future must not drop the customer and, with them, their holdings and
+	snapshots. Other kinds are validated as ``validate_records`` does."""
+	valid, rejections = validate_records(kind, records, today=today)
+	fields = KEEP_WITHOUT.get(kind, frozenset())
+	problems: dict[int, list[Rejection]] = {}
+	for r in rejections:
+		problems.setdefault(r.index, []).append(r)
+	repairable = [
+		index
+		for index, found in problems.items()
+		if isinstance(records[index], dict) and all(r.field in fields for r in found)
+	]
+	if not repairable:
+		return valid, rejections, []
+	blanked_fields = {index: {r.field for r in problems[index]} for index in repairable}
+	trimmed = [
+		{k: v for k, v in records[index].items() if k not in blanked_fields[index]} for index in repairable
+	]
+	repaired, still = validate_records(kind, trimmed, today=today)
+	repaired["_index"] = [repairable[i] for i in repaired["_index"]]
+	# a repaired record whose key a valid record holds is a duplicate of it
+	key = list(KEYS[kind])
+	holder = dict(zip(map(tuple, valid[key].to_numpy()), valid["_index"], strict=True))
+	first = [holder.get(tuple(row)) for row in repaired[key].to_numpy()]
+	clash = np.array([f is not None for f in first], dtype=bool)
+	duplicates = [
+		Rejection(
+			int(repaired["_index"].iloc[i]),
+			record_key(kind, repaired.iloc[i].to_dict()),
+			None,
+			"duplicate of record {first} in this batch",
+			{"first": int(first[i])},
+		)
+		for i in np.flatnonzero(clash)
+	]
+	repaired = repaired[~clash]
+	kept = set(repaired["_index"])
+	blanked = [r for r in rejections if r.index in kept]
+	rejections = [r for r in rejections if r.index not in kept]
+	rejections += [replace(r, index=repairable[r.index]) for r in still] + duplicates
+	frame = pd.concat([valid, repaired], ignore_index=True) if len(repaired) else valid
+	frame = frame.sort_values("_index", kind="stable").reset_index(drop=True)
+	return frame, sorted(rejections, key=lambda r: r.index), blanked
+
+
+def blank_unknown_references(
+	kind: str,
+	frame: pd.DataFrame,
+	known: dict[str, set[str] | frozenset[str]],
+	labels: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, list[Rejection]]:
+	"""``check_references``, but the unknown links are blanked instead of their rows rejected; the
+	problems come back as rejections of the field."""
+	_kept, problems = check_references(kind, frame, known, labels)
+	if not problems:
+		return frame, []
+	frame = frame.copy()
+	for column, values in known.items():
+		unknown = frame[column].notna() & (frame[column] != "") & ~frame[column].isin(values)
+		frame.loc[unknown, column] = None
+	return frame, problems
 
 
 def check_references(

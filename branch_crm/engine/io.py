@@ -5,7 +5,8 @@ Intake files: ``customers.csv``, ``holdings.csv``, ``snapshots.csv`` (the REST i
 (the sample generator's planted patterns).
 
 Parsed frames follow the same conventions as ``engine.sample``: date columns are ``datetime64[ns]``
-(``month`` and ``drift_start`` normalised to the first of the month, ``NaT`` when blank); text is
+(``month`` and ``drift_start`` normalised to the first of the month, ``NaT`` when blank; a month may be
+written 2026-11, 2026/11, 2026.11, 202611, 2026年11月 or as any day of it); text is
 ``object`` with ``None`` for blank; amounts are ``float64`` (blank -> 0.0, except
 ``declared_annual_income`` which stays NaN); counts are ``int32`` (blank -> 0); ``do_not_contact``
 is ``int8`` 0/1. Optional columns absent from a file are added with those blank values, and the
@@ -14,6 +15,8 @@ columns come back in schema order.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -58,7 +61,8 @@ TABLES: dict[str, TableSpec] = {
 	),
 	"snapshots": TableSpec(
 		schema.SNAPSHOT_COLUMNS,
-		required=("customer", "month"),
+		# a snapshot file without AUM would put every customer in the lowest tier
+		required=("customer", "month", "aum"),
 		months=("month",),
 		floats=dict.fromkeys(schema.SNAPSHOT_AMOUNT_COLUMNS, 0.0),
 		ints=dict.fromkeys(schema.SNAPSHOT_COUNT_COLUMNS, "int32"),
@@ -141,9 +145,15 @@ def read_table(table: str, file: str | Path, *, parse: bool = True) -> pd.DataFr
 	extra = [c for c in raw.columns if c not in spec.columns]
 	if extra:
 		warnings.warn(f"{file.name}: ignored unknown column(s) {', '.join(extra)}", UserWarning, stacklevel=2)
-	for column in spec.columns:
-		if column not in raw.columns:
-			raw[column] = None
+	absent = [c for c in spec.columns if c not in raw.columns]
+	if table == "snapshots" and absent:
+		warnings.warn(
+			f"{file.name}: no column(s) {', '.join(absent)}; read as 0 on every row",
+			UserWarning,
+			stacklevel=2,
+		)
+	for column in absent:
+		raw[column] = None
 	raw = raw[list(spec.columns)]
 	if not parse:
 		return raw.astype(object).where(raw.notna(), None)
@@ -239,7 +249,88 @@ def _text(values: pd.Series) -> pd.Series:
 	return values.where(~_blank(values), None)
 
 
+# the ways core-banking exports write a month: 2026-11, 2026/11, 2026.11, 2026-11-01 (any day, with
+# or without a time), 202611, 20261101, 2026年11月
+_MONTH_PATTERNS = (
+	re.compile(
+		r"^(?P<year>\d{4})[-/.](?P<month>\d{1,2})(?:[-/.](?P<day>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?)?$"
+	),
+	re.compile(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})?$"),
+	re.compile(r"^(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月(?:\s*(?P<day>\d{1,2})\s*日)?$"),
+)
+MONTH_SPELLINGS = "YYYY-MM, YYYY/MM, YYYYMM or a date in the month"
+
+
+def month_of(value) -> dt.date | None:
+	"""The first day of the month ``value`` names (text in one of the spellings above, a date or a
+	timestamp); None when it is blank or names no month."""
+	if value is None or value is pd.NaT:
+		return None
+	if isinstance(value, dt.datetime | pd.Timestamp):
+		return value.date().replace(day=1)
+	if isinstance(value, dt.date):
+		return value.replace(day=1)
+	if not isinstance(value, str):
+		return None
+	text = value.strip()
+	for pattern in _MONTH_PATTERNS:
+		match = pattern.match(text)
+		if match:
+			try:
+				day = dt.date(int(match["year"]), int(match["month"]), int(match["day"] or 1))
+			except ValueError:
+				return None
+			return day.replace(day=1)
+	return None
+
+
+def parse_months(values: pd.Series) -> pd.Series:
+	"""``month_of`` over a column, vectorised: datetime64 first-of-month values, NaT where blank or not a
+	month."""
+	if pd.api.types.is_datetime64_any_dtype(values):
+		return pd.Series(
+			values.to_numpy().astype("datetime64[M]").astype("datetime64[ns]"), index=values.index
+		)
+	text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+	is_text = text.map(lambda v: isinstance(v, str)).astype(bool)
+	out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+	# dates and timestamps (validated frames)
+	others = ~is_text & text.notna()
+	if others.any():
+		out[others] = pd.to_datetime(text[others].map(month_of), errors="coerce")
+	remaining = is_text.copy()
+	for pattern in _MONTH_PATTERNS:
+		if not remaining.any():
+			break
+		parts = text[remaining].astype(str).str.extract(pattern)
+		matched = parts["year"].notna()
+		if not matched.any():
+			continue
+		parts = parts[matched]
+		day = pd.to_datetime(
+			{
+				"year": parts["year"].astype(int),
+				"month": parts["month"].astype(int),
+				"day": parts["day"].fillna("1").astype(int),
+			},
+			errors="coerce",
+		)
+		out[parts.index] = day.to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
+		remaining[parts.index] = False
+	return out
+
+
 def _dates(values: pd.Series, month: bool, source: str, column: str) -> pd.Series:
+	if month:
+		parsed = parse_months(values)
+		_complain(
+			parsed.isna() & ~_blank(values),
+			values,
+			source,
+			column,
+			f"has values that are not months (use {MONTH_SPELLINGS})",
+		)
+		return parsed
 	if pd.api.types.is_datetime64_any_dtype(values):
 		parsed = values
 	else:
@@ -248,10 +339,7 @@ def _dates(values: pd.Series, month: bool, source: str, column: str) -> pd.Serie
 		_complain(
 			parsed.isna() & ~blank, values, source, column, "has values that are not dates (use YYYY-MM-DD)"
 		)
-	parsed = parsed.to_numpy().astype("datetime64[ns]")
-	if month:
-		parsed = parsed.astype("datetime64[M]").astype("datetime64[ns]")
-	return pd.Series(parsed, index=values.index)
+	return pd.Series(parsed.to_numpy().astype("datetime64[ns]"), index=values.index)
 
 
 def _numbers(values: pd.Series, source: str, column: str, default: float | None) -> pd.Series:

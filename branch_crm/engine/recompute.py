@@ -183,10 +183,18 @@ def what_if(
 	return migration_matrix(profiles["tier"].reset_index(drop=True), result["tier"], order + sorted(current))
 
 
-def recompute_tables(tables: dict[str, pd.DataFrame], config: RecomputeConfig | None = None) -> pd.DataFrame:
+def recompute_tables(
+	tables: dict[str, pd.DataFrame],
+	config: RecomputeConfig | None = None,
+	*,
+	previous: pd.DataFrame | None = None,
+	today: dt.date | None = None,
+) -> pd.DataFrame:
 	"""The nightly recompute over offline tables (the CLI's sample or intake CSVs): customers and
-	snapshots in the intake shapes, no stored tiers yet. One row per customer with the outputs
-	and the figures behind them (avg_aum, annual_contribution, direction)."""
+	snapshots in the intake shapes. One row per customer with the outputs and the figures behind
+	them (avg_aum, annual_contribution, direction). ``previous``: the tiers stored before the last
+	month (customer, tier, tier_since: ``history.tiers_before_last_month``); without it every
+	customer is tiered as new. ``today``: the night of the run (default: the last month)."""
 	from branch_crm.engine.defaults import DEFAULT_GROUPS, DEFAULT_TIERS
 	from branch_crm.engine.tiering import month_index, pivot_months
 
@@ -200,12 +208,23 @@ def recompute_tables(tables: dict[str, pd.DataFrame], config: RecomputeConfig | 
 		{column: customers[column] if column in customers else None for column in PROFILE_COLUMNS}
 	)
 	profiles["tier"] = None
+	if previous is not None:
+		stored = previous.drop_duplicates("customer").set_index("customer")
+		profiles["tier"] = profiles["customer"].map(stored["tier"]).to_numpy(dtype=object)
+		profiles["tier_since"] = profiles["customer"].map(stored["tier_since"]).to_numpy(dtype=object)
 	profiles["last_contact_date"] = None
 	aum = pivot_months(snapshots, "aum", index, months)
 	contribution = pivot_months(snapshots, "contribution", index, months)
 	has_data = index.isin(snapshots["customer"].unique())
 	result = recompute_chunk(
-		profiles.reset_index(drop=True), aum, contribution, has_data, None, config, as_of=as_of, today=as_of
+		profiles.reset_index(drop=True),
+		aum,
+		contribution,
+		has_data,
+		None,
+		config,
+		as_of=as_of,
+		today=today or as_of,
 	)
 	out = result.profiles.copy()
 	out["avg_aum"] = aum.to_numpy()[:, -config.rules.window_months :].mean(axis=1).round(2)

@@ -11,7 +11,7 @@ import frappe
 import pandas as pd
 from frappe import _
 
-from branch_crm import store
+from branch_crm import followups, store
 from branch_crm.audit import logged_run
 from branch_crm.engine.assignment import (
 	assign_new_customers,
@@ -27,6 +27,11 @@ PROFILE = "Bank Customer Profile"
 def _templates() -> dict:
 	"""Assignment reasons are stored coded: each reader gets them in their own language."""
 	return coded("assignment")
+
+
+def _names(staff: pd.DataFrame) -> dict:
+	"""Staff by name in the reasons, not by login: "assigned to 张玲", not to her e-mail address."""
+	return dict(zip(staff["user"], staff["full_name"].fillna(staff["user"]), strict=True))
 
 
 def _staff(*branches: str) -> pd.DataFrame:
@@ -72,14 +77,16 @@ def plan(doc) -> None:
 			)
 		)
 	try:
+		staff = _staff(doc.branch)
 		rows = book_transfer_plan(
 			profiles,
 			doc.from_rm,
 			targets,
-			_staff(doc.branch),
+			staff,
 			doc.effective_date,
 			tiers=tiers,
 			templates=_templates(),
+			labels=_names(staff),
 		)
 	except ValueError as error:
 		frappe.throw(_("Book Transfer {0}: {1}").format(doc.name or _("(new)"), str(error)))
@@ -133,6 +140,8 @@ def apply(doc) -> int:
 		row.db_set({"applied": 1, "moved_todos": ",".join(todos)}, update_modified=False)
 		moved += 1
 	doc.db_set("applied_on", now)
+	# the moved to-dos in the words of their new reader
+	followups.rerender_todos(sorted({row.to_rm for row in doc.customers if row.applied and row.to_rm}))
 	return moved
 
 
@@ -209,7 +218,8 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 		)
 		if profiles.empty:
 			continue
-		proposals = rehome_proposals(profiles, _staff(name), _tiers(), templates=_templates())
+		staff = _staff(name)
+		proposals = rehome_proposals(profiles, staff, _tiers(), templates=_templates(), labels=_names(staff))
 		proposals = proposals[proposals["to_rm"].notna()]
 		drafts = {
 			d.from_rm: d
@@ -278,7 +288,7 @@ def assign_new(frame: pd.DataFrame) -> pd.DataFrame:
 		values={"b": branches},
 	)
 	result = assign_new_customers(
-		frame.assign(aum=0.0, tier=None), staff, books, _tiers(), templates=_templates()
+		frame.assign(aum=0.0, tier=None), staff, books, _tiers(), templates=_templates(), labels=_names(staff)
 	)
 	return result.rename(columns={"reason": "assignment_reason"})[
 		["customer", "relationship_manager", "assignment_reason"]

@@ -708,6 +708,30 @@ def insert_followups(rows: pd.DataFrame) -> tuple[int, dict]:
 	return len(rows), rows.groupby("relationship_manager").size().to_dict()
 
 
+def rerender_todos(users: list[str]) -> int:
+	"""The open follow-up to-dos of ``users`` written again in each one's current language: a to-do
+	has one reader, so its words are written for them (a user who switched language, a book that
+	moved to a manager who reads another). The follow-up keeps the codes they are written from."""
+	if not users:
+		return 0
+	rows = store.read_query(
+		f"""select f.`todo`, f.`message`, f.`occasion`, f.`reason`, t.`allocated_to` as `relationship_manager`
+		from `tab{FOLLOWUP}` f join `tabToDo` t on t.`name` = f.`todo`
+		where f.`status` = 'Open' and t.`status` = 'Open' and t.`allocated_to` in %(users)s""",
+		{"users": tuple(users)},
+	)
+	if rows.empty:
+		return 0
+	descriptions = pd.DataFrame({"name": rows["todo"].to_numpy(), "description": _descriptions(rows)})
+	return store.update_rows("ToDo", descriptions, ["description"])
+
+
+def on_user_update(doc, method=None) -> None:
+	"""User.on_update: a user who changes their language reads their to-dos in it."""
+	if doc.has_value_changed("language"):
+		rerender_todos([doc.name])
+
+
 def refresh_assignments(customers: list[str]) -> None:
 	"""The profiles' ``_assign`` (the list view's "Assigned To") from their open ToDos, as Frappe's
 	ToDo controller keeps it, in one statement per chunk."""

@@ -112,6 +112,10 @@ doc_events = {
 		# closing a follow-up's to-do by hand closes the follow-up
 		"on_update": "branch_crm.followups.on_todo_update",
 	},
+	"User": {
+		# a to-do is written in its reader's language: written again when they change it
+		"on_update": "branch_crm.followups.on_user_update",
+	},
 }
 
 # Scheduled jobs: entry points in tasks.py only find the work and enqueue chunks on the long queue.

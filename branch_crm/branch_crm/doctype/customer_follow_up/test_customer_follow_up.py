@@ -325,6 +325,15 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 				frappe.local.lang = "en"
 			self.assertIn(expected, shown.message, lang)
 		self.assertEqual(frappe.db.get_value(FOLLOWUP, retention.name, "message"), retention.message)
+		# the assignee switches language (My Settings): their to-dos follow
+		manager = frappe.get_doc("User", user("rm2"))
+		manager.language = "en"
+		manager.save(ignore_permissions=True)
+		self.addCleanup(frappe.db.set_value, "User", user("rm2"), "language", None)
+		self.assertEqual(
+			frappe.db.get_value("ToDo", retention.todo, "description"),
+			"Churn risk for 测试客户 0005: No data in the last 3 months",
+		)
 
 	def test_do_not_contact_cancels_open_follow_ups_and_queues_none(self):
 		self.queue()

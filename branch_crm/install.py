@@ -37,6 +37,11 @@ def ensure_erpnext_permissions() -> None:
 			if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
 				add_permission(doctype, role, 0)
 			update_permission_property(doctype, role, 0, "read", 1, validate=False)
+	# branch names are read in each reader's language, like tiers and segments (translated_doctype)
+	from frappe.custom.doctype.property_setter.property_setter import make_property_setter
+
+	if not frappe.db.exists("Property Setter", {"doc_type": "Branch", "property": "translated_doctype"}):
+		make_property_setter("Branch", None, "translated_doctype", 1, "Check", for_doctype=True)
 
 
 STAFF_MODULE_PROFILE = "Branch CRM Staff"

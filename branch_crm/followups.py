@@ -49,6 +49,7 @@ from branch_crm.engine.followups import (
 	followup_keys,
 	schedule_with_capacity,
 )
+from branch_crm.engine.text import format_columns
 from branch_crm.language import coded, in_site_language, render, render_text, user_languages
 from branch_crm.roles import FOLLOW_UP_ROLE_TYPES
 
@@ -720,10 +721,58 @@ def rerender_todos(users: list[str]) -> int:
 		where f.`status` = 'Open' and t.`status` = 'Open' and t.`allocated_to` in %(users)s""",
 		{"users": tuple(users)},
 	)
-	if rows.empty:
+	escalated = store.read_query(
+		f"""select f.`escalation_todo` as `todo`, f.`reason`, f.`customer`, f.`customer_name`,
+			f.`due_date`, f.`escalated_on`, f.`relationship_manager`, t.`allocated_to` as `escalate_to`
+		from `tab{FOLLOWUP}` f join `tabToDo` t on t.`name` = f.`escalation_todo`
+		where f.`status` = 'Open' and t.`status` = 'Open' and t.`allocated_to` in %(users)s""",
+		{"users": tuple(users)},
+	)
+	frames = []
+	if not rows.empty:
+		frames.append(pd.DataFrame({"name": rows["todo"].to_numpy(), "description": _descriptions(rows)}))
+	if not escalated.empty:
+		# the days overdue as the escalation counted them
+		late = escalated.assign(
+			days_overdue=(
+				pd.to_datetime(escalated["escalated_on"]) - pd.to_datetime(escalated["due_date"])
+			).dt.days
+		)
+		frames.append(
+			pd.DataFrame({"name": late["todo"].to_numpy(), "description": _escalation_descriptions(late)})
+		)
+	if not frames:
 		return 0
-	descriptions = pd.DataFrame({"name": rows["todo"].to_numpy(), "description": _descriptions(rows)})
-	return store.update_rows("ToDo", descriptions, ["description"])
+	return store.update_rows("ToDo", pd.concat(frames, ignore_index=True), ["description"])
+
+
+def _escalation_descriptions(rows: pd.DataFrame) -> np.ndarray:
+	"""An escalation to-do's text in its reader's language (the branch manager's), naming the
+	manager it was assigned to by name. ``rows``: reason, customer, customer_name, days_overdue,
+	due_date, relationship_manager, escalate_to."""
+	rows = rows.reset_index(drop=True)
+	managers = rows["relationship_manager"].dropna().unique().tolist()
+	names = (
+		dict(
+			frappe.get_all(
+				"User", filters={"name": ("in", managers)}, fields=["name", "full_name"], as_list=True
+			)
+		)
+		if managers
+		else {}
+	)
+	fields = {
+		"reason": rows["reason"].fillna("").astype(str),
+		"customer_name": rows["customer_name"].fillna(rows["customer"]).astype(str),
+		"days_overdue": pd.to_numeric(rows["days_overdue"]).fillna(0).astype(int).astype(str),
+		"due_date": pd.to_datetime(rows["due_date"]).dt.strftime("%Y-%m-%d").fillna(""),
+		"relationship_manager": rows["relationship_manager"]
+		.map(lambda user: names.get(user) or user)
+		.fillna("")
+		.astype(str),
+	}
+	message = format_columns(coded("followup")["escalation"], fields, rows.index)
+	return _descriptions(rows.assign(message=message, reason="Escalation", occasion=""), "escalate_to")
 
 
 def on_user_update(doc, method=None) -> None:
@@ -764,6 +813,7 @@ def escalate(config: FollowupConfig, open_rows: pd.DataFrame, names: pd.Series) 
 		return 0
 	late = late.merge(open_rows[["customer", "reason", "name"]], on=["customer", "reason"], how="inner")
 	late["escalation_todo"] = [frappe.generate_hash(length=10) for _i in range(len(late))]
+	late["customer_name"] = late["customer"].map(names)
 	todos = pd.DataFrame(
 		{
 			"name": late["escalation_todo"].to_numpy(),
@@ -771,7 +821,7 @@ def escalate(config: FollowupConfig, open_rows: pd.DataFrame, names: pd.Series) 
 			"priority": "High",
 			"date": config.today,
 			"allocated_to": late["escalate_to"].to_numpy(),
-			"description": _descriptions(late.assign(reason="Escalation", occasion=""), "escalate_to"),
+			"description": _escalation_descriptions(late),
 			"reference_type": PROFILE,
 			"reference_name": late["customer"].to_numpy(),
 			"assigned_by": "Administrator",

@@ -35,6 +35,8 @@ MESSAGES = {
 }
 # separators between the items of one message, by language
 SEPARATORS = {"zh": "；"}
+# ... and between the names of a list inside one item
+LIST_SEPARATORS = {"zh": "、"}
 
 __all__ = [
 	"CODED_SEPARATOR",
@@ -73,13 +75,18 @@ def render(values: Iterable, lang: str | None = None) -> list:
 		for code, template in texts.items()
 	}
 	words: dict[str, str] = {}
+	separator = SEPARATORS.get(lang.split("-")[0], "; ")
+	list_separator = LIST_SEPARATORS.get(lang.split("-")[0], ", ")
 
 	def translate(value: str) -> str:
 		if value not in words:
-			words[value] = _(value, lang=lang)
+			word = _(value, lang=lang)
+			if word == value and ", " in value:
+				# a list of names (the products similar customers hold): each name on its own
+				word = list_separator.join(_(part, lang=lang) for part in value.split(", "))
+			words[value] = word
 		return words[value]
 
-	separator = SEPARATORS.get(lang.split("-")[0], "; ")
 	return render_coded(values, templates, translate, separator)
 
 

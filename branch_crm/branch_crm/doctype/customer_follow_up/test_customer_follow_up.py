@@ -170,6 +170,17 @@ class TestCustomerFollowup(testing.BranchCRMTestCase):
 			self.assertEqual((row.escalated_on, row.escalated_to), (later, user("bm")))
 			self.assertEqual(frappe.db.get_value("ToDo", row.escalation_todo, "allocated_to"), user("bm"))
 		self.assertEqual(self.queue(later)["escalated"], 0)
+		# the branch manager's escalations name the manager, in the branch manager's language
+		todo = rows[0].escalation_todo
+		description = frappe.db.get_value("ToDo", todo, "description")
+		self.assertRegex(description, r"^Plan Due follow-up for 测试客户 \d{4} is \d+ day\(s\) overdue")
+		self.assertIn("assigned to Test rm", description)
+		manager = frappe.get_doc("User", user("bm"))
+		manager.language = "zh"
+		manager.save(ignore_permissions=True)
+		self.addCleanup(frappe.db.set_value, "User", user("bm"), "language", None)
+		self.assertNotIn("follow-up", frappe.db.get_value("ToDo", todo, "description"))
+		self.assertIn("逾期", frappe.db.get_value("ToDo", todo, "description"))
 
 	def test_a_manager_only_sees_follow_ups_of_their_own_customers(self):
 		self.queue(branch=None)

@@ -19,7 +19,7 @@ before_uninstall = "branch_crm.install.before_uninstall"
 # Desk
 # ----
 # the "Create Follow-ups" button the customer-listing reports share (plain file: no bundling step)
-app_include_js = ["/assets/branch_crm/js/follow_up_rows.js"]
+app_include_js = ["/assets/branch_crm/js/follow_up_rows.js", "/assets/branch_crm/js/translated_lists.js"]
 
 doctype_js = {
 	"Customer": "public/js/customer.js",

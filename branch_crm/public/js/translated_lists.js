@@ -5,6 +5,8 @@
 		"Customer Tier": ["name", "tier_name"],
 		"Bank Customer Group": ["name", "group_name"],
 		"Bank Product": ["name", "product_name"],
+		// the nightly jobs' names
+		"Branch CRM Run Log": ["job"],
 	};
 	for (const [doctype, fieldnames] of Object.entries(subjects)) {
 		const settings = (frappe.listview_settings[doctype] = frappe.listview_settings[doctype] || {});

@@ -46,5 +46,8 @@ def execute(filters=None):
 	if later:
 		fill_listed(result.data, LISTED)
 	return translated(
-		result, translate_rows=("churn_band", "value_class"), filters=filters, coded_rows=("churn_reasons",)
+		result,
+		translate_rows=("churn_band", "value_class", "branch"),
+		filters=filters,
+		coded_rows=("churn_reasons",),
 	)

@@ -41,4 +41,4 @@ def execute(filters=None):
 	labels = {code: _(label) for code, label in NEEDS_GAP_LABEL_TEMPLATES.items()}
 	for row in result.data:
 		row["gap_types"] = gap_type_labels(row["gap_types"], labels)
-	return translated(result, filters=filters, coded_rows=("gaps", "next_action"))
+	return translated(result, translate_rows=("branch",), filters=filters, coded_rows=("gaps", "next_action"))

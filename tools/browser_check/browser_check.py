@@ -777,7 +777,9 @@ class Walk:
 		inp.click()
 		inp.fill("")
 		inp.press_sequentially(value, delay=40)
-		item = ctl.locator(".awesomplete [role='option']").filter(has_text=value).first
+		# a translated doctype's options read in the user's language ("Core" is 财富客户 in zh)
+		shown = self.page.evaluate("(value) => __(value)", value)
+		item = ctl.locator(".awesomplete [role='option']").filter(has_text=shown).first
 		item.wait_for(timeout=15000)
 		item.click()
 		self.page.wait_for_timeout(400)

@@ -1,10 +1,11 @@
-// The names of the configured tiers, segments and products are translated doctypes: links show them
+// The names of the configured tiers, segments, products and branches are translated doctypes: links show them
 // in the reader's language, and so do the lists of the records themselves (their subject column).
 (() => {
 	const subjects = {
 		"Customer Tier": ["name", "tier_name"],
 		"Bank Customer Group": ["name", "group_name"],
 		"Bank Product": ["name", "product_name"],
+		Branch: ["name", "branch"],
 		// the nightly jobs' names
 		"Branch CRM Run Log": ["job"],
 	};

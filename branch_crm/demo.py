@@ -120,7 +120,7 @@ def load_demo_data(
 	ensure_staff(sample.staff)
 	if DEMO_ADMIN not in existing:
 		with bulk_user_creation():
-			insert_desk_user(DEMO_ADMIN, "CRM Admin", [ADMIN])
+			insert_desk_user(DEMO_ADMIN, "周敏", [ADMIN])  # named like the branch staff
 	new_users = [u for u in [DEMO_ADMIN, *sample.staff["user"]] if u not in existing]
 	results["passwords"] = _new_passwords(new_users)
 	results["credentials"] = credentials_by_role(sample.staff, results["passwords"], {DEMO_ADMIN: ADMIN})

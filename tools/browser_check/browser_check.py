@@ -774,11 +774,12 @@ class Walk:
 	def fill_link(self, fieldname: str, value: str):
 		ctl = self.page.locator(f".frappe-control[data-fieldname='{fieldname}']").first
 		inp = ctl.locator("input").first
+		# a translated doctype's options read, and are searched, in the user's language ("Core" is
+		# 财富客户 in zh)
+		shown = self.page.evaluate("(value) => __(value)", value)
 		inp.click()
 		inp.fill("")
-		inp.press_sequentially(value, delay=40)
-		# a translated doctype's options read in the user's language ("Core" is 财富客户 in zh)
-		shown = self.page.evaluate("(value) => __(value)", value)
+		inp.press_sequentially(shown, delay=40)
 		item = ctl.locator(".awesomplete [role='option']").filter(has_text=shown).first
 		item.wait_for(timeout=15000)
 		item.click()

@@ -17,3 +17,20 @@
 		}
 	}
 })();
+
+// A workspace quick list shows its records' title field as stored: the nightly jobs' names (the
+// admin's "Latest Job Runs") are translated like the list does it.
+(() => {
+	const translated_titles = ["Branch CRM Run Log"];
+	const QuickList = frappe.widget?.widget_factory?.quick_list;
+	if (!QuickList || QuickList.prototype.__branch_crm_translated) return;
+	const setup_item = QuickList.prototype.setup_quick_list_item;
+	QuickList.prototype.setup_quick_list_item = function (doc) {
+		const field = this.title_field_name;
+		if (translated_titles.includes(this.document_type) && field && doc[field]) {
+			doc = { ...doc, [field]: __(doc[field]) };
+		}
+		return setup_item.call(this, doc);
+	};
+	QuickList.prototype.__branch_crm_translated = true;
+})();

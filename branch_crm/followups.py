@@ -49,8 +49,8 @@ from branch_crm.engine.followups import (
 	followup_keys,
 	schedule_with_capacity,
 )
-from branch_crm.engine.text import format_columns
-from branch_crm.language import coded, in_site_language, render, render_text, user_languages
+from branch_crm.engine.text import format_columns, is_coded
+from branch_crm.language import coded, in_site_language, render, user_languages
 from branch_crm.roles import FOLLOW_UP_ROLE_TYPES
 
 PROFILE = "Bank Customer Profile"
@@ -652,8 +652,13 @@ def _descriptions(rows: pd.DataFrame, assignee: str = "relationship_manager") ->
 		message = np.array(render(group["message"].fillna(""), lang or None), dtype=object)
 		occasion = group["occasion"].fillna("")
 		care = ((group["reason"] == "Care Touch") & (occasion != "")).to_numpy()
+		# a birthday is coded, a festival is its name: both in the reader's words, templates built once
 		occasion = np.array(
-			[render_text(o, lang) if o.startswith('["') else _(o, lang=lang) for o in occasion]
+			[
+				words if is_coded(name) else _(name, lang=lang or None)
+				for name, words in zip(occasion, render(occasion, lang or None), strict=True)
+			],
+			dtype=object,
 		)
 		prefix = _("Care Touch", lang=lang or None) + " - " + occasion.astype(object) + ": "
 		out[np.asarray(positions)] = np.where(care, prefix + message, message)

@@ -98,11 +98,12 @@ def render_doc(doc, fieldnames: Iterable[str], table: str | None = None) -> None
 	"""Put the document's coded fields (or those of its ``table`` rows) into words for the reader,
 	as a form's onload does; the stored codes stay as they are (``keep_coded`` on save)."""
 	rows = doc.get(table) or [] if table else [doc]
-	for row in rows:
-		for fieldname in fieldnames:
-			value = row.get(fieldname)
-			if is_coded(value):
-				row.set(fieldname, render_text(value))
+	coded_cells = [(row, f) for row in rows for f in fieldnames if is_coded(row.get(f))]
+	# one rendering for the whole document: the templates are looked up once
+	for (row, fieldname), words in zip(
+		coded_cells, render(row.get(f) for row, f in coded_cells), strict=True
+	):
+		row.set(fieldname, words)
 
 
 def keep_coded(doc, fieldnames: Iterable[str], table: str | None = None) -> None:
@@ -116,11 +117,16 @@ def keep_coded(doc, fieldnames: Iterable[str], table: str | None = None) -> None
 	if table:
 		old_rows = {row.name: row for row in before.get(table) or []}
 		pairs = [(row, old_rows[row.name]) for row in doc.get(table) or [] if row.name in old_rows]
-	for row, old in pairs:
-		for fieldname in fieldnames:
-			stored, shown = old.get(fieldname), row.get(fieldname)
-			if is_coded(stored) and shown != stored and shown == render_text(stored):
-				row.set(fieldname, stored)
+	changed = [
+		(row, fieldname, old.get(fieldname))
+		for row, old in pairs
+		for fieldname in fieldnames
+		if is_coded(old.get(fieldname)) and row.get(fieldname) != old.get(fieldname)
+	]
+	shown_words = render(stored for _row, _fieldname, stored in changed)
+	for (row, fieldname, stored), words in zip(changed, shown_words, strict=True):
+		if row.get(fieldname) == words:
+			row.set(fieldname, stored)
 
 
 def user_languages(users: list[str]) -> dict[str, str]:

@@ -441,12 +441,18 @@ def _tier_overrides(staff: pd.DataFrame) -> dict:
 					"reason": reason,
 				}
 			).insert()
-		doc = _apply(doc, "Submit for Approval", manager)
-		if action:
-			doc = _apply(doc, action, DEMO_ADMIN)
-		states[doc.workflow_state] = states.get(doc.workflow_state, 0) + 1
-		frappe.db.commit()
+		_through_approval(doc, manager, action, states)
 	return states
+
+
+def _through_approval(doc, manager: str, decision: str | None, states: dict) -> None:
+	"""Sent for approval by the branch manager who made it, then decided by the admin (or left
+	waiting), counted by the state it ends in."""
+	doc = _apply(doc, "Submit for Approval", manager)
+	if decision:
+		doc = _apply(doc, decision, DEMO_ADMIN)
+	states[doc.workflow_state] = states.get(doc.workflow_state, 0) + 1
+	frappe.db.commit()
 
 
 def _book_transfers(staff: pd.DataFrame) -> dict:
@@ -495,11 +501,7 @@ def _book_transfers(staff: pd.DataFrame) -> dict:
 			).insert()
 		if not doc.customers:
 			continue
-		doc = _apply(doc, "Submit for Approval", manager)
-		if action:
-			doc = _apply(doc, action, DEMO_ADMIN)
-		states[doc.workflow_state] = states.get(doc.workflow_state, 0) + 1
-		frappe.db.commit()
+		_through_approval(doc, manager, action, states)
 	return states
 
 

@@ -44,9 +44,10 @@ from branch_crm.engine.evaluation import (
 	evaluate_needs,
 	evaluate_needs_kinds,
 	evaluate_peer_gaps,
+	screen_with_tier_peers,
 	top_share,
 )
-from branch_crm.engine.needs import NeedsParameters, screen_needs
+from branch_crm.engine.needs import screen_needs
 from branch_crm.engine.needs_scenarios import generate_needs_scenarios
 from branch_crm.engine.recompute import recompute_tables
 from branch_crm.engine.sample import generate_sample
@@ -96,16 +97,7 @@ def needs_second_book(customers: int, seed: int) -> dict:
 	"""Print and return the needs evidence on the second book (``engine/needs_scenarios.py``)."""
 	book = generate_needs_scenarios(customers, AS_OF, seed)
 	screened = screen_needs(book.customers, book.holdings, book.snapshots, book.products, render=False)
-	# the tier alone as peers, whatever the balance within it: what the groups collapsing to one gave
-	tier_only = screen_needs(
-		book.customers,
-		book.holdings,
-		book.snapshots,
-		book.products,
-		NeedsParameters(value_band=1e12),
-		peer_keys=("tier",),
-		render=False,
-	)
+	tier_only = screen_with_tier_peers(book)
 	gaps = evaluate_peer_gaps(screened, book.gaps)
 	baseline = evaluate_peer_gaps(tier_only, book.gaps).set_index("product")
 	print(f"  needs, second book (engine/needs_scenarios.py, {customers:,} customers x 3 months):")

@@ -340,25 +340,27 @@ def _mean(matrix: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarr
 	return mean, count
 
 
+def _last_column(valid: np.ndarray) -> np.ndarray:
+	"""The column of each row's last True (the last column for a row with none)."""
+	return valid.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1)
+
+
 def _last(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
 	"""The last value with data in each row, NaN when there is none."""
 	valid = present & ~np.isnan(matrix)
-	k = matrix.shape[1]
-	if k == 0:
+	if matrix.shape[1] == 0:
 		return np.full(len(matrix), np.nan)
-	last = k - 1 - np.argmax(valid[:, ::-1], axis=1)
-	out = matrix[np.arange(len(matrix)), last]
+	out = matrix[np.arange(len(matrix)), _last_column(valid)]
 	return np.where(valid.any(axis=1), out, np.nan)
 
 
 def _before_last(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
 	"""The value with data before the last one in each row, NaN when there is none."""
 	valid = present & ~np.isnan(matrix)
-	k = matrix.shape[1]
-	if k == 0:
+	if matrix.shape[1] == 0:
 		return np.full(len(matrix), np.nan)
-	last = k - 1 - np.argmax(valid[:, ::-1], axis=1)
-	return _last(matrix, valid & (np.arange(k)[None, :] < last[:, None]))
+	earlier = np.arange(matrix.shape[1])[None, :] < _last_column(valid)[:, None]
+	return _last(matrix, valid & earlier)
 
 
 def _activity_change(

@@ -349,6 +349,23 @@ def evaluate_needs(
 	return pd.DataFrame(rows)
 
 
+def screen_with_tier_peers(book) -> pd.DataFrame:
+	"""The baseline the peer-gap figures are measured against: the tier alone as peers, whatever
+	the balance within it (what the groups collapsing to one gave). ``book``: a needs scenario
+	book (``needs_scenarios.generate_needs_scenarios``)."""
+	from branch_crm.engine.needs import NeedsParameters, screen_needs
+
+	return screen_needs(
+		book.customers,
+		book.holdings,
+		book.snapshots,
+		book.products,
+		NeedsParameters(value_band=1e12),
+		peer_keys=("tier",),
+		render=False,
+	)
+
+
 def evaluate_peer_gaps(screened: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
 	"""Peer gaps stated (``peer_gaps``: names separated by ", ") against the real gaps (``gaps``:
 	customer and one boolean column per product compared), per product and over all of them: one row

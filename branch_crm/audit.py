@@ -144,6 +144,12 @@ def logged_run(job: str, reference_doctype: str | None = None):
 	return decorate
 
 
+def record_run(job, started, parameters, summary, reference_doctype=None, reference=None) -> None:
+	"""A Run Log row for work not done by one decorated call: a nightly stage, run as chunk jobs,
+	records its totals when its last chunk is done."""
+	_write_run(job, started, parameters, summary, reference_doctype, reference)
+
+
 def _write_run(job, started, parameters, summary, reference_doctype, reference) -> None:
 	if not frappe.db.table_exists(RUN_LOG):
 		return

@@ -167,6 +167,7 @@ def run(
 	as_of: dt.date | str | None = None,
 	read_ahead: bool | None = None,
 	write_behind: bool | None = None,
+	between: tuple[str, str] | None = None,
 ) -> dict:
 	"""Score every profile and store what changed. ``progress(n)`` is told the profiles done after
 	each chunk; ``stop_after_chunks`` stops early, as a crash would, for tests of re-running.
@@ -174,7 +175,8 @@ def run(
 	``read_ahead``: read the next chunks on connections of their own while this one is scored and
 	written (``store.read_ahead``); ``write_behind``: write a chunk's changes on a connection of its
 	own while the next chunk is scored (``store.write_behind``). Both by default whenever this
-	connection has nothing uncommitted and there is more than one chunk."""
+	connection has nothing uncommitted and there is more than one chunk. ``between``: only the
+	profiles named from … to (a part of the nightly pipeline)."""
 	chunk_size = chunk_size or CHUNK_SIZE
 	today = frappe.utils.getdate(today or frappe.utils.today())
 	summary = {"profiles": 0, "scored": 0, "high": 0, "updated": 0, "failed_chunks": 0}
@@ -187,7 +189,15 @@ def run(
 	signals = measured_signals(months)
 	summary["as_of"] = str(months[-1].date())
 	timings = {"score": 0.0, "write": 0.0}
-	ranges = store.name_ranges(PROFILE, chunk_size)
+	ranges = store.name_ranges(
+		PROFILE,
+		chunk_size,
+		**(
+			{"where": "`name` between %(lo)s and %(hi)s", "values": {"lo": between[0], "hi": between[1]}}
+			if between
+			else {}
+		),
+	)
 	if stop_after_chunks is not None:
 		ranges = ranges[:stop_after_chunks]
 	if write_behind is None and len(ranges) < 2:

@@ -118,19 +118,13 @@ doc_events = {
 	},
 }
 
-# Scheduled jobs: entry points in tasks.py only find the work and enqueue chunks on the long queue.
+# Scheduled jobs: entry points only find the work and enqueue chunks on the long queue.
 scheduler_events = {
-	"daily_long": [
-		"branch_crm.tasks.refresh_profile_balances",
-		"branch_crm.tasks.recompute_all",
-		# after the recompute on the long queue (FIFO): scores read the day's snapshots and logs
-		"branch_crm.tasks.score_churn",
-		"branch_crm.tasks.screen_needs",
-	],
-	"daily": [
-		"branch_crm.tasks.apply_due_book_transfers",
-		"branch_crm.tasks.queue_follow_ups",
-	],
+	# the night, in order, fanned out over the long queue's workers (branch_crm.jobs.pipeline)
+	"daily_long": ["branch_crm.jobs.pipeline.start_night"],
+	"daily": ["branch_crm.tasks.apply_due_book_transfers"],
+	# chunks whose worker died are queued again; a late night is told to the admins
+	"cron": {"*/5 * * * *": ["branch_crm.jobs.pipeline.resume_stalled"]},
 }
 
 # Tests

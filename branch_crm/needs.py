@@ -8,8 +8,11 @@ with a comparable balance (``engine.needs``: a peer set under ``min_peers`` fall
 then to the branch's customers with a comparable balance, then to the whole branch): read the
 branch's profiles, their holdings and the last ``window_months`` months of snapshots in bulk, screen
 with ``engine.needs.screen_needs`` (gaps and actions in words in the site's language), write only the
-profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. A failed branch
-is rolled back and logged; the others go on. A second run writes nothing.
+profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. The next
+branch is read meanwhile on a reader connection of its own (``store.read_ahead``) and a branch's
+changes are written on a writer connection while the next is screened (``store.write_behind``), as
+in the churn job. A failed branch is rolled back and logged; the others go on. A second run writes
+nothing.
 
 Computing it at night keeps the report within two seconds for a branch of 100,000 customers: the
 report reads the stored result instead of three tables (docs/needs_and_churn.md).
@@ -122,11 +125,11 @@ def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	return profiles, holdings, snapshots, products
 
 
-def screen_branch(
-	branch: str, params: NeedsParameters, as_of: dt.date, words: dict, today: dt.date
+def screen_read(
+	read: tuple, params: NeedsParameters, as_of: dt.date, words: dict, today: dt.date
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-	"""(screened rows, the changed rows to write) for one branch."""
-	profiles, holdings, snapshots, products = read_branch(branch, params, as_of)
+	"""(screened rows, the changed rows to write) for a branch as ``read_branch`` returns it."""
+	profiles, holdings, snapshots, products = read
 	customers = profiles[CUSTOMER_COLUMNS].rename(columns={"name": "customer"})
 	screened = screen_needs(
 		customers,
@@ -147,9 +150,15 @@ def run(
 	progress=None,
 	today: dt.date | str | None = None,
 	as_of: dt.date | str | None = None,
+	of_branches: list[str] | None = None,
+	read_ahead: bool | None = None,
+	write_behind: bool | None = None,
 ) -> dict:
-	"""Screen every branch (or one) and store what changed. ``progress(n)`` is told after each
-	branch. ``as_of``: the last month read (default: the latest month with snapshots on the site)."""
+	"""Screen every branch (or one, or ``of_branches``) and store what changed. ``progress(n)`` is
+	told after each branch. ``as_of``: the last month read (default: the latest month with snapshots
+	on the site). As in the churn job, the next branch is read on a connection of its own while this
+	one is screened (``read_ahead``), and a branch's changes are written on another while the next is
+	screened (``write_behind``); both by default when this connection has nothing uncommitted."""
 	today = frappe.utils.getdate(today or frappe.utils.today())
 	summary = {"profiles": 0, "with_gaps": 0, "high_priority": 0, "updated": 0, "failed_branches": 0}
 	as_of = frappe.utils.getdate(as_of) if as_of else latest_month()
@@ -158,28 +167,64 @@ def run(
 	params = parameters()
 	words = templates()
 	summary["as_of"] = str(as_of)
-	timings = {"read_and_screen": 0.0, "write": 0.0}
-	for name in branches(branch):
-		try:
-			started = time.perf_counter()
-			screened, changed = screen_branch(name, params, as_of, words, today)
-			screened_at = time.perf_counter()
-			store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
-			frappe.db.commit()
-			timings["read_and_screen"] += screened_at - started
-			timings["write"] += time.perf_counter() - screened_at
-			summary["profiles"] += len(screened)
-			summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
-			summary["high_priority"] += int((screened["priority_score"] >= params.high_priority).sum())
-			summary["updated"] += len(changed)
-		except Exception:
-			frappe.db.rollback()
-			summary["failed_branches"] += 1
-			label = "(no branch)" if name == NO_BRANCH else name
-			frappe.log_error(
-				title=f"Branch CRM needs screening: branch {label} failed", reference_doctype=PROFILE
-			)
+	timings = {"screen": 0.0, "write": 0.0}
+	names = of_branches if of_branches is not None else branches(branch)
+	if write_behind is None and len(names) < 2:
+		write_behind = False
+
+	def failed(name: str) -> None:
+		summary["failed_branches"] += 1
+		label = "(no branch)" if name == NO_BRANCH else name
+		frappe.log_error(
+			title=f"Branch CRM needs screening: branch {label} failed", reference_doctype=PROFILE
+		)
+		frappe.db.commit()  # the log outlives a crash later in the night
 		if progress:
 			progress(1)
+
+	def settle(name: str, screened: pd.DataFrame, changed: pd.DataFrame, written) -> None:
+		"""Wait for a branch's write; count the branch once committed, log it when it failed."""
+		started = time.perf_counter()
+		try:
+			written.result()
+		except Exception:
+			failed(name)
+			return
+		finally:
+			timings["write"] += time.perf_counter() - started
+		summary["profiles"] += len(screened)
+		summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
+		summary["high_priority"] += int((screened["priority_score"] >= params.high_priority).sum())
+		summary["updated"] += len(changed)
+		if progress:
+			progress(1)
+
+	# one branch read ahead, not two: a large branch's holdings and snapshots are the biggest frames
+	# of the night, and a worker should stay well under 2 GB
+	reads = store.read_ahead(
+		lambda name: read_branch(name, params, as_of),
+		[(name,) for name in names],
+		enabled=read_ahead,
+		readers=1,
+	)
+	with store.write_behind(enabled=write_behind) as submit:
+		writing = None
+		for (name,), pending in reads:
+			started = time.perf_counter()
+			try:
+				screened, changed = screen_read(pending.result(), params, as_of, words, today)
+			except Exception:
+				failed(name)
+				continue
+			finally:
+				timings["screen"] += time.perf_counter() - started
+			if writing:
+				settle(*writing)
+			started = time.perf_counter()
+			written = submit(store.update_rows, PROFILE, changed, OUTPUT_COLUMNS)
+			timings["write"] += time.perf_counter() - started
+			writing = (name, screened, changed, written)
+		if writing:
+			settle(*writing)
 	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
 	return summary

@@ -94,8 +94,14 @@ def _branch_filter(branch: str | None) -> tuple[str, dict]:
 	return ("`branch` = %(branch)s", {"branch": branch}) if branch else ("", {})
 
 
-def chunk_ranges(branch: str | None, chunk_size: int) -> list[tuple[str, str]]:
+def chunk_ranges(
+	branch: str | None, chunk_size: int, between: tuple[str, str] | None = None
+) -> list[tuple[str, str]]:
+	"""Contiguous name ranges of about ``chunk_size`` profiles (of a branch; within ``between``)."""
 	where, values = _branch_filter(branch)
+	if between:
+		where = " and ".join(filter(None, [where, "`name` between %(lo)s and %(hi)s"]))
+		values = {**values, "lo": between[0], "hi": between[1]}
 	return store.name_ranges(PROFILE, chunk_size, where=where, values=values)
 
 
@@ -157,21 +163,27 @@ def run(
 	progress=None,
 	publish_progress: bool = False,
 	stop_after_chunks: int | None = None,
+	between: tuple[str, str] | None = None,
+	finish: bool = True,
+	run_id: str | None = None,
+	as_of: dt.date | str | None = None,
 ) -> dict:
-	"""Recompute every profile (of one branch, if given). ``stop_after_chunks`` stops early, as a
-	crash would, for tests of re-running."""
+	"""Recompute every profile (of one branch, if given; named within ``between``, if given).
+	``stop_after_chunks`` stops early, as a crash would, for tests of re-running. The nightly
+	pipeline runs it part by part with ``finish=False`` (no notifications, re-homing or "last
+	recompute" yet: those come once, when the last part is done) and the night's ``as_of`` month."""
 	settings = frappe.get_single("Branch CRM Settings")
 	chunk_size = chunk_size or settings.recompute_chunk_size or 20000
-	as_of = latest_month()
+	as_of = frappe.utils.getdate(as_of) if as_of else latest_month()
 	summary = {"profiles": 0, "updated": 0, "tier_changes": 0, "failed_chunks": 0}
 	if not as_of:
 		return summary
 	config = load_config()
 	today = frappe.utils.getdate()
-	run_id = frappe.generate_hash(length=10)
-	total = frappe.db.count(PROFILE, {"branch": branch} if branch else None)
+	run_id = run_id or frappe.generate_hash(length=10)
+	total = frappe.db.count(PROFILE, {"branch": branch} if branch else None) if publish_progress else 0
 	timings = {"read": 0.0, "engine": 0.0, "write": 0.0}
-	for number, (lo, hi) in enumerate(chunk_ranges(branch, chunk_size), start=1):
+	for number, (lo, hi) in enumerate(chunk_ranges(branch, chunk_size, between), start=1):
 		if stop_after_chunks is not None and number > stop_after_chunks:
 			break
 		profiles = []
@@ -207,10 +219,18 @@ def run(
 				description=_("{0} of {1} customers").format(summary["profiles"], total),
 			)
 	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
-	notify_relationship_managers()
+	if not finish:
+		return summary
 	from branch_crm.books import propose_rehoming
 
 	summary["rehoming_transfers"] = len(propose_rehoming(branch))
+	finish_run(summary)
+	return summary
+
+
+def finish_run(summary: dict) -> None:
+	"""Once every profile is recomputed: tell the managers, and record the run on the settings."""
+	notify_relationship_managers()
 	frappe.db.set_single_value(
 		"Branch CRM Settings",
 		{
@@ -219,7 +239,6 @@ def run(
 		},
 	)
 	frappe.db.commit()
-	return summary
 
 
 def notify_relationship_managers() -> int:

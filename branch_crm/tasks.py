@@ -47,12 +47,28 @@ def screen_needs():
 
 
 def run_profile_balance_refresh(
-	customers: list[str] | None = None, chunk_size: int | None = None, progress=None
+	customers: list[str] | None = None,
+	chunk_size: int | None = None,
+	progress=None,
+	between: tuple[str, str] | None = None,
+	as_of=None,
 ) -> dict:
+	"""Latest balances on the profiles (those named, or named within ``between``, or all), as of
+	``as_of`` (default: the latest month with snapshots)."""
 	settings = frappe.get_cached_doc("Branch CRM Settings")
 	window = settings.tier_window_months or 3
 	chunk_size = chunk_size or settings.recompute_chunk_size or 20000
-	names = customers if customers is not None else sorted(store.existing_values(PROFILE))
+	if customers is not None:
+		names = customers
+	elif between:
+		names = frappe.db.sql(
+			f"select `name` from `tab{PROFILE}` where `name` between %s and %s order by `name`",
+			between,
+			pluck="name",
+		)
+	else:
+		names = sorted(store.existing_values(PROFILE))
+	latest = frappe.utils.getdate(as_of) if as_of else _latest_month()
 	columns = [
 		"customer",
 		"month",
@@ -71,7 +87,7 @@ def run_profile_balance_refresh(
 				SNAPSHOT,
 				columns,
 				where="`customer` in %(customers)s and `month` >= date_sub(%(latest)s, interval 11 month)",
-				values={"customers": tuple(chunk), "latest": _latest_month()},
+				values={"customers": tuple(chunk), "latest": latest},
 			)
 			# a customer with nothing reported in the last 12 months shows no balances, not stale ones
 			summary = (

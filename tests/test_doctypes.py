@@ -267,7 +267,9 @@ def _hook_paths():
 	paths = [hooks.after_install, hooks.before_uninstall, hooks.before_tests]
 	paths += list(hooks.permission_query_conditions.values()) + list(hooks.has_permission.values())
 	paths += [m for events in hooks.doc_events.values() for m in events.values()]
-	paths += [m for methods in hooks.scheduler_events.values() for m in methods]
+	for methods in hooks.scheduler_events.values():
+		# "cron" maps each schedule to its methods
+		paths += [m for ms in methods.values() for m in ms] if isinstance(methods, dict) else methods
 	return paths
 
 

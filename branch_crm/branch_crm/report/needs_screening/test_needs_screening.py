@@ -109,7 +109,7 @@ class TestNeedsScreening(testing.BranchCRMTestCase):
 			self.assertEqual(now[name], before)
 
 	def test_a_failed_branch_is_logged_and_the_others_go_on(self):
-		original = needs.screen_branch
+		original = needs.read_branch
 		seen = []
 
 		def failing_a(branch, *args, **kwargs):
@@ -119,11 +119,11 @@ class TestNeedsScreening(testing.BranchCRMTestCase):
 			return original(branch, *args, **kwargs)
 
 		errors = frappe.db.count("Error Log")
-		needs.screen_branch = failing_a
+		needs.read_branch = failing_a
 		try:
 			summary = needs.run()
 		finally:
-			needs.screen_branch = original
+			needs.read_branch = original
 		self.assertEqual(summary["failed_branches"], 1)
 		self.assertIn(BRANCH_B, seen)
 		self.assertEqual(frappe.db.count("Error Log"), errors + 1)

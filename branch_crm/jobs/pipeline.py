@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -366,13 +367,15 @@ def run_chunk(run: str, stage: str, chunk: int) -> None:
 		frappe.log_error(title=f"Branch CRM nightly run {run}: {stage} chunk {chunk} failed")
 	frappe.db.sql(
 		f"""update `tab{CHUNK}` set `status` = %s, `finished_on` = %s, `seconds` = %s, `rows_read` = %s,
-		`rows_written` = %s, `error` = %s where `parent` = %s and `stage` = %s and `chunk_no` = %s""",
+		`rows_written` = %s, `peak_memory_mb` = %s, `error` = %s
+		where `parent` = %s and `stage` = %s and `chunk_no` = %s""",
 		(
 			"Failed" if error else "Done",
 			frappe.utils.now_datetime(),
 			round(time.perf_counter() - started, 2),
 			int(counts.get("read") or 0),
 			int(counts.get("written") or 0),
+			_peak_memory_mb(),
 			error[-10000:] if error else None,
 			run,
 			stage,
@@ -381,6 +384,11 @@ def run_chunk(run: str, stage: str, chunk: int) -> None:
 	)
 	frappe.db.commit()
 	settle_stage(run, stage)
+
+
+def _peak_memory_mb() -> int:
+	"""The highest resident memory of this process so far (RQ runs each job in a fresh fork)."""
+	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 # ---------------------------------------------------------------- closing stages and the night

@@ -55,7 +55,7 @@ def install() -> None:
 def row_ruled(doctype: str) -> bool:
 	"""Whether a doctype's rows are under this app's row rules."""
 	return doctype in (frappe.get_hooks("permission_query_conditions") or {}) and (
-		_is_app_doctype(doctype) or doctype in ("Customer", "Contact", "Address", "File")
+		_is_app_doctype(doctype) or doctype in ("Customer", "Contact", "Address", "File", "Issue")
 	)
 
 

@@ -72,6 +72,8 @@ permission_query_conditions = {
 	"Contact": "branch_crm.permissions.contact_query",
 	"Address": "branch_crm.permissions.address_query",
 	"File": "branch_crm.permissions.file_query",
+	# complaints: ERPNext Issues of bank customers (branch_crm.complaints)
+	"Issue": "branch_crm.permissions.complaint_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
@@ -84,6 +86,7 @@ has_permission = {
 	"Contact": "branch_crm.permissions.has_contact_or_address_permission",
 	"Address": "branch_crm.permissions.has_contact_or_address_permission",
 	"File": "branch_crm.permissions.has_file_permission",
+	"Issue": "branch_crm.permissions.has_complaint_permission",
 }
 
 # Frappe endpoints that skip permissions, replaced by versions that apply them
@@ -112,6 +115,10 @@ doc_events = {
 		# closing a follow-up's to-do by hand closes the follow-up
 		"on_update": "branch_crm.followups.on_todo_update",
 	},
+	"Issue": {
+		# a complaint of a bank customer: its response deadline by tier, its first response
+		"validate": "branch_crm.complaints.validate",
+	},
 	"User": {
 		# a to-do is written in its reader's language: written again when they change it
 		"on_update": "branch_crm.followups.on_user_update",
@@ -120,6 +127,8 @@ doc_events = {
 
 # Scheduled jobs: entry points only find the work and enqueue chunks on the long queue.
 scheduler_events = {
+	# complaints past their response deadline go to the branch manager (deadlines are in hours)
+	"hourly": ["branch_crm.complaints.escalate_overdue_complaints"],
 	# the night, in order, fanned out over the long queue's workers (branch_crm.jobs.pipeline)
 	"daily_long": ["branch_crm.jobs.pipeline.start_night"],
 	"daily": ["branch_crm.tasks.apply_due_book_transfers"],

@@ -10,12 +10,14 @@ def after_install():
 	ensure_erpnext_masters()
 	install_defaults()
 	ensure_erpnext_permissions()
+	ensure_complaints()
 	ensure_staff_module_profile()
 	fill_masked_identity()
 
 
 def after_migrate():
 	ensure_erpnext_permissions()
+	ensure_complaints()
 	ensure_staff_module_profile()
 	fill_masked_identity()
 	# global search checks only doctype-level read: customers are not indexed there (docs/security.md)
@@ -108,7 +110,15 @@ def before_tests():
 		erpnext_before_tests()
 	ensure_erpnext_masters()
 	install_defaults()
+	ensure_complaints()
 	frappe.db.commit()
+
+
+def ensure_complaints() -> None:
+	"""Complaints are ERPNext Issues: their custom fields and the roles' rights (branch_crm.complaints)."""
+	from branch_crm.complaints import ensure_setup
+
+	ensure_setup()
 
 
 def before_uninstall():
@@ -119,6 +129,9 @@ def before_uninstall():
 	for workflow in frappe.get_all("Workflow", filters={"document_type": ("in", doctypes)}, pluck="name"):
 		frappe.delete_doc("Workflow", workflow, force=True, ignore_permissions=True)
 	frappe.db.delete("Custom Field", {"dt": ("in", doctypes)})
+	from branch_crm.complaints import remove_setup
+
+	remove_setup()
 	frappe.db.delete("Property Setter", {"doc_type": ("in", doctypes)})
 	for role in ALL_ROLES:
 		frappe.db.delete("Has Role", {"role": role})

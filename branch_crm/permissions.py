@@ -290,9 +290,41 @@ def has_contact_or_address_permission(doc, ptype="read", user=None, debug=False)
 	)
 
 
+# Complaints are ERPNext Issues linked to a bank customer (branch_crm.complaints): staff see and
+# register those of the customers whose profile they see (tellers and lobby managers their branch's,
+# relationship managers their book's); an Issue of no bank customer is none of theirs. Users outside
+# the bank's roles (ERPNext's Support Team) keep the Issues of no bank customer only.
+
+
+def _bank_staff(user: str | None = None) -> bool:
+	return bool(set(frappe.get_roles(user or frappe.session.user)) & set(roles.STAFF_ROLES))
+
+
+def complaint_query(user: str | None = None, doctype: str | None = None) -> str:
+	if _unrestricted(user):
+		return ""
+	if not _bank_staff(user):
+		return "ifnull(`tabIssue`.`bank_customer`, '') = ''"
+	return _customer_in(get_scope(user), "`tabIssue`.`bank_customer`") or "1=1"
+
+
+def has_complaint_permission(doc, ptype="read", user=None, debug=False) -> bool:
+	if _unrestricted(user):
+		return True
+	stored = _stored(doc, ["bank_customer"]) if ptype in WRITE_TYPES else None
+	customers = [doc.get("bank_customer"), *([stored.bank_customer] if stored else [])]
+	if not _bank_staff(user):
+		return not any(customers)
+	if doc.is_new() and not doc.get("bank_customer"):
+		# the complaint's controller asks for the customer (a clear error, not "not permitted")
+		return True
+	scope = get_scope(user)
+	return all(customer_visible(customer, scope) for customer in customers)
+
+
 # Files attached to a customer's records (ID scans, statements) are sensitive: they follow the
 # record's row rules and need its perm level 1 (tellers and lobby managers never get them).
-FILE_GUARDED = (PROFILE, "Contact Log", "Customer Follow-up", "Tier Override", "Book Transfer")
+FILE_GUARDED = (PROFILE, "Contact Log", "Customer Follow-up", "Tier Override", "Book Transfer", "Issue")
 
 
 def has_file_permission(doc, ptype="read", user=None, debug=False) -> bool:

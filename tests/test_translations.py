@@ -363,6 +363,25 @@ def default_data_strings() -> Strings:
 	return found
 
 
+def custom_field_strings() -> Strings:
+	"""Labels and descriptions of the custom fields the app adds to ERPNext's doctypes (module-level
+	``CUSTOM_FIELDS`` dicts, created at install)."""
+	found: Strings = defaultdict(set)
+	for path in python_files():
+		for node in parse(path).body:
+			if not (
+				isinstance(node, ast.Assign)
+				and any(getattr(t, "id", None) == "CUSTOM_FIELDS" for t in node.targets)
+			):
+				continue
+			for item in ast.walk(node.value):
+				if isinstance(item, ast.Dict):
+					for key, value in zip(item.keys, item.values, strict=True):
+						if string_constant(key) in ("label", "description"):
+							add(found, string_constant(value), f"{rel(path)}:{value.lineno} (custom field)")
+	return found
+
+
 COLLECTORS = {
 	"doctype JSON": doctype_strings,
 	"report JSON": report_strings,
@@ -373,6 +392,7 @@ COLLECTORS = {
 	"JS __()": js_strings,
 	"engine templates": engine_template_strings,
 	"default data": default_data_strings,
+	"custom fields": custom_field_strings,
 }
 
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from branch_crm.engine.balances import SUMMARY_COLUMNS, summarise_balances
+from branch_crm.engine.balances import SUMMARY_COLUMNS, balance_changes, summarise_balances
 
 
 def month_rows(customer, values, start=dt.date(2025, 1, 1), **extra):
@@ -70,3 +70,23 @@ def test_empty_input():
 		]
 	)
 	assert summarise_balances(empty).empty
+
+
+def test_only_balances_that_changed_are_written_again():
+	frame = pd.DataFrame(month_rows("C1", [100.0, 200.0, 300.0]) + month_rows("C2", [50.0, 50.0, 50.0]))
+	summary = summarise_balances(frame, window_months=3)
+	stored = summary.rename(columns={"customer": "name"})
+	assert balance_changes(summary, stored).empty
+
+	# the database gives amounts back as decimals to the cent, and a missing amount as null
+	held = stored.assign(aum=stored["aum"] + 0.001, loans=None)
+	assert balance_changes(summary, held).empty
+
+	moved = stored.assign(aum=[300.0, 49.0])
+	assert balance_changes(summary, moved)["customer"].tolist() == ["C2"]
+
+	older = stored.assign(as_of_month=[dt.date(2025, 2, 1), stored["as_of_month"][1]])
+	assert balance_changes(summary, older)["customer"].tolist() == ["C1"]
+
+	# a new profile holds nothing yet
+	assert balance_changes(summary, stored.iloc[:1])["customer"].tolist() == ["C2"]

@@ -39,3 +39,24 @@ def summarise_balances(snapshots: pd.DataFrame, *, window_months: int = 3) -> pd
 		}
 	)
 	return summary.rename_axis("customer").reset_index()[list(SUMMARY_COLUMNS)]
+
+
+def balance_changes(summary: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+	"""The rows of ``summary`` (customer + the summary columns) that differ from what the profiles
+	hold (``stored``: name + the same columns): amounts to the cent, a missing amount as 0, the month
+	as a date. A night where nothing changed writes nothing."""
+	columns = [c for c in SUMMARY_COLUMNS if c != "customer"]
+	held = stored.rename(columns={"name": "customer"}).set_index("customer").reindex(summary["customer"])
+	differs = pd.Series(False, index=summary.index)
+	for column in columns:
+		new = summary[column].reset_index(drop=True)
+		old = held[column].reset_index(drop=True)
+		if column == "as_of_month":
+			new, old = pd.to_datetime(new, errors="coerce"), pd.to_datetime(old, errors="coerce")
+			same = (new == old) | (new.isna() & old.isna())
+		else:
+			new = pd.to_numeric(new, errors="coerce").fillna(0).astype(float).round(2)
+			old = pd.to_numeric(old, errors="coerce").fillna(0).astype(float).round(2)
+			same = (new - old).abs() < 0.005
+		differs |= ~same.to_numpy()
+	return summary[differs.to_numpy()]

@@ -108,15 +108,13 @@ def _failures(summary: dict, key: str, what: str) -> list[str]:
 
 
 def _refresh_balances(night: Night, scope: list) -> dict:
-	from branch_crm.tasks import run_profile_balance_refresh
+	from branch_crm.jobs import balances
 
-	summary = run_profile_balance_refresh(between=tuple(scope), as_of=night.as_of)
+	summary = balances.refresh(between=tuple(scope), as_of=night.as_of)
 	return {
-		"read": summary["profiles"] + summary["failed"],
-		"written": summary["profiles"],
-		"failed": [f"{summary['failed']} profiles failed; their errors are in the Error Log"]
-		if summary["failed"]
-		else [],
+		"read": summary["profiles"],
+		"written": summary["updated"],
+		"failed": _failures(summary, "failed", "chunks"),
 	}
 
 

@@ -1,0 +1,92 @@
+"""Nightly stage: the latest balances on every profile (latest month's balances, average AUM over the
+tiering window, 12-month contribution, salary credited here), from the monthly snapshots.
+
+Per chunk of profiles (a contiguous name range): read the chunk's last 12 months of snapshots as one
+range scan of the (customer, month) index, summarise with ``engine.balances``, compare with what the
+profiles hold and write only the profiles whose figures changed (UPDATE … JOIN); commit. A customer
+with nothing reported in the last 12 months shows no balances rather than stale ones. A failed chunk
+is rolled back and logged; the others go on. A second run writes nothing.
+"""
+
+from __future__ import annotations
+
+import frappe
+import pandas as pd
+
+from branch_crm import store
+from branch_crm.engine.balances import SUMMARY_COLUMNS, balance_changes, summarise_balances
+
+PROFILE = "Bank Customer Profile"
+SNAPSHOT = "Customer Monthly Snapshot"
+STORED = [c for c in SUMMARY_COLUMNS if c != "customer"]
+SNAPSHOT_COLUMNS = ["aum", "deposits", "investments", "loans", "contribution", "salary_credit"]
+
+
+def latest_month():
+	return frappe.db.sql(f"select max(`month`) from `tab{SNAPSHOT}`")[0][0]
+
+
+def refresh(
+	customers: list[str] | None = None,
+	chunk_size: int | None = None,
+	progress=None,
+	between: tuple[str, str] | None = None,
+	as_of=None,
+) -> dict:
+	"""Latest balances on the profiles (those named, or named within ``between``, or all), as of
+	``as_of`` (default: the latest month with snapshots). Returns profiles read, updated, failed."""
+	settings = frappe.get_cached_doc("Branch CRM Settings")
+	window = settings.tier_window_months or 3
+	chunk_size = chunk_size or settings.recompute_chunk_size or 20000
+	summary = {"profiles": 0, "updated": 0, "failed": 0}
+	latest = frappe.utils.getdate(as_of) if as_of else latest_month()
+	if not latest:
+		return summary
+	# 12 months feed the annual contribution; older months are not needed
+	first = (pd.Timestamp(latest) - pd.DateOffset(months=11)).date()
+	if customers is not None:
+		# a list names few customers (a test, an intake batch): looked up in short IN lists
+		chunks = [("in", list(names)) for names in store.chunked(sorted(customers), store.IN_LIST_LIMIT)]
+	else:
+		where = "`name` between %(lo)s and %(hi)s" if between else ""
+		values = {"lo": between[0], "hi": between[1]} if between else None
+		chunks = [
+			("between", pair) for pair in store.name_ranges(PROFILE, chunk_size, where=where, values=values)
+		]
+	for kind, scope in chunks:
+		size = 0
+		try:
+			if kind == "in":
+				held = store.read_frame_fast(
+					PROFILE, ["name", *STORED], where="`name` in %(names)s", values={"names": tuple(scope)}
+				)
+				rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope)
+			else:
+				held = store.read_frame_fast(
+					PROFILE,
+					["name", *STORED],
+					where="`name` between %(lo)s and %(hi)s",
+					values={"lo": scope[0], "hi": scope[1]},
+				)
+				rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope)
+			size = len(held)
+			latest_figures = (
+				summarise_balances(rows, window_months=window)
+				.set_index("customer")
+				.reindex(pd.Index(held["name"], name="customer"))
+				.fillna({c: 0 for c in STORED if c != "as_of_month"})
+				.reset_index()
+			)
+			changed = balance_changes(latest_figures, held).rename(columns={"customer": "name"})
+			store.update_rows(PROFILE, changed, STORED)
+			frappe.db.commit()
+			summary["profiles"] += size
+			summary["updated"] += len(changed)
+		except Exception:
+			frappe.db.rollback()
+			summary["failed"] += 1
+			first_name = scope[0]
+			frappe.log_error(title=f"Branch CRM: balance refresh failed for the profiles from {first_name}")
+		if progress:
+			progress(size)
+	return summary

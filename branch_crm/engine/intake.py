@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from branch_crm.engine import schema
+from branch_crm.engine import column_checks, schema
 from branch_crm.engine.io import month_of
 
 
@@ -52,6 +52,9 @@ VALIDATION_TEMPLATES = {
 	"extra_forbidden": "is not a field of this record",
 	"literal_error": "must be one of {expected}",
 	"greater_than_equal": "must be at least {ge}",
+	"greater_than": "must be more than {gt}",
+	"less_than_equal": "must be at most {le}",
+	"less_than": "must be less than {lt}",
 	"string_too_long": "must be at most {max_length} characters",
 	"string_too_short": "must not be empty",
 	"string_pattern_mismatch": "is not in a valid format",
@@ -71,6 +74,7 @@ VALIDATION_TEMPLATES = {
 	"month_parsing": "must be a month (YYYY-MM)",
 	"in_future": "{value} is in the future",
 	"month_in_future": "month {month} is in the future",
+	"too_early": "{value} is before 1900",
 	"self_referral": "a customer cannot refer themselves",
 	"matures_before_opened": "matures_on is before opened_on",
 }
@@ -83,17 +87,25 @@ def describe_problem(problem: dict) -> tuple[str, dict]:
 		return "{message}", {"message": problem["msg"].removeprefix("Value error, ")}
 	context = problem.get("ctx") or {}
 	params = {
-		key: str(context[key]) for key in ("expected", "ge", "max_length", "value", "month") if key in context
+		key: str(context[key])
+		for key in ("expected", "ge", "gt", "le", "lt", "max_length", "value", "month")
+		if key in context
 	}
-	if "ge" in params:
-		params["ge"] = f"{float(params['ge']):g}"
+	for bound in ("ge", "gt", "le", "lt"):
+		if bound in params:
+			params[bound] = f"{float(params[bound]):,.15g}"
 	return template, params
 
 
 Name = Annotated[str, Field(min_length=1, max_length=140)]
 Text = Annotated[str, Field(max_length=1000)]
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
+AMOUNT_LIMIT, COUNT_LIMIT, EARLIEST = (
+	column_checks.AMOUNT_LIMIT,
+	column_checks.COUNT_LIMIT,
+	column_checks.EARLIEST,
+)
+Amount = Annotated[float, Field(ge=0, lt=AMOUNT_LIMIT, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=COUNT_LIMIT)]
 
 
 def _select(options: tuple[str, ...]):
@@ -119,6 +131,12 @@ class _Record(BaseModel):
 		if isinstance(data, dict):
 			return {k: v for k, v in data.items() if not _is_blank(v)}
 		return data
+
+
+def _not_too_early(value: dt.date | None) -> dt.date | None:
+	if value is not None and value < EARLIEST:
+		raise PydanticCustomError("too_early", "{value} is before 1900", {"value": value.isoformat()})
+	return value
 
 
 def _not_future(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
@@ -160,6 +178,7 @@ class CustomerRecord(_Record):
 	referred_by_customer: Name | None = None
 
 	_dob_not_future = field_validator("date_of_birth", "acquired_on")(_not_future)
+	_dates_not_too_early = field_validator("date_of_birth", "acquired_on")(_not_too_early)
 
 	@model_validator(mode="after")
 	def _not_self_referred(self):
@@ -177,6 +196,7 @@ class HoldingRecord(_Record):
 	matures_on: dt.date | None = None
 
 	_opened_not_future = field_validator("opened_on")(_not_future)
+	_dates_not_too_early = field_validator("opened_on", "matures_on")(_not_too_early)
 
 	@field_validator("account_no", mode="before")
 	@classmethod
@@ -198,7 +218,7 @@ class SnapshotRecord(_Record):
 	investments: Amount = 0.0
 	loans: Amount = 0.0
 	# contribution may be negative: below-zero customers cost the bank money
-	contribution: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+	contribution: Annotated[float, Field(gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT, allow_inf_nan=False)] = 0.0
 	inflow: Amount = 0.0
 	outflow: Amount = 0.0
 	salary_credit: Amount = 0.0
@@ -222,7 +242,7 @@ class SnapshotRecord(_Record):
 	@field_validator("month")
 	@classmethod
 	def _first_of_month(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-		value = value.replace(day=1)
+		value = _not_too_early(value.replace(day=1))
 		today = (info.context or {}).get("today")
 		if today is not None and value > today.replace(day=1):
 			raise PydanticCustomError(
@@ -263,22 +283,26 @@ def record_key(kind: str, record: Any) -> str | None:
 	return "/".join("" if p is None else str(p) for p in parts)
 
 
-def validate_records(
-	kind: str, records: list[Any], *, today: dt.date, batch_limit: int | None = None
-) -> tuple[pd.DataFrame, list[Rejection]]:
-	"""Validate each record on its own. Returns the valid records as a frame (with ``_index``, the
-	record's position in the batch) and a rejection per problem found."""
-	if kind not in MODELS:
-		raise ValueError(f"unknown intake kind {kind!r}; expected one of {', '.join(MODELS)}")
-	if batch_limit is not None and len(records) > batch_limit:
-		raise ValueError(f"a batch holds at most {batch_limit} records; this one has {len(records)}")
+def _model_rejections(kind: str, index: int, record: dict, error: ValidationError) -> list[Rejection]:
+	key = record_key(kind, record)
+	found = []
+	for problem in error.errors(include_url=False):
+		loc = ".".join(str(part) for part in problem["loc"]) or None
+		template, params = describe_problem(problem)
+		found.append(Rejection(index, key, loc, template, params))
+	return found
 
+
+def validate_by_model(
+	kind: str, records: dict[int, Any], *, today: dt.date | None
+) -> tuple[list[dict], list[Rejection]]:
+	"""The records (by position) validated one by one by their model: the valid ones dumped (with
+	``_index``), a rejection per problem of the others. No duplicate check."""
 	model = MODELS[kind]
 	context = {"today": today}
 	rows: list[dict] = []
 	rejections: list[Rejection] = []
-	first_seen: dict[tuple, int] = {}
-	for index, record in enumerate(records):
+	for index, record in records.items():
 		if not isinstance(record, dict):
 			rejections.append(
 				Rejection(
@@ -287,33 +311,114 @@ def validate_records(
 			)
 			continue
 		try:
-			valid = model.model_validate(record, context=context)
+			row = model.model_validate(record, context=context).model_dump()
 		except ValidationError as error:
-			key = record_key(kind, record)
-			for problem in error.errors(include_url=False):
-				loc = ".".join(str(part) for part in problem["loc"]) or None
-				template, params = describe_problem(problem)
-				rejections.append(Rejection(index, key, loc, template, params))
+			rejections.extend(_model_rejections(kind, index, record, error))
 			continue
-		row = valid.model_dump()
-		natural_key = tuple(row[col] for col in KEYS[kind])
-		if natural_key in first_seen:
-			rejections.append(
-				Rejection(
-					index,
-					record_key(kind, row),
-					None,
-					"duplicate of record {first} in this batch",
-					{"first": first_seen[natural_key]},
-				)
-			)
-			continue
-		first_seen[natural_key] = index
 		row["_index"] = index
 		rows.append(row)
+	return rows, rejections
 
-	frame = pd.DataFrame(rows, columns=[*COLUMNS[kind], "_index"])
-	return frame, rejections
+
+def validate_frame(
+	kind: str, frame: pd.DataFrame, *, today: dt.date | None, records: Any = None
+) -> tuple[pd.DataFrame, list[Rejection]]:
+	"""Validate the records of ``frame`` (one column per field as sent, indexed by each record's
+	position in its batch or file) as their models would, column by column: see ``column_checks``.
+	Records the columns cannot judge go to the model, as ``records[position]`` when given (the
+	record as sent), else as the frame's row. Returns the valid records, typed (dates as datetime64),
+	with ``_index``, and the rejections in record order. No duplicate check (see ``reject_duplicates``)."""
+	model = MODELS[kind]
+	fields = model.model_fields
+	checked = column_checks.check_columns(
+		kind,
+		frame,
+		today=today,
+		required=tuple(name for name, info in fields.items() if info.is_required()),
+		defaults={name: info.default for name, info in fields.items() if not info.is_required()},
+	)
+	plain = checked.values[~checked.unplain]
+	plain.insert(len(plain.columns), "_index", plain.index.to_numpy())
+	others = frame.index[checked.unplain]
+	if records is None:
+		by_model = {i: {k: v for k, v in frame.loc[i].items() if not _is_blank(v)} for i in others}
+	else:
+		by_model = {i: records[i] for i in others}
+	rows, rejections = validate_by_model(kind, by_model, today=today)
+	if rows:
+		judged = pd.DataFrame(rows, columns=[*COLUMNS[kind], "_index"], index=[r["_index"] for r in rows])
+		valid = pd.concat([plain, _typed_like(judged, plain)]).sort_index(kind="stable")
+	else:
+		valid = plain
+	return valid[[*COLUMNS[kind], "_index"]], rejections
+
+
+def _typed_like(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+	"""Model-dumped rows in the column types of the vectorised result (dates as datetime64)."""
+	out = rows.copy()
+	for column in like.columns:
+		if pd.api.types.is_datetime64_any_dtype(like[column]):
+			out[column] = pd.to_datetime(out[column])
+		elif like[column].dtype != object:
+			out[column] = out[column].astype(like[column].dtype)
+	return out
+
+
+def reject_duplicates(kind: str, valid: pd.DataFrame) -> tuple[pd.DataFrame, list[Rejection]]:
+	"""Keep the first valid record of each key (in ``_index`` order); the later ones are rejected
+	as duplicates of it."""
+	key = list(KEYS[kind])
+	valid = valid.sort_values("_index", kind="stable")
+	later = valid.duplicated(key, keep="first").to_numpy()
+	if not later.any():
+		return valid, []
+	first = valid.groupby(key, sort=False, dropna=False)["_index"].transform("first")
+	repeats = valid[later]
+	texts = [_key_text(repeats[c]) for c in key]
+	rejections = [
+		Rejection(
+			int(index),
+			"/".join(parts),
+			None,
+			"duplicate of record {first} in this batch",
+			{"first": int(first_index)},
+		)
+		for index, first_index, *parts in zip(repeats["_index"], first[later], *texts, strict=True)
+	]
+	return valid[~later], rejections
+
+
+def _key_text(values: pd.Series) -> list[str]:
+	"""A key column as ``record_key`` spells it from a validated record (dates as YYYY-MM-DD)."""
+	if pd.api.types.is_datetime64_any_dtype(values):
+		return values.dt.strftime("%Y-%m-%d").fillna("").tolist()
+	return ["" if v is None else str(v) for v in values]
+
+
+def validate_records(
+	kind: str, records: list[Any], *, today: dt.date, batch_limit: int | None = None
+) -> tuple[pd.DataFrame, list[Rejection]]:
+	"""Validate each record on its own. Returns the valid records as a frame (with ``_index``, the
+	record's position in the batch; dates as ``datetime.date``) and a rejection per problem found."""
+	if kind not in MODELS:
+		raise ValueError(f"unknown intake kind {kind!r}; expected one of {', '.join(MODELS)}")
+	if batch_limit is not None and len(records) > batch_limit:
+		raise ValueError(f"a batch holds at most {batch_limit} records; this one has {len(records)}")
+
+	objects = [i for i, record in enumerate(records) if isinstance(record, dict)]
+	_rows, rejections = validate_by_model(
+		kind, {i: r for i, r in enumerate(records) if not isinstance(r, dict)}, today=today
+	)
+	frame = pd.DataFrame([records[i] for i in objects], index=objects)
+	valid, found = validate_frame(kind, frame, today=today, records=records)
+	valid, duplicates = reject_duplicates(kind, valid)
+	rejections = sorted([*rejections, *found, *duplicates], key=lambda r: r.index)
+	valid = valid.reset_index(drop=True)
+	for column in valid.columns:
+		if pd.api.types.is_datetime64_any_dtype(valid[column]):
+			dates = valid[column]
+			valid[column] = pd.Series(dates.dt.date, dtype=object).where(dates.notna(), None)
+	return valid, rejections
 
 
 # fields a customer record can lose and still be analysed: all but its key, its name, and the

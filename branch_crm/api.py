@@ -53,7 +53,7 @@ def make_profile(customer: str) -> str:
 def recompute_now(branch: str | None = None) -> str:
 	"""The admin's "Recompute now": runs in the background; progress shows on Branch CRM Settings."""
 	frappe.only_for(("System Manager", ADMIN))
-	from branch_crm.recompute import enqueue
+	from branch_crm.jobs.recompute import enqueue
 
 	return enqueue(branch)
 
@@ -64,7 +64,7 @@ def preview_tiers(tiers) -> dict:
 	each other tier. ``tiers``: the full proposed list (tier_name, rank, min_avg_aum,
 	min_annual_contribution)."""
 	frappe.only_for(("System Manager", ADMIN))
-	from branch_crm.recompute import preview
+	from branch_crm.jobs.recompute import preview
 
 	if isinstance(tiers, str):
 		tiers = json.loads(tiers)

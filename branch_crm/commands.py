@@ -234,9 +234,9 @@ def refresh_balances(context):
 	"""Refresh every profile's latest balances from the monthly snapshots, now."""
 	frappe = _connect(context)
 	try:
-		from branch_crm.tasks import run_profile_balance_refresh
+		from branch_crm.jobs.balances import refresh
 
-		click.echo(run_profile_balance_refresh())
+		click.echo(refresh())
 	finally:
 		frappe.destroy()
 
@@ -251,7 +251,7 @@ def recompute(context, branch, chunk_size):
 	"""Recompute tiers, segments, value classes and lifetime value now."""
 	frappe = _connect(context)
 	try:
-		from branch_crm.recompute import run
+		from branch_crm.jobs.recompute import run
 
 		total = frappe.db.count("Bank Customer Profile", {"branch": branch} if branch else None)
 		with click.progressbar(length=total, label="recompute ", show_pos=True) as bar:
@@ -270,7 +270,7 @@ def score_churn(context, chunk_size, as_of):
 	is written."""
 	frappe = _connect(context)
 	try:
-		from branch_crm.churn import run
+		from branch_crm.jobs.churn import run
 
 		total = frappe.db.count("Bank Customer Profile")
 		with click.progressbar(length=total, label="churn ", show_pos=True) as bar:
@@ -288,7 +288,7 @@ def screen_needs(context, branch):
 	Safe to re-run: only what changed is written."""
 	frappe = _connect(context)
 	try:
-		from branch_crm.needs import branches, run
+		from branch_crm.jobs.needs import branches, run
 
 		with click.progressbar(length=len(branches(branch)), label="needs ", show_pos=True) as bar:
 			summary = run(branch=branch, progress=bar.update)

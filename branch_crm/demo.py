@@ -137,10 +137,11 @@ def load_demo_data(
 			records,
 			progress=partial(progress, kind, total=len(records)) if progress else None,
 		).as_dict()
-	from branch_crm import churn, followups, needs, recompute
-	from branch_crm.tasks import run_profile_balance_refresh
+	from branch_crm import followups
+	from branch_crm.jobs import churn, needs, recompute
+	from branch_crm.jobs.balances import refresh
 
-	results["balances"] = run_profile_balance_refresh()
+	results["balances"] = refresh()
 	results["history"] = load_history(sample, seed=seed)
 	# one night, so that tiers, churn, needs and the day's follow-ups are there from the first login
 	results["recompute"] = recompute.run()
@@ -193,7 +194,7 @@ def _tier_history(sample: SampleData) -> int:
 	"""Replay each month's tiering over the loaded snapshots into the Tier Change Log (marked as
 	notified: nobody is told two years of news), and leave every profile at the tier of the month
 	before the last, so the first night's recompute continues from there."""
-	from branch_crm.recompute import load_config
+	from branch_crm.jobs.recompute import load_config
 
 	if frappe.db.exists("Tier Change Log", {"run_id": HISTORY_RUN}):
 		return 0

@@ -20,21 +20,21 @@ def refresh_profile_balances():
 
 def recompute_all():
 	"""Daily: tiers, segments, value classes and lifetime value for every profile."""
-	from branch_crm.recompute import enqueue
+	from branch_crm.jobs.recompute import enqueue
 
 	enqueue()
 
 
 def score_churn():
 	"""Daily, after the recompute: churn score, band and reasons on every profile."""
-	from branch_crm.churn import enqueue
+	from branch_crm.jobs.churn import enqueue
 
 	enqueue()
 
 
 def screen_needs():
 	"""Daily: product gaps, main-account likelihood, priority and next action on every profile."""
-	from branch_crm.needs import enqueue
+	from branch_crm.jobs.needs import enqueue
 
 	enqueue()
 

@@ -23,11 +23,11 @@ import time
 import frappe
 import pandas as pd
 
-from branch_crm import recompute
 from branch_crm.demo import last_complete_month
 from branch_crm.engine import schema
 from branch_crm.engine.sample import generate_sample
 from branch_crm.install import ensure_erpnext_masters, install_defaults
+from branch_crm.jobs import recompute
 from branch_crm.staff import ensure_staff
 
 PROFILE = "Bank Customer Profile"

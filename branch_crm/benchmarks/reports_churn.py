@@ -36,13 +36,13 @@ import frappe
 import pandas as pd
 from frappe.utils.response import json_handler
 
-from branch_crm import churn, needs
 from branch_crm.benchmarks.recompute import _load_csv, _stamped
 from branch_crm.demo import last_complete_month
 from branch_crm.engine.churn import STORED_COLUMNS
 from branch_crm.engine.needs import STORED_FIELDS
 from branch_crm.engine.sample import generate_sample
-from branch_crm.recompute import latest_month
+from branch_crm.jobs import churn, needs
+from branch_crm.jobs.recompute import latest_month
 
 PROFILE = "Bank Customer Profile"
 HOLDING = "Customer Product Holding"

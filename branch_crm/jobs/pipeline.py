@@ -119,7 +119,7 @@ def _refresh_balances(night: Night, scope: list) -> dict:
 
 
 def _recompute(night: Night, scope: list) -> dict:
-	from branch_crm import recompute
+	from branch_crm.jobs import recompute
 
 	# the stage writes one Run Log row for the night, so a part calls the job without its own
 	summary = recompute.run.__wrapped__(
@@ -134,7 +134,7 @@ def _recompute(night: Night, scope: list) -> dict:
 
 
 def _finish_recompute(night: Night, totals: dict) -> None:
-	from branch_crm import recompute
+	from branch_crm.jobs import recompute
 
 	recompute.finish_run(
 		{"profiles": totals["read"], "updated": totals["written"], "nightly_run": night.name}
@@ -142,7 +142,7 @@ def _finish_recompute(night: Night, totals: dict) -> None:
 
 
 def _score_churn(night: Night, scope: list) -> dict:
-	from branch_crm import churn
+	from branch_crm.jobs import churn
 
 	summary = churn.run.__wrapped__(between=tuple(scope), today=night.today, as_of=night.as_of)
 	return {
@@ -153,7 +153,7 @@ def _score_churn(night: Night, scope: list) -> dict:
 
 
 def _screen_needs(night: Night, scope: dict) -> dict:
-	from branch_crm import needs
+	from branch_crm.jobs import needs
 
 	branches = [branch or needs.NO_BRANCH for branch in scope["branches"]]
 	summary = needs.run.__wrapped__(of_branches=branches, today=night.today, as_of=night.as_of)
@@ -212,7 +212,7 @@ def start_night(part_size: int | None = None) -> str | None:
 			return run.name
 	for run in running:
 		_give_up(run.name)
-	from branch_crm.recompute import latest_month
+	from branch_crm.jobs.recompute import latest_month
 
 	now = frappe.utils.now_datetime()
 	run = frappe.get_doc(

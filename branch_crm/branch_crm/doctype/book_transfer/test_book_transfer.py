@@ -162,7 +162,7 @@ class TestBookTransfer(testing.BranchCRMTestCase):
 		self.assertEqual(frappe.db.get_value(PROFILE, "_T-CRM-0101", "relationship_manager"), user("teller"))
 
 	def test_tier_changes_gather_rehoming_proposals_into_one_draft_transfer(self):
-		from branch_crm import recompute
+		from branch_crm.jobs import recompute
 
 		def drop_drafts():
 			for name in frappe.get_all(

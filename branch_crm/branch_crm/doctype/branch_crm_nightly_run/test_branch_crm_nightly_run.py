@@ -6,8 +6,8 @@ from unittest import mock
 
 import frappe
 
-from branch_crm import churn, recompute, testing
-from branch_crm.jobs import pipeline
+from branch_crm import testing
+from branch_crm.jobs import churn, pipeline, recompute
 from branch_crm.testing import BranchCRMTestCase
 
 RUN = "Branch CRM Nightly Run"

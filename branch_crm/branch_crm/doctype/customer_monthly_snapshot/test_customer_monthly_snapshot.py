@@ -7,7 +7,7 @@ import frappe
 from frappe.tests.test_api import FrappeAPITestCase
 
 from branch_crm import data_intake, testing
-from branch_crm.tasks import run_profile_balance_refresh
+from branch_crm.jobs.balances import refresh as run_profile_balance_refresh
 
 test_ignore = testing.TEST_IGNORE
 SNAPSHOT = "Customer Monthly Snapshot"

@@ -3,8 +3,9 @@
 
 import frappe
 
-from branch_crm import recompute, testing
+from branch_crm import testing
 from branch_crm.engine.recompute import OUTPUT_COLUMNS
+from branch_crm.jobs import recompute
 from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, user
 

@@ -9,7 +9,8 @@ from frappe.model.workflow import (
 	get_transitions,
 )
 
-from branch_crm import recompute, testing
+from branch_crm import testing
+from branch_crm.jobs import recompute
 from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, user
 

@@ -62,11 +62,11 @@ class TierOverride(Document):
 
 	def on_submit(self):
 		# the customer's tier follows the approval today, not the next night's data
-		from branch_crm.recompute import recompute_customer
+		from branch_crm.jobs.recompute import recompute_customer
 
 		recompute_customer(self.customer)
 
 	def on_cancel(self):
-		from branch_crm.recompute import recompute_customer
+		from branch_crm.jobs.recompute import recompute_customer
 
 		recompute_customer(self.customer)

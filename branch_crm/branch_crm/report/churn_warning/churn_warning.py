@@ -25,7 +25,7 @@ LISTED = {"customer_name": "customer_name", "churn_reasons": "churn_reasons"}
 
 
 def execute(filters=None):
-	"""Value × risk from the churn scores the nightly job stored (``branch_crm.churn``), and the
+	"""Value × risk from the churn scores the nightly job stored (``branch_crm.jobs.churn``), and the
 	customers behind it by risk × value, within the user's book or branch."""
 	filters = dict(filters or {})
 	log_report_run("Churn Warning", filters)

@@ -4,9 +4,10 @@
 import frappe
 from frappe.desk.query_report import run as run_report
 
-from branch_crm import churn, data_intake, testing
+from branch_crm import data_intake, testing
 from branch_crm.branch_crm.report.churn_warning.churn_warning import execute
 from branch_crm.engine.text import is_coded
+from branch_crm.jobs import churn
 from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, user
 

@@ -17,7 +17,7 @@ LISTED = {"customer_name": "customer_name", "gaps": "needs_gaps", "next_action":
 
 def execute(filters=None):
 	"""Product gaps, main-account likelihood, merchant-like flows, priority and next action per
-	customer, as the nightly needs screening stored them (``branch_crm.needs``), within the user's
+	customer, as the nightly needs screening stored them (``branch_crm.jobs.needs``), within the user's
 	book or branch."""
 	filters = dict(filters or {})
 	log_report_run("Needs Screening", filters)

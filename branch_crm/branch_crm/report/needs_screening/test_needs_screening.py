@@ -4,8 +4,9 @@
 import frappe
 from frappe.desk.query_report import run as run_report
 
-from branch_crm import data_intake, needs, testing
+from branch_crm import data_intake, testing
 from branch_crm.branch_crm.report.needs_screening.needs_screening import execute
+from branch_crm.jobs import needs
 from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, BRANCH_B, user
 

@@ -1,0 +1,254 @@
+"""The nightly churn early warning (流失预警): a 0-100 score, a band and the top reasons in words for
+every profile, stored on the profile (churn_score, churn_band, churn_reasons, churn_scored_on).
+
+Per chunk of profiles (a contiguous name range): read the stored churn fields, the snapshot months
+the score needs (``ChurnParameters.window_months`` ending with the latest month on the site, only
+the columns it reads), the chunk's contact logs of those months (no-reply outcomes) and the
+complaints recorded in the CRM (contact logs with outcome "Complaint Raised" and ERPNext Issues,
+added to the month's snapshot complaints) and the holdings maturing in those months (a matured
+deposit withdrawn is not churn); score with ``engine.churn.score_churn``; write only the
+profiles whose score, band or reasons changed (UPDATE … JOIN), with churn_scored_on = today; commit.
+The next two chunks are read meanwhile on reader connections of their own (``store.read_ahead``),
+and a chunk's changes are written on a writer connection while the next chunk is scored
+(``store.write_behind``). A failed chunk is rolled back and logged; the others go on. A second run
+writes nothing.
+
+The retention follow-ups for high-value customers at high risk are raised by the follow-up job from
+the stored fields (``branch_crm.followups``), not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import frappe
+import pandas as pd
+
+from branch_crm import store
+from branch_crm.audit import logged_run
+from branch_crm.engine.churn import (
+	CHURN_SIGNALS,
+	CHURN_SNAPSHOT_COLUMNS,
+	STORED_COLUMNS,
+	ChurnParameters,
+	SnapshotMatrices,
+	add_monthly_counts,
+	churn_changes,
+	score_churn,
+)
+from branch_crm.jobs.recompute import latest_month
+from branch_crm.language import coded
+
+PROFILE = "Bank Customer Profile"
+LOG = "Contact Log"
+HOLDING = "Customer Product Holding"
+JOB_ID = "branch_crm:score_churn"
+CHUNK_SIZE = 50_000
+COMPLAINT_OUTCOMES = ("Complaint Raised",)
+OUTPUT_COLUMNS = [*STORED_COLUMNS, "churn_scored_on"]
+
+
+def parameters() -> ChurnParameters:
+	"""The engine's defaults (weights, ramps, windows, bands: docs/needs_and_churn.md)."""
+	return ChurnParameters()
+
+
+def reason_templates() -> dict[str, str]:
+	"""The reasons are stored coded: each reader gets them in their own language (branch_crm.language)."""
+	return coded("churn")
+
+
+def enqueue() -> str:
+	"""Score every profile in the background, once at a time."""
+	frappe.enqueue(
+		"branch_crm.jobs.churn.run",
+		queue="long",
+		job_id=JOB_ID,
+		deduplicate=True,
+		timeout=4 * 3600,
+	)
+	return JOB_ID
+
+
+def window(as_of: dt.date, params: ChurnParameters) -> pd.DatetimeIndex:
+	"""The months scored: ``params.window_months`` ending with the month of ``as_of``."""
+	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
+	return pd.date_range(end=end, periods=params.window_months, freq="MS")
+
+
+def measured_signals(months: pd.DatetimeIndex) -> tuple[str, ...]:
+	"""The signals that count for everyone this run, whatever chunk a customer falls in: every
+	snapshot column exists on the site (a bank that sends no logins gets a neutral login signal, not
+	rescaled weights); the reply signal counts when the site has contact logs in the window."""
+	start, end = months[0].date(), (months[-1] + pd.offsets.MonthBegin(1)).date()
+	contacts = frappe.db.sql(
+		f"select exists(select 1 from `tab{LOG}` where `contact_time` >= %(start)s and `contact_time` < %(end)s)",
+		{"start": start, "end": end},
+	)[0][0]
+	return tuple(s for s in CHURN_SIGNALS if s != "reply_drop" or contacts)
+
+
+def read_chunk(
+	lo: str, hi: str, months: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+	"""(stored churn fields, snapshot matrices, contact logs, CRM complaints, holdings maturing in
+	the months) for the profiles named lo … hi."""
+	stored = store.read_frame_fast(
+		PROFILE,
+		["name", *STORED_COLUMNS],
+		where="`name` between %(lo)s and %(hi)s",
+		values={"lo": lo, "hi": hi},
+	)
+	customers = pd.Index(stored["name"])
+	rows = store.read_month_rows(CHURN_SNAPSHOT_COLUMNS, months[0], months[-1], between=(lo, hi))
+	matrices = SnapshotMatrices.from_long(rows, months=months, customers=customers)
+	start, end = months[0].date(), (months[-1] + pd.offsets.MonthBegin(1)).date()
+	values = {"lo": lo, "hi": hi, "start": start, "end": end}
+	logs = store.read_query(
+		f"""select `customer`, `contact_time`, `outcome` from `tab{LOG}`
+		where `customer` between %(lo)s and %(hi)s and `contact_time` >= %(start)s and `contact_time` < %(end)s""",
+		values,
+	)
+	complaints = logs.loc[logs["outcome"].isin(COMPLAINT_OUTCOMES), ["customer", "contact_time"]].rename(
+		columns={"contact_time": "time"}
+	)
+	issues = store.read_query(
+		"""select `customer`, `opening_date` as `time` from `tabIssue`
+		where `customer` between %(lo)s and %(hi)s and `opening_date` >= %(start)s and `opening_date` < %(end)s""",
+		values,
+	)
+	# only the holdings that mature in the window: the engine keeps those of the recent months
+	maturing = store.read_query_fast(
+		{
+			"customer": "`parent`",
+			"category": "`product_category`",
+			"balance": "`balance`",
+			"matures_on": "`matures_on`",
+		},
+		f"""from `tab{HOLDING}` where `parenttype` = %(parenttype)s and `parent` between %(lo)s and %(hi)s
+		and `matures_on` >= %(start)s and `matures_on` < %(end)s""",
+		{**values, "parenttype": PROFILE},
+		text=["customer", "category", "matures_on"],
+		dates=["matures_on"],
+	)
+	return stored, matrices, logs, pd.concat([complaints, issues], ignore_index=True), maturing
+
+
+def score_chunk(
+	chunk: tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame],
+	months: pd.DatetimeIndex,
+	params: ChurnParameters,
+	templates: dict[str, str],
+	today: dt.date,
+	signals: tuple[str, ...] = CHURN_SIGNALS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+	"""(scored rows, the changed rows to write) for a chunk as ``read_chunk`` returns it."""
+	stored, matrices, logs, complaints, maturing = chunk
+	add_monthly_counts(matrices, "complaints", complaints)
+	scored = score_churn(
+		matrices,
+		logs,
+		params,
+		months[-1].date(),
+		templates=templates,
+		measured_signals=signals,
+		holdings=maturing,
+	)
+	return scored, churn_changes(scored, stored, today)
+
+
+@logged_run("Score Churn")
+def run(
+	chunk_size: int | None = None,
+	progress=None,
+	today: dt.date | str | None = None,
+	stop_after_chunks: int | None = None,
+	as_of: dt.date | str | None = None,
+	read_ahead: bool | None = None,
+	write_behind: bool | None = None,
+	between: tuple[str, str] | None = None,
+) -> dict:
+	"""Score every profile and store what changed. ``progress(n)`` is told the profiles done after
+	each chunk; ``stop_after_chunks`` stops early, as a crash would, for tests of re-running.
+	``as_of``: the last month scored (default: the latest month with snapshots on the site).
+	``read_ahead``: read the next chunks on connections of their own while this one is scored and
+	written (``store.read_ahead``); ``write_behind``: write a chunk's changes on a connection of its
+	own while the next chunk is scored (``store.write_behind``). Both by default whenever this
+	connection has nothing uncommitted and there is more than one chunk. ``between``: only the
+	profiles named from … to (a part of the nightly pipeline)."""
+	chunk_size = chunk_size or CHUNK_SIZE
+	today = frappe.utils.getdate(today or frappe.utils.today())
+	summary = {"profiles": 0, "scored": 0, "high": 0, "updated": 0, "failed_chunks": 0}
+	as_of = frappe.utils.getdate(as_of) if as_of else latest_month()
+	if not as_of:
+		return summary
+	params = parameters()
+	months = window(as_of, params)
+	templates = reason_templates()
+	signals = measured_signals(months)
+	summary["as_of"] = str(months[-1].date())
+	timings = {"score": 0.0, "write": 0.0}
+	ranges = store.name_ranges(
+		PROFILE,
+		chunk_size,
+		**(
+			{"where": "`name` between %(lo)s and %(hi)s", "values": {"lo": between[0], "hi": between[1]}}
+			if between
+			else {}
+		),
+	)
+	if stop_after_chunks is not None:
+		ranges = ranges[:stop_after_chunks]
+	if write_behind is None and len(ranges) < 2:
+		write_behind = False
+
+	def failed(lo: str, hi: str) -> None:
+		summary["failed_chunks"] += 1
+		frappe.log_error(
+			title=f"Branch CRM churn scoring: chunk {lo} … {hi} failed", reference_doctype=PROFILE
+		)
+		frappe.db.commit()  # the log outlives a crash later in the night
+		if progress:
+			progress(0)
+
+	def settle(lo: str, hi: str, scored: pd.DataFrame, changed: pd.DataFrame, written) -> None:
+		"""Wait for a chunk's write; count the chunk when it is committed, log it when it failed."""
+		started = time.perf_counter()
+		try:
+			written.result()
+		except Exception:
+			failed(lo, hi)
+			return
+		finally:
+			timings["write"] += time.perf_counter() - started
+		summary["profiles"] += len(scored)
+		summary["scored"] += int(scored["has_score"].sum())
+		summary["high"] += int((scored["churn_band"] == "High").sum())
+		summary["updated"] += len(changed)
+		if progress:
+			progress(len(scored))
+
+	reads = store.read_ahead(lambda lo, hi: read_chunk(lo, hi, months), ranges, enabled=read_ahead)
+	with store.write_behind(enabled=write_behind) as submit:
+		writing = None
+		for (lo, hi), pending in reads:
+			started = time.perf_counter()
+			try:
+				scored, changed = score_chunk(pending.result(), months, params, templates, today, signals)
+			except Exception:
+				failed(lo, hi)
+				continue
+			finally:
+				timings["score"] += time.perf_counter() - started
+			if writing:
+				settle(*writing)
+			started = time.perf_counter()
+			# written in line, the write is done here; behind, it is only queued and waited for in settle
+			written = submit(store.update_rows, PROFILE, changed, OUTPUT_COLUMNS)
+			timings["write"] += time.perf_counter() - started
+			writing = (lo, hi, scored, changed, written)
+		if writing:
+			settle(*writing)
+	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
+	return summary

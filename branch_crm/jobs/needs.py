@@ -1,0 +1,230 @@
+"""The nightly needs screening (需求排查): product gaps, main-account likelihood, merchant-like flows,
+priority and the suggested next action for every profile, stored on the profile (needs_priority,
+needs_gap_count, main_account_score, money_elsewhere_estimate, needs_gaps, needs_next_action,
+needs_gap_types, needs_screened_on) for the Needs Screening report to read.
+
+Screened branch by branch, because peers are the customers of the same branch and customer group
+with a comparable balance (``engine.needs``: a peer set under ``min_peers`` falls back to the group,
+then to the branch's customers with a comparable balance, then to the whole branch): read the
+branch's profiles, their holdings and the last ``window_months`` months of snapshots in bulk, screen
+with ``engine.needs.screen_needs`` (gaps and actions in words in the site's language), write only the
+profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. The next
+branch is read meanwhile on a reader connection of its own (``store.read_ahead``) and a branch's
+changes are written on a writer connection while the next is screened (``store.write_behind``), as
+in the churn job. A failed branch is rolled back and logged; the others go on. A second run writes
+nothing.
+
+Computing it at night keeps the report within two seconds for a branch of 100,000 customers: the
+report reads the stored result instead of three tables (docs/needs_and_churn.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import frappe
+import pandas as pd
+
+from branch_crm import store
+from branch_crm.audit import logged_run
+from branch_crm.engine.needs import (
+	NEEDS_SNAPSHOT_COLUMNS,
+	STORED_FIELDS,
+	NeedsParameters,
+	needs_changes,
+	screen_needs,
+)
+from branch_crm.jobs.recompute import latest_month
+from branch_crm.language import coded
+
+PROFILE = "Bank Customer Profile"
+HOLDING = "Customer Product Holding"
+JOB_ID = "branch_crm:screen_needs"
+NO_BRANCH = "\x00no-branch"  # profiles without a branch are screened together
+CUSTOMER_COLUMNS = [
+	"name",
+	"branch",
+	"relationship_manager",
+	"tier",
+	"bank_customer_group",
+	"date_of_birth",
+	"occupation_category",
+	"declared_annual_income",
+	"lifetime_value",
+	"acquired_on",  # history length: a customer who came this month is not judged on a partial month
+]
+OUTPUT_COLUMNS = [*STORED_FIELDS, "needs_screened_on"]
+
+
+def parameters() -> NeedsParameters:
+	"""The engine's defaults (rules, peers, scores, priority: docs/needs_and_churn.md)."""
+	return NeedsParameters()
+
+
+def templates() -> dict:
+	"""Gaps and next actions are stored coded, product categories by their names: each reader gets
+	them in their own language (branch_crm.language)."""
+	return {"gap_templates": coded("gap"), "action_templates": coded("action")}
+
+
+def enqueue() -> str:
+	"""Screen every branch in the background, once at a time."""
+	frappe.enqueue(
+		"branch_crm.jobs.needs.run",
+		queue="long",
+		job_id=JOB_ID,
+		deduplicate=True,
+		timeout=4 * 3600,
+	)
+	return JOB_ID
+
+
+def branches(branch: str | None = None) -> list[str]:
+	"""The branches to screen, one chunk each (``NO_BRANCH`` for profiles without one)."""
+	if branch:
+		return [branch]
+	found = frappe.db.sql(f"select distinct ifnull(`branch`, '') from `tab{PROFILE}`", pluck=True)
+	return sorted({b or NO_BRANCH for b in found})
+
+
+def _branch_condition(branch: str, alias: str = "") -> tuple[str, dict]:
+	"""The profiles of ``branch`` as a condition, their columns prefixed with ``alias``."""
+	if branch == NO_BRANCH:
+		return f"ifnull({alias}`branch`, '') = ''", {}
+	return f"{alias}`branch` = %(branch)s", {"branch": branch}
+
+
+def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
+	"""(profiles with their stored screening, holdings, long snapshot rows, products) of a branch."""
+	where, values = _branch_condition(branch)
+	profiles = store.read_frame_fast(PROFILE, [*CUSTOMER_COLUMNS, *STORED_FIELDS], where=where, values=values)
+	profiles = profiles.sort_values("name", kind="stable").reset_index(drop=True)
+	# holdings joined to the branch's profiles; snapshots looked up by name in short IN lists, in name
+	# order (store.read_month_rows)
+	of_branch, values = _branch_condition(branch, "p.")
+	holdings = store.read_query_fast(
+		{"customer": "h.`parent`", "product": "h.`product`", "balance": "h.`balance`"},
+		f"""from `tab{HOLDING}` h join `tab{PROFILE}` p on p.`name` = h.`parent`
+		where h.`parenttype` = %(parenttype)s and {of_branch}""",
+		{**values, "parenttype": PROFILE},
+		text=["customer", "product"],
+	)
+	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
+	first = (end - pd.offsets.MonthBegin(params.window_months - 1)).date()
+	# an empty branch still reads once: read_month_rows gives the empty frame its columns and types
+	chunks = list(store.chunked(profiles["name"].tolist(), store.IN_LIST_LIMIT)) or [[]]
+	snapshots = pd.concat(
+		[
+			store.read_month_rows(NEEDS_SNAPSHOT_COLUMNS, first, end.date(), customers=chunk)
+			for chunk in chunks
+		],
+		ignore_index=True,
+	)
+	products = store.read_frame("Bank Product", ["product_code", "category", "subcategory"])
+	return profiles, holdings, snapshots, products
+
+
+def screen_read(
+	read: tuple, params: NeedsParameters, as_of: dt.date, words: dict, today: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+	"""(screened rows, the changed rows to write) for a branch as ``read_branch`` returns it."""
+	profiles, holdings, snapshots, products = read
+	customers = profiles[CUSTOMER_COLUMNS].rename(columns={"name": "customer"})
+	screened = screen_needs(
+		customers,
+		holdings,
+		snapshots,
+		products if not products.empty else None,
+		params,
+		as_of,
+		**words,
+	)
+	stored = profiles[["name", *STORED_FIELDS]]
+	return screened, needs_changes(screened, stored, today)
+
+
+@logged_run("Screen Needs")
+def run(
+	branch: str | None = None,
+	progress=None,
+	today: dt.date | str | None = None,
+	as_of: dt.date | str | None = None,
+	of_branches: list[str] | None = None,
+	read_ahead: bool | None = None,
+	write_behind: bool | None = None,
+) -> dict:
+	"""Screen every branch (or one, or ``of_branches``) and store what changed. ``progress(n)`` is
+	told after each branch. ``as_of``: the last month read (default: the latest month with snapshots
+	on the site). As in the churn job, the next branch is read on a connection of its own while this
+	one is screened (``read_ahead``), and a branch's changes are written on another while the next is
+	screened (``write_behind``); both by default when this connection has nothing uncommitted."""
+	today = frappe.utils.getdate(today or frappe.utils.today())
+	summary = {"profiles": 0, "with_gaps": 0, "high_priority": 0, "updated": 0, "failed_branches": 0}
+	as_of = frappe.utils.getdate(as_of) if as_of else latest_month()
+	if not as_of:
+		return summary
+	params = parameters()
+	words = templates()
+	summary["as_of"] = str(as_of)
+	timings = {"screen": 0.0, "write": 0.0}
+	names = of_branches if of_branches is not None else branches(branch)
+	if write_behind is None and len(names) < 2:
+		write_behind = False
+
+	def failed(name: str) -> None:
+		summary["failed_branches"] += 1
+		label = "(no branch)" if name == NO_BRANCH else name
+		frappe.log_error(
+			title=f"Branch CRM needs screening: branch {label} failed", reference_doctype=PROFILE
+		)
+		frappe.db.commit()  # the log outlives a crash later in the night
+		if progress:
+			progress(1)
+
+	def settle(name: str, screened: pd.DataFrame, changed: pd.DataFrame, written) -> None:
+		"""Wait for a branch's write; count the branch once committed, log it when it failed."""
+		started = time.perf_counter()
+		try:
+			written.result()
+		except Exception:
+			failed(name)
+			return
+		finally:
+			timings["write"] += time.perf_counter() - started
+		summary["profiles"] += len(screened)
+		summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
+		summary["high_priority"] += int((screened["priority_score"] >= params.high_priority).sum())
+		summary["updated"] += len(changed)
+		if progress:
+			progress(1)
+
+	# one branch read ahead, not two: a large branch's holdings and snapshots are the biggest frames
+	# of the night, and a worker should stay well under 2 GB
+	reads = store.read_ahead(
+		lambda name: read_branch(name, params, as_of),
+		[(name,) for name in names],
+		enabled=read_ahead,
+		readers=1,
+	)
+	with store.write_behind(enabled=write_behind) as submit:
+		writing = None
+		for (name,), pending in reads:
+			started = time.perf_counter()
+			try:
+				screened, changed = screen_read(pending.result(), params, as_of, words, today)
+			except Exception:
+				failed(name)
+				continue
+			finally:
+				timings["screen"] += time.perf_counter() - started
+			if writing:
+				settle(*writing)
+			started = time.perf_counter()
+			written = submit(store.update_rows, PROFILE, changed, OUTPUT_COLUMNS)
+			timings["write"] += time.perf_counter() - started
+			writing = (name, screened, changed, written)
+		if writing:
+			settle(*writing)
+	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
+	return summary

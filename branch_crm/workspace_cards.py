@@ -13,8 +13,15 @@ from frappe import _
 
 MODULE = "Branch CRM"
 RUN_LOG = "Branch CRM Run Log"
-# the jobs that run every night and leave a Run Log row when they finish (audit.logged_run)
-NIGHTLY_JOBS = ("Recompute Tiers", "Score Churn", "Screen Needs", "Queue Follow-ups")
+# the stages of the night (jobs.pipeline): each leaves a Run Log row when it finishes
+NIGHTLY_JOBS = (
+	"Refresh Balances",
+	"Recompute Tiers",
+	"Score Churn",
+	"Screen Needs",
+	"Propose Re-homing",
+	"Queue Follow-ups",
+)
 # a night's run is the one that started within this many hours
 LAST_NIGHT_HOURS = 36
 

@@ -17,6 +17,7 @@ from frappe import _
 from branch_crm import store
 from branch_crm.audit import logged_run
 from branch_crm.engine import intake, masking, schema
+from branch_crm.engine.information import CONFIRMED_FIELDS, confirmed_on
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -152,7 +153,14 @@ def _write_customers(frame: pd.DataFrame):
 		id_number_masked=masking.mask_id_numbers(changed["id_number"]),
 		mobile_masked=masking.mask_mobiles(changed["mobile_no"]),
 	)
-	columns = ["name", "customer", *PROFILE_FIELDS, *MASKED_FIELDS]
+	# what core banking sent new or changed is confirmed today (engine.information)
+	confirmed = list(CONFIRMED_FIELDS.values())
+	stored_dates = store.read_by_values(PROFILE, ["customer", *confirmed], "name", updated["customer"])
+	dates = confirmed_on(
+		changed, existing.merge(stored_dates, on="customer", how="left"), frappe.utils.getdate()
+	)
+	profiles = profiles.assign(**{field: dates[field].to_numpy() for field in confirmed})
+	columns = ["name", "customer", *PROFILE_FIELDS, *MASKED_FIELDS, *confirmed]
 	# new customers sent without a manager are placed by how they came in
 	unplaced = inserted[inserted["relationship_manager"].isna() & inserted["branch"].notna()]
 	if not unplaced.empty:
@@ -164,7 +172,7 @@ def _write_customers(frame: pd.DataFrame):
 		profiles.loc[assigned.index, "assignment_reason"] = assigned["assignment_reason"]
 		profiles = profiles.reset_index(drop=True)
 		columns.append("assignment_reason")
-	store.upsert(PROFILE, profiles, columns, update_columns=[*PROFILE_FIELDS, *MASKED_FIELDS])
+	store.upsert(PROFILE, profiles, columns, update_columns=[*PROFILE_FIELDS, *MASKED_FIELDS, *confirmed])
 	return inserted, updated, unchanged
 
 

@@ -933,11 +933,12 @@ def notify_relationship_managers(by_manager: dict) -> None:
 
 def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: dt.date | None = None) -> dict:
 	"""Follow-ups raised outside the daily job (a relationship manager picking rows of the Needs
-	Screening report): ``customers`` has customer and optionally details (the gap found) or
-	message. They queue like the job's, within each manager's capacity and one open per customer and
-	reason. Returns {"created": n, "skipped": customers left out (do-not-contact, already open,
-	no room in the horizon)}."""
-	if reason not in ("Needs Screening", "Retention"):
+	Screening report; the daily information review, ``information.queue_stale``): ``customers``
+	has customer and optionally details (the gap found, the date last confirmed) or message. They
+	queue like the job's, within each manager's capacity and one open per customer and reason.
+	Returns {"created": n, "skipped": customers left out (do-not-contact, already open, no room in
+	the horizon)}."""
+	if reason not in ("Needs Screening", "Retention", "Update Information"):
 		frappe.throw(_("Follow-ups for {0} are queued by the daily job only").format(_(reason)))
 	config = load_config(today)
 	names = customers["customer"].dropna().unique().tolist()
@@ -955,7 +956,11 @@ def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: d
 		and (f.`relationship_manager` in %(managers)s or f.`customer` in %(customers)s)""",
 		{"managers": managers, "customers": tuple(names)},
 	)
-	candidates = {"Needs Screening": (None, customers), "Retention": (customers, None)}[reason]
+	candidates = {
+		"Needs Screening": (None, customers, None),
+		"Retention": (customers, None, None),
+		"Update Information": (None, None, customers),
+	}[reason]
 	due = due_followups(
 		None,
 		None,
@@ -964,6 +969,7 @@ def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: d
 		config.today,
 		existing,
 		customers=context,
+		update_information=candidates[2],
 		fallback_assignees=config.fallback,
 		non_working_assignees=config.non_working,
 		templates=config.templates,

@@ -55,7 +55,12 @@ fixtures = [
 		"dt": "Workflow Action Master",
 		"filters": [["name", "in", ["Submit for Approval", "Approve", "Reject", "Cancel"]]],
 	},
-	{"dt": "Workflow", "filters": [["name", "in", ["Tier Override Approval", "Book Transfer Approval"]]]},
+	{
+		"dt": "Workflow",
+		"filters": [
+			["name", "in", ["Tier Override Approval", "Book Transfer Approval", "Profile Change Approval"]]
+		],
+	},
 ]
 
 # Access (docs/security.md): row rules here, perm levels in the doctypes, and guards on the Frappe
@@ -74,6 +79,7 @@ permission_query_conditions = {
 	"File": "branch_crm.permissions.file_query",
 	# complaints: ERPNext Issues of bank customers (branch_crm.complaints)
 	"Issue": "branch_crm.permissions.complaint_query",
+	"Profile Change Request": "branch_crm.permissions.change_request_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
@@ -87,6 +93,7 @@ has_permission = {
 	"Address": "branch_crm.permissions.has_contact_or_address_permission",
 	"File": "branch_crm.permissions.has_file_permission",
 	"Issue": "branch_crm.permissions.has_complaint_permission",
+	"Profile Change Request": "branch_crm.permissions.has_change_request_permission",
 }
 
 # Frappe endpoints that skip permissions, replaced by versions that apply them
@@ -131,7 +138,11 @@ scheduler_events = {
 	"hourly": ["branch_crm.complaints.escalate_overdue_complaints"],
 	# the night, in order, fanned out over the long queue's workers (branch_crm.jobs.pipeline)
 	"daily_long": ["branch_crm.jobs.pipeline.start_night"],
-	"daily": ["branch_crm.tasks.apply_due_book_transfers"],
+	"daily": [
+		"branch_crm.tasks.apply_due_book_transfers",
+		# profiles not confirmed within the review period: "Update Information" follow-ups
+		"branch_crm.information.queue_update_information",
+	],
 	# chunks whose worker died are queued again; a late night is told to the admins
 	"cron": {"*/5 * * * *": ["branch_crm.jobs.pipeline.resume_stalled"]},
 }

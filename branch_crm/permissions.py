@@ -322,9 +322,27 @@ def has_complaint_permission(doc, ptype="read", user=None, debug=False) -> bool:
 	return all(customer_visible(customer, scope) for customer in customers)
 
 
+def change_request_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Profile Change Requests follow the profile: the branch manager sees the branch's, a
+	relationship manager those of their book."""
+	return _customer_in(get_scope(user), "`tabProfile Change Request`.`customer`")
+
+
+def has_change_request_permission(doc, ptype="read", user=None, debug=False) -> bool:
+	return _fact_permission(doc, ptype, get_scope(user), customer_visible)
+
+
 # Files attached to a customer's records (ID scans, statements) are sensitive: they follow the
 # record's row rules and need its perm level 1 (tellers and lobby managers never get them).
-FILE_GUARDED = (PROFILE, "Contact Log", "Customer Follow-up", "Tier Override", "Book Transfer", "Issue")
+FILE_GUARDED = (
+	PROFILE,
+	"Contact Log",
+	"Customer Follow-up",
+	"Tier Override",
+	"Book Transfer",
+	"Issue",
+	"Profile Change Request",
+)
 
 
 def has_file_permission(doc, ptype="read", user=None, debug=False) -> bool:

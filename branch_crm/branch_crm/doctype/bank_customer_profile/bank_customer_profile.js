@@ -29,6 +29,31 @@ frappe.ui.form.on("Bank Customer Profile", {
 				__("Contact")
 			);
 		}
+		// information kept current (docs/complaints_and_information.md): who edits the sensitive
+		// fields confirms them with the customer, and asks for identity changes to be reviewed
+		if (frm.perm[1] && frm.perm[1].write) {
+			frm.add_custom_button(
+				__("Confirm Information"),
+				() =>
+					frappe
+						.call("branch_crm.information.confirm_information", { customer: frm.doc.name })
+						.then(() => {
+							frappe.show_alert({
+								message: __("Identity, contact, occupation and income confirmed with the customer today"),
+								indicator: "green",
+							});
+							frm.reload_doc();
+						}),
+				__("Identity")
+			);
+		}
+		if (frappe.model.can_create("Profile Change Request")) {
+			frm.add_custom_button(
+				__("Request Identity Change"),
+				() => frappe.new_doc("Profile Change Request", { customer: frm.doc.name }),
+				__("Identity")
+			);
+		}
 		if ((frm.doc.__onload || {}).may_reveal) {
 			const reveal = (field, label) =>
 				frappe

@@ -28,6 +28,10 @@ class BankCustomerProfile(Document):
 		keep_coded(self, CODED_FIELDS)
 		self.id_number_masked = mask_one(self.id_number, "id_number")
 		self.mobile_masked = mask_one(self.mobile_no, "mobile_no")
+		# identity changes held for review; when each part was last confirmed
+		from branch_crm.information import on_profile_validate
+
+		on_profile_validate(self)
 
 	def set_owner_defaults(self):
 		"""A profile created by branch staff lands in their branch, and in their book if they keep one."""

@@ -644,6 +644,7 @@ class TestEverydayTasks(AccessTestCase):
 			"Book of Business",
 			"Tier Migration",
 			"Plan Effect",
+			"Complaint Handling",
 		):
 			for key in ("admin", "bm", "rm", "pb"):
 				response = self.call(

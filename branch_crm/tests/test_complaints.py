@@ -10,9 +10,11 @@ import json
 import frappe
 from frappe.desk.form.save import savedocs
 from frappe.desk.query_report import run as run_report
+from frappe.tests.test_api import FrappeAPITestCase
 
 from branch_crm import complaints, testing
 from branch_crm.testing import BRANCH_A, user
+from branch_crm.tests import access_world
 
 test_ignore = [*testing.TEST_IGNORE, "Issue"]
 PROFILE = "Bank Customer Profile"
@@ -197,3 +199,84 @@ class TestComplaints(testing.BranchCRMTestCase):
 		frappe.set_user(user("teller"))
 		with self.assertRaises(frappe.PermissionError):
 			run_report("Complaint Handling", filters=filters)
+
+
+class TestComplaintsOverHTTP(FrappeAPITestCase):
+	"""The REST paths an integration or the desk takes, through Frappe's whole request cycle (token
+	auth, hooks, guards), as the access tests' roles and a user of ERPNext's Support Team."""
+
+	SUPPORT = "_test.support@acc.bank.example"
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		access_world.make()
+		testing.ensure_user(cls.SUPPORT, "Acc support", ("Support Team",))
+		cls.headers = {}
+
+	def setUp(self):
+		self.created = []
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		for name in self.created:
+			frappe.db.delete("ToDo", {"reference_type": "Issue", "reference_name": name})
+			frappe.db.delete("Issue", name)
+		frappe.db.commit()
+		super().tearDown()
+
+	def auth(self, key: str) -> dict:
+		if key not in self.headers:
+			email = self.SUPPORT if key == "support" else access_world.user(key)
+			self.headers[key] = testing.api_headers(email)
+		return self.headers[key]
+
+	def create(self, key: str, **values):
+		response = self.post(
+			self.resource("Issue"), {"subject": "Card swallowed", **values}, headers=self.auth(key)
+		)
+		if response.status_code == 200:
+			self.created.append(response.json["data"]["name"])
+		return response
+
+	def listed(self, key: str) -> set:
+		response = self.get(
+			self.resource("Issue"), {"fields": '["name"]', "limit_page_length": 0}, headers=self.auth(key)
+		)
+		self.assertEqual(response.status_code, 200, response.text[:300])
+		return {row["name"] for row in response.json["data"]} & set(self.created)
+
+	def test_rest_paths_follow_the_role_model(self):
+		lobby = self.create("lobby", bank_customer="_T-ACC-0001")  # rm's customer, lobby's branch
+		self.assertEqual(lobby.status_code, 200, lobby.text[:300])
+		self.assertTrue(lobby.json["data"]["complaint_response_by"])
+		pb = self.create("pb", bank_customer="_T-ACC-0004")
+		self.assertEqual(pb.status_code, 200, pb.text[:300])
+		plain = self.create("support")  # no bank customer: ERPNext's own support work
+		self.assertEqual(plain.status_code, 200, plain.text[:300])
+		lobby, pb, plain = (r.json["data"]["name"] for r in (lobby, pb, plain))
+
+		# a teller of another branch's customer, or a user outside the bank's roles, cannot register
+		self.assertIn(self.create("teller", bank_customer="_T-CRM-0001").status_code, (403,))
+		self.assertIn(self.create("support", bank_customer="_T-ACC-0001").status_code, (403,))
+		self.assertIn(self.create("rm", bank_customer="_T-ACC-0004").status_code, (403,))
+
+		self.assertEqual(self.listed("rm"), {lobby})
+		self.assertEqual(self.listed("pb"), {pb})
+		self.assertEqual(self.listed("bm"), {lobby, pb})
+		self.assertEqual(self.listed("teller"), {lobby, pb})
+		self.assertEqual(self.listed("support"), {plain})
+		self.assertEqual(self.listed("admin"), {lobby, pb, plain})
+		# a desk user with no role on Issues reads none
+		self.assertEqual(
+			self.get(self.resource("Issue"), {"fields": '["name"]'}, headers=self.auth("desk")).status_code,
+			403,
+		)
+		# no count oracle either
+		count = self.post(
+			self.method("frappe.client.get_count"),
+			{"doctype": "Issue", "filters": json.dumps({"bank_customer": "_T-ACC-0004"})},
+			headers=self.auth("rm"),
+		)
+		self.assertEqual(count.json["message"], 0)
+		self.assertIn(self.get(self.resource("Issue", pb), headers=self.auth("rm")).status_code, (403,))

@@ -280,3 +280,18 @@ class TestComplaintsOverHTTP(FrappeAPITestCase):
 		)
 		self.assertEqual(count.json["message"], 0)
 		self.assertIn(self.get(self.resource("Issue", pb), headers=self.auth("rm")).status_code, (403,))
+		# the desk form opens for those who see the complaint, with its deadline
+		for key in ("teller", "bm", "rm"):
+			form = self.post(
+				self.method("frappe.desk.form.load.getdoc"),
+				{"doctype": "Issue", "name": lobby},
+				headers=self.auth(key),
+			)
+			self.assertEqual(form.status_code, 200, f"{key}: {form.text[:300]}")
+			self.assertTrue(form.json["docs"][0]["complaint_response_by"])
+		form = self.post(
+			self.method("frappe.desk.form.load.getdoc"),
+			{"doctype": "Issue", "name": lobby},
+			headers=self.auth("rm_other"),
+		)
+		self.assertIn(form.status_code, (403,))

@@ -23,15 +23,11 @@ import click
 import numpy as np
 import pandas as pd
 
-from branch_crm import __version__
-from branch_crm.engine import history, intake, schema
+from branch_crm import __version__, offline
+from branch_crm.engine import intake, schema
 from branch_crm.engine import io as csv_io
-from branch_crm.engine.churn import score_churn
-from branch_crm.engine.defaults import DEFAULT_PRODUCTS, DEFAULT_TIERS
-from branch_crm.engine.needs import screen_needs
-from branch_crm.engine.recompute import recompute_tables
+from branch_crm.engine.defaults import DEFAULT_TIERS
 from branch_crm.engine.sample import generate_sample
-from branch_crm.engine.tiering import TierRules
 from branch_crm.reports.base import ReportResult
 from branch_crm.reports.book_of_business import build_proposed_books
 from branch_crm.reports.churn_warning import build_churn_warning
@@ -51,27 +47,48 @@ class Section:
 
 
 def analysis_month(tables: Tables) -> pd.Timestamp:
+	if "coverage" in tables:
+		return tables["coverage"].month
 	return pd.to_datetime(tables["snapshots"]["month"]).max()
 
 
+def analysed(tables: Tables) -> offline.Analysis:
+	"""Tiers, segments and value classes, churn scores and needs for the loaded customers, computed
+	once per analysis as the nightly jobs would have them (``offline.analyse``): the months before
+	the last replayed one by one (so a customer a month or two below their tier keeps it until the
+	downgrade delay has passed), then the last month's recompute, run the night after its data came."""
+	if "analysis" not in tables:
+		if "store" not in tables:
+			keep_snapshots_by_bucket(tables)
+		tables["analysis"] = offline.analyse(
+			tables["customers"],
+			tables["holdings"],
+			tables["store"],
+			tables["coverage"],
+			tables.get("products"),
+		)
+	return tables["analysis"]
+
+
+def keep_snapshots_by_bucket(tables: Tables, bucket_size: int | None = None) -> list[dict]:
+	"""Snapshots held in memory (the built-in sample, an unvalidated file) put into buckets, the
+	analysis month settled; returns the rows of later months left out, as problems."""
+	store = offline.SnapshotStore.from_frame(
+		pd.Index(tables["customers"]["customer"]),
+		tables["snapshots"],
+		bucket_size or offline.BUCKET_CUSTOMERS,
+	)
+	tables["store"] = store
+	return settle_analysis_month(tables, store)
+
+
 def recomputed(tables: Tables) -> pd.DataFrame:
-	"""Tiers, segments and value classes for the loaded customers, computed once per analysis as the
-	nightly job would have them: the months before the last replayed one by one (so a customer a
-	month or two below their tier keeps it until the downgrade delay has passed), then the last
-	month's recompute, run the night after its data came."""
-	if "recomputed" not in tables:
-		previous = history.tiers_before_last_month(
-			tables["customers"], tables["snapshots"], DEFAULT_TIERS, TierRules()
-		)
-		tables["recomputed"] = recompute_tables(
-			tables, previous=previous, today=history.month_processed_on(analysis_month(tables))
-		)
-	return tables["recomputed"]
+	return analysed(tables).recomputed
 
 
 TIER_ORDER = [tier["tier_name"] for tier in DEFAULT_TIERS]
 LIST_ROWS = 25  # customers listed by the needs-screening and churn sections (cards count everyone)
-CONTEXT = ["customer", "tier", "bank_customer_group", "value_class", "lifetime_value"]
+CONTEXT = offline.CONTEXT
 
 
 def with_context(tables: Tables) -> pd.DataFrame:
@@ -84,53 +101,24 @@ def with_context(tables: Tables) -> pd.DataFrame:
 
 
 def needs_screened(tables: Tables) -> pd.DataFrame:
-	if "needs_screened" not in tables:
-		tables["needs_screened"] = screen_needs(
-			with_context(tables), tables["holdings"], tables["snapshots"], tables.get("products")
-		)
-	return tables["needs_screened"]
+	return analysed(tables).needs_screened
 
 
 def maturing_holdings(tables: Tables) -> pd.DataFrame | None:
-	"""Holdings with a maturity date and their product's category, as the nightly job reads them: a
-	matured deposit withdrawn explains the outflow instead of looking like churn."""
-	holdings = tables.get("holdings")
-	if holdings is None or "matures_on" not in holdings:
-		return None
-	products = pd.DataFrame(
-		tables.get("products") if tables.get("products") is not None else DEFAULT_PRODUCTS
-	)
-	category = products.drop_duplicates("product_code", keep="last").set_index("product_code")["category"]
-	dated = holdings[holdings["matures_on"].notna()]
-	return pd.DataFrame(
-		{
-			"customer": dated["customer"].to_numpy(),
-			"category": dated["product"].map(category).to_numpy(),
-			"balance": dated["balance"].to_numpy(),
-			"matures_on": dated["matures_on"].to_numpy(),
-		}
-	)
+	return offline.maturing_holdings(tables.get("holdings"), tables.get("products"))
 
 
 def churn_scored(tables: Tables) -> pd.DataFrame:
 	"""Churn scores at the last month of the data (no contact logs offline: the reply signal is
 	left out), with the customers' context."""
-	if "churn_scored" not in tables:
-		customers = with_context(tables)
-		scored = score_churn(
-			tables["snapshots"], None, customers=customers["customer"], holdings=maturing_holdings(tables)
-		)
-		context = customers[["customer", "customer_name", "branch", "relationship_manager", *CONTEXT[1:]]]
-		aum = recomputed(tables)[["customer", "aum"]]
-		tables["churn_scored"] = scored.merge(context, on="customer", how="left").merge(aum, on="customer")
-	return tables["churn_scored"]
+	return analysed(tables).churn_scored
 
 
 SECTIONS: list[Section] = [
 	Section(
 		"customer_overview",
 		"Customer Overview",
-		lambda t: build_customer_overview(t["customers"], t["snapshots"]),
+		lambda t: build_customer_overview(t["customers"], t["snapshots"], months_of_data=months_of_data(t)),
 	),
 	Section("tiers", "Tiers and Value Classes", lambda t: build_tier_overview(recomputed(t), TIER_ORDER)),
 	Section("segments", "Customer Segments", lambda t: build_segment_overview(recomputed(t))),
@@ -294,8 +282,16 @@ def main():
 def analyze(data, out, customers, months, branches, seed, as_of, write_inputs, validate):
 	"""Analyse a branch network and write an HTML report and one CSV per section."""
 	started = time.perf_counter()
+	spill = offline.spill_folder() if data is not None and validate else None
+	try:
+		_analyze(data, out, customers, months, branches, seed, as_of, write_inputs, validate, spill, started)
+	finally:
+		offline.remove(spill)
+
+
+def _analyze(data, out, customers, months, branches, seed, as_of, write_inputs, validate, spill, started):
 	if data is not None:
-		loaded = load_intake(data, validate=validate, today=dt.date.today())
+		loaded = load_intake(data, validate=validate, today=dt.date.today(), spill=spill)
 	else:
 		sample = generate_sample(
 			customers=customers, months=months, branches=branches, as_of=as_of, seed=seed
@@ -305,6 +301,13 @@ def analyze(data, out, customers, months, branches, seed, as_of, write_inputs, v
 	tables = loaded.tables
 	click.echo(f"Branch CRM analysis of {loaded.source}: {describe(tables)}")
 	click.echo(f"Analysis month: {coverage_statement(tables)}")
+	read = time.perf_counter()
+	analysis = analysed(tables)
+	tables.setdefault("snapshots", analysis.latest)  # validated files: the analysis month's rows
+	click.echo(
+		f"Read and checked in {read - started:.1f} s; tiers, churn and needs of "
+		f"{len(analysis.recomputed):,} customers in {time.perf_counter() - read:.1f} s"
+	)
 	results = []
 	for section in SECTIONS:
 		try:
@@ -337,7 +340,7 @@ def analyze(data, out, customers, months, branches, seed, as_of, write_inputs, v
 		)
 		written.append(target)
 	if write_inputs:
-		written += list(csv_io.write_csv_dir(tables, out / "inputs").values())
+		written += write_analysed_inputs(tables, out / "inputs")
 	report = out / "report.html"
 	report.write_text(render_html(results, loaded.source, describe(tables)), encoding="utf-8")
 	written.append(report)
@@ -367,18 +370,69 @@ def sample(out, customers, months, branches, seed, as_of):
 	)
 
 
+def write_analysed_inputs(tables: Tables, folder: Path) -> list[Path]:
+	"""The tables analysed, as intake CSVs; the snapshots bucket by bucket when they are kept so."""
+	kept = {name: frame for name, frame in tables.items() if name in csv_io.TABLES}
+	store = tables.get("store")
+	if store is None or store.folder is None:
+		return list(csv_io.write_csv_dir(kept, folder).values())
+	kept.pop("snapshots", None)
+	written = list(csv_io.write_csv_dir(kept, folder).values())
+	target = folder / csv_io.file_name("snapshots")
+	month = analysis_month(tables)
+	for b in range(store.buckets):
+		frame = store.load(b)
+		frame = frame[frame["month"] <= month].sort_values("_index")
+		frame = frame[list(csv_io.TABLES["snapshots"].columns)]
+		frame.to_csv(
+			target,
+			mode="w" if b == 0 else "a",
+			header=b == 0,
+			index=False,
+			encoding="utf-8",
+			date_format="%Y-%m-%d",
+			lineterminator="\n",
+		)
+	return [*written, target]
+
+
 # ---------------------------------------------------------------- loading CSV files
 
 
-def load_intake(folder: Path, *, validate: bool, today: dt.date) -> Loaded:
+def load_intake(
+	folder: Path,
+	*,
+	validate: bool,
+	today: dt.date,
+	bucket_size: int | None = None,
+	chunk_rows: int | None = None,
+	spill: Path | None = None,
+) -> Loaded:
 	"""Read the intake CSVs in ``folder``; with ``validate``, keep only records the site's intake would
 	accept (and whose links resolve), reporting the rest per file. Either way nothing is changed
 	silently: future dates and months, duplicates and a thin last month are reported (file, line,
-	field) and left out or blanked, and the month analysed is the latest one most customers have."""
+	field) and left out or blanked, and the month analysed is the latest one most customers have.
+
+	Validated files are read ``chunk_rows`` at a time and their snapshots kept by bucket of
+	``bucket_size`` customers in ``spill`` (a folder the caller removes), so that memory grows with
+	the customers, not with customers × months (defaults: ``offline.BUCKET_CUSTOMERS``,
+	``offline.CHUNK_ROWS``)."""
+	bucket_size = bucket_size or offline.BUCKET_CUSTOMERS
+	chunk_rows = chunk_rows or offline.CHUNK_ROWS
 	try:
 		with warnings.catch_warnings(record=True) as caught:
 			warnings.simplefilter("always")
-			raw = csv_io.read_csv_dir(folder, parse=not validate)
+			if validate:
+				files = csv_io.find_tables(folder)
+				raw = {
+					name: csv_io.read_table(name, files[name], parse=False)
+					for name in SMALL_TABLES
+					if name in files
+				}
+				for kind in schema.INTAKE_KINDS:
+					csv_io.read_table(kind, files[kind], parse=False, nrows=0)  # the header, checked
+			else:
+				raw = csv_io.read_csv_dir(folder, parse=True)
 	except (FileNotFoundError, ValueError) as error:
 		raise click.ClickException(str(error))
 	for warning in caught:
@@ -386,7 +440,7 @@ def load_intake(folder: Path, *, validate: bool, today: dt.date) -> Loaded:
 
 	tables: Tables = {}
 	try:
-		for name in ("staff", "products", "branches", "truth"):
+		for name in SMALL_TABLES:
 			if name in raw:
 				tables[name] = csv_io.coerce_table(name, raw[name]) if validate else raw[name]
 	except ValueError as error:
@@ -394,7 +448,7 @@ def load_intake(folder: Path, *, validate: bool, today: dt.date) -> Loaded:
 
 	problems: list[dict] = []
 	if validate:
-		problems += _validate(raw, tables, today)
+		problems += _validate(files, tables, today, bucket_size, chunk_rows, spill)
 	else:
 		for kind in schema.INTAKE_KINDS:
 			tables[kind], found = screen_unvalidated(kind, raw[kind], today)
@@ -403,17 +457,29 @@ def load_intake(folder: Path, *, validate: bool, today: dt.date) -> Loaded:
 
 	if tables["customers"].empty:
 		raise click.ClickException(f"{folder / 'customers.csv'}: no valid customers to analyse")
-	if tables["snapshots"].empty:
-		raise click.ClickException(
-			f"{folder / 'snapshots.csv'}: no {'valid ' if validate else ''}snapshot rows to analyse "
-			"(a header row and one row per customer and month are needed)"
-		)
-	tables["snapshots"], thin = settle_analysis_month(tables["snapshots"])
+	if not validate:
+		for kind in schema.INTAKE_KINDS:
+			tables[kind] = tables[kind].reset_index(drop=True)
+		if tables["snapshots"].empty:
+			_no_snapshots(folder, validate)
+		thin = keep_snapshots_by_bucket(tables, bucket_size)
+	else:
+		if not tables["coverage"].rows:
+			_no_snapshots(folder, validate)
+		thin = settle_analysis_month(tables, tables["store"])
 	_echo_problems(csv_io.file_name("snapshots"), thin)
 	problems += thin
-	for kind in schema.INTAKE_KINDS:
-		tables[kind] = tables[kind].reset_index(drop=True)
-	return Loaded({**raw, **tables}, str(folder), problems)
+	return Loaded(tables, str(folder), problems)
+
+
+SMALL_TABLES = ("staff", "products", "branches", "truth")
+
+
+def _no_snapshots(folder: Path, validate: bool):
+	raise click.ClickException(
+		f"{folder / 'snapshots.csv'}: no {'valid ' if validate else ''}snapshot rows to analyse "
+		"(a header row and one row per customer and month are needed)"
+	)
 
 
 def _problem(file: str, position: int, key, field: str | None, reason: str, action: str) -> dict:
@@ -445,58 +511,76 @@ def _echo_problems(file: str, problems: list[dict], shown: int = 3) -> None:
 			click.echo(f"  line {p['line']}{key}{field} {p['reason']}", err=True)
 
 
-def _validate(raw: Tables, tables: Tables, today: dt.date) -> list[dict]:
-	"""Validate the intake files record by record into ``tables`` (indexed by each row's position in
-	its file). A customer with a bad optional value (a date of birth in the future, an unknown
-	manager) is kept with that value blank, so their holdings and snapshots stay."""
-	problems: list[dict] = []
-	known_customers: set = set()
-	rejected_customers: dict = {}  # customer -> line of customers.csv
-	product_codes = set(
-		(tables.get("products") if "products" in tables else pd.DataFrame(DEFAULT_PRODUCTS))["product_code"]
+def _validate(
+	files: dict[str, Path], tables: Tables, today: dt.date, bucket_size: int, chunk_rows: int, spill
+) -> list[dict]:
+	"""Validate the intake files chunk by chunk into ``tables`` (customers, holdings, and the
+	snapshots by bucket in ``tables["store"]``). A customer with a bad optional value (a date of birth
+	in the future, an unknown manager) is kept with that value blank, so their holdings and
+	snapshots stay."""
+	customers, report = offline.validate_customers(files["customers"], today, chunk_rows)
+	customers, unknown = intake.blank_unknown_references(
+		"customers", customers, offline.customer_links(tables, customers), LINK_LABELS
 	)
-	for kind in schema.INTAKE_KINDS:
-		file = csv_io.file_name(kind)
-		records = raw[kind].to_dict("records")
-		blanked: list[intake.Rejection] = []
-		if kind == "customers":
-			valid, rejections, blanked = intake.validate_keeping_records(kind, records, today=today)
-		else:
-			valid, rejections = intake.validate_records(kind, records, today=today)
-		known = _known_links(kind, valid, tables, known_customers, product_codes)
-		if kind == "customers":
-			valid, unknown = intake.blank_unknown_references(kind, valid, known, LINK_LABELS)
-			blanked += unknown
-			known_customers = set(valid["customer"])
-			rejected_customers = {
-				r.key: r.index + 2 for r in rejections if r.key and r.key not in known_customers
-			}
-		else:
-			valid, more = intake.check_references(kind, valid, known, LINK_LABELS)
-			rejections += more
-		found = [
-			_problem(file, r.index, r.key, r.field, _reason(r, rejected_customers), REJECTED)
-			for r in sorted(rejections, key=lambda r: r.index)
-		] + [
-			_problem(file, r.index, r.key, r.field, f"{r.reason}; left blank, the row kept", BLANKED)
-			for r in sorted(blanked, key=lambda r: r.index)
-		]
-		bad_rows = {r.index for r in rejections}
-		blank_rows = {r.index for r in blanked}
-		line = f"{file}: {len(records):,} rows, {len(valid):,} valid, {len(bad_rows):,} rejected"
-		if blank_rows:
-			line += f", {len(blank_rows):,} kept with a value left blank"
-		click.echo(line, err=bool(bad_rows or blank_rows))
-		_echo_problems(file, found)
-		unread = sum(1 for r in rejections if r.field == "month")
-		if unread:
-			click.echo(
-				f"{file}: {unread:,} row(s) left out for their month; the analysis month is chosen without them",
-				err=True,
-			)
-		problems += found
-		tables[kind] = csv_io.coerce_table(kind, valid.set_index("_index"))
+	report.blanked = sorted(report.blanked + unknown, key=lambda r: r.index)
+	known_customers = pd.Index(customers["customer"])
+	rejected_customers = {
+		r.key: r.index + 2 for r in report.rejections if r.key and r.key not in known_customers
+	}
+	tables["customers"] = csv_io.coerce_table("customers", customers.drop(columns="_index"))
+	problems = _report(report, len(customers), rejected_customers)
+
+	holdings: list[pd.DataFrame] = []
+	report = offline.validate_rows(
+		"holdings",
+		files["holdings"],
+		today,
+		{"customer": known_customers, "product": offline.product_codes(tables)},
+		chunk_rows,
+		lambda valid: holdings.append(offline.compact(valid, keep_text=("account_no",))),
+	)
+	valid = pd.concat(holdings, ignore_index=True) if len(holdings) > 1 else holdings[0]
+	valid, duplicates = intake.reject_duplicates("holdings", valid)
+	report.rejections += duplicates
+	tables["holdings"] = csv_io.coerce_table("holdings", valid.drop(columns="_index")).assign(account_no=None)
+	problems += _report(report, len(valid), rejected_customers)
+	holdings.clear()
+
+	store = offline.SnapshotStore(known_customers, bucket_size, folder=spill)
+	report = offline.validate_rows(
+		"snapshots", files["snapshots"], today, {"customer": known_customers}, chunk_rows, store.add
+	)
+	duplicates, coverage = offline.deduplicate(store)
+	report.rejections += duplicates
+	tables["store"], tables["coverage"] = store, coverage
+	problems += _report(report, coverage.rows, rejected_customers)
 	return problems
+
+
+def _report(report: offline.FileReport, valid: int, rejected_customers: dict) -> list[dict]:
+	"""A file's problems, said on stderr (a summary line and the first few of each kind)."""
+	file = report.file
+	rejections = sorted(report.rejections, key=lambda r: r.index)
+	found = [
+		_problem(file, r.index, r.key, r.field, _reason(r, rejected_customers), REJECTED) for r in rejections
+	] + [
+		_problem(file, r.index, r.key, r.field, f"{r.reason}; left blank, the row kept", BLANKED)
+		for r in sorted(report.blanked, key=lambda r: r.index)
+	]
+	bad_rows = {r.index for r in rejections}
+	blank_rows = {r.index for r in report.blanked}
+	line = f"{file}: {report.rows:,} rows, {valid:,} valid, {len(bad_rows):,} rejected"
+	if blank_rows:
+		line += f", {len(blank_rows):,} kept with a value left blank"
+	click.echo(line, err=bool(bad_rows or blank_rows))
+	_echo_problems(file, found)
+	unread = sum(1 for r in rejections if r.field == "month")
+	if unread:
+		click.echo(
+			f"{file}: {unread:,} row(s) left out for their month; the analysis month is chosen without them",
+			err=True,
+		)
+	return found
 
 
 LINK_LABELS = {
@@ -587,66 +671,63 @@ def _key_text(key: pd.Series) -> str:
 	return "/".join(f"{v:%Y-%m}" if isinstance(v, pd.Timestamp) else str(v) for v in key)
 
 
-# a month is analysed only if it has snapshots for at least this share of the customers of the
-# best-covered month: a month that has only begun to arrive (or a stray future row) is left out
-BROAD_COVERAGE = 0.5
-
-
-def settle_analysis_month(snapshots: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
-	"""The snapshots up to the analysis month, the latest month with broad coverage, and the rows of
-	later months left out (as problems)."""
-	months = pd.to_datetime(snapshots["month"])
-	per_month = months.value_counts()  # one row per customer and month: duplicates are gone by now
-	broad = per_month[per_month >= BROAD_COVERAGE * per_month.max()]
-	month = broad.index.max()
-	later = (months > month).to_numpy()
-	if not later.any():
-		return snapshots, []
+def settle_analysis_month(tables: Tables, store: offline.SnapshotStore) -> list[dict]:
+	"""Choose the analysis month, the latest month with broad coverage (``offline.analysis_month``),
+	into ``tables["coverage"]``; the rows of later months are left out (and returned as problems)."""
+	if "coverage" not in tables:
+		_duplicates, tables["coverage"] = offline.deduplicate(store)
+	coverage = tables["coverage"]
+	per_month = coverage.per_month
+	coverage.month = month = offline.analysis_month(per_month)
+	if "snapshots" in tables:
+		snapshots = tables["snapshots"]
+		tables["snapshots"] = snapshots[pd.to_datetime(snapshots["month"]) <= month]
+	if not (per_month.index > month).any():
+		return []
 	best = per_month.idxmax()
 	file = csv_io.file_name("snapshots")
-	problems = [
-		_problem(
-			file,
-			label,
-			f"{snapshots.at[label, 'customer']}/{months.at[label]:%Y-%m}",
-			"month",
-			f"month {months.at[label]:%Y-%m} has snapshots for only {per_month[months.at[label]]:,} "
-			f"customers ({per_month.max():,} in {best:%Y-%m}); analysed up to {month:%Y-%m}",
-			LEFT_OUT,
-		)
-		for label in snapshots.index[later]
-	]
-	return snapshots[~later], problems
+	problems = []
+	for b in range(store.buckets):
+		frame = store.load(b, ["month", "_index"])
+		later = frame[frame["month"] > month]
+		for customer, row_month, index in zip(
+			later["customer"], later["month"], later["_index"], strict=True
+		):
+			problems.append(
+				_problem(
+					file,
+					index,
+					f"{customer}/{row_month:%Y-%m}",
+					"month",
+					f"month {row_month:%Y-%m} has snapshots for only {per_month[row_month]:,} "
+					f"customers ({per_month.max():,} in {best:%Y-%m}); analysed up to {month:%Y-%m}",
+					LEFT_OUT,
+				)
+			)
+	return sorted(problems, key=lambda p: p["line"])
+
+
+def months_of_data(tables: Tables) -> int:
+	"""The months analysed: those with snapshots up to the analysis month."""
+	per_month = tables["coverage"].per_month if "coverage" in tables else None
+	if per_month is None:
+		return pd.to_datetime(tables["snapshots"]["month"]).nunique()
+	return int((per_month.index <= analysis_month(tables)).sum())
 
 
 def coverage_statement(tables: Tables) -> str:
 	"""The month analysed and how many customers it covers, in words."""
-	snapshots = tables["snapshots"]
 	month = analysis_month(tables)
 	customers = tables["customers"]["customer"]
-	covered = snapshots.loc[pd.to_datetime(snapshots["month"]) == month, "customer"]
+	if "coverage" in tables:
+		covered = int(tables["coverage"].per_month.get(month, 0))
+	else:
+		snapshots = tables["snapshots"]
+		covered = customers.isin(snapshots.loc[pd.to_datetime(snapshots["month"]) == month, "customer"]).sum()
 	return (
 		f"{month:%Y-%m}, the latest month with snapshots for most customers "
-		f"({customers.isin(covered).sum():,} of {len(customers):,})"
+		f"({covered:,} of {len(customers):,})"
 	)
-
-
-def _known_links(
-	kind: str, valid: pd.DataFrame, tables: Tables, customers: set, products: set
-) -> dict[str, set]:
-	if kind == "customers":
-		known = {"referred_by_customer": set(valid["customer"])}
-		if "staff" in tables:
-			users = set(tables["staff"]["user"].dropna())
-			for column in ("relationship_manager", "first_served_by", "referred_by_staff"):
-				known[column] = users
-		if "branches" in tables:
-			known["branch"] = set(tables["branches"]["branch"].dropna())
-		return known
-	known = {"customer": customers}
-	if kind == "holdings":
-		known["product"] = products
-	return known
 
 
 def describe(tables: Tables) -> str:
@@ -655,7 +736,11 @@ def describe(tables: Tables) -> str:
 	text = f"{customers:,} customers"
 	if "customers" in tables and "branch" in tables["customers"]:
 		text += f" in {tables['customers']['branch'].nunique():,} branches"
-	if snapshots is not None and not snapshots.empty:
+	if "coverage" in tables and tables["coverage"].month is not None:
+		coverage = tables["coverage"]
+		months = coverage.per_month.index[coverage.per_month.index <= coverage.month]
+		text += f", {len(months)} months ({months.min():%Y-%m} to {months.max():%Y-%m})"
+	elif snapshots is not None and not snapshots.empty:
 		months = pd.to_datetime(snapshots["month"])
 		text += f", {months.nunique()} months ({months.min():%Y-%m} to {months.max():%Y-%m})"
 	return text

@@ -489,6 +489,8 @@ def tiers_before_last_month(
 	rules: TierRules,
 	*,
 	reason_templates: Mapping[str, str] | None = None,
+	first_month: dt.date | None = None,
+	last_month: dt.date | None = None,
 ) -> pd.DataFrame:
 	"""What the nightly job would hold on each customer before the snapshots' last month came: the
 	monthly recompute replayed from the first month of ``snapshots`` (``tier_history``'s final
@@ -497,7 +499,8 @@ def tiers_before_last_month(
 	as the site's do; with fewer months than the delay needs, every customer is tiered as new.
 
 	``customers``: customer (acquired_on, branch, relationship_manager when known). ``snapshots``:
-	customer, month, aum, contribution (the intake shape)."""
+	customer, month, aum, contribution (the intake shape). ``first_month``/``last_month``: the
+	months of the whole data when ``snapshots`` holds a part of the customers (default: its own)."""
 	frame = pd.DataFrame(
 		{
 			column: customers[column].to_numpy() if column in customers else None
@@ -507,10 +510,12 @@ def tiers_before_last_month(
 	if snapshots.empty:
 		return frame[["customer"]].assign(tier=None, tier_reason=None, tier_since=None)
 	month = pd.to_datetime(snapshots["month"]).dt.to_period("M")
-	span = (month.max() - month.min()).n + 1
+	first = pd.Period(first_month, "M") if first_month is not None else month.min()
+	last = pd.Period(last_month, "M") if last_month is not None else month.max()
+	span = (last - first).n + 1
 	needed = rules.window_months + rules.downgrade_after_months - 1
 	# the replay starts with the first month of data, the months before it being empty
-	months = month_index(month.max().to_timestamp().date(), span + needed - 1)
+	months = month_index(last.to_timestamp().date(), span + needed - 1)
 	index = pd.Index(frame["customer"])
 	aum = pivot_months(snapshots, "aum", index, months)
 	contribution = pivot_months(snapshots, "contribution", index, months)

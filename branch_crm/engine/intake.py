@@ -8,7 +8,7 @@ translates ``template`` and fills in ``params``; ``reason`` is the same text in 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -413,12 +413,16 @@ def validate_records(
 	valid, found = validate_frame(kind, frame, today=today, records=records)
 	valid, duplicates = reject_duplicates(kind, valid)
 	rejections = sorted([*rejections, *found, *duplicates], key=lambda r: r.index)
-	valid = valid.reset_index(drop=True)
+	return _with_dates(valid.reset_index(drop=True)), rejections
+
+
+def _with_dates(valid: pd.DataFrame) -> pd.DataFrame:
+	"""Dates as ``datetime.date`` (None when blank), as a record's model gives them."""
 	for column in valid.columns:
 		if pd.api.types.is_datetime64_any_dtype(valid[column]):
 			dates = valid[column]
 			valid[column] = pd.Series(dates.dt.date, dtype=object).where(dates.notna(), None)
-	return valid, rejections
+	return valid
 
 
 # fields a customer record can lose and still be analysed: all but its key, its name, and the
@@ -428,55 +432,61 @@ KEEP_WITHOUT = {
 }
 
 
-def validate_keeping_records(
-	kind: str, records: list[Any], *, today: dt.date
+def validate_keeping_frame(
+	kind: str, frame: pd.DataFrame, *, today: dt.date | None
 ) -> tuple[pd.DataFrame, list[Rejection], list[Rejection]]:
-	"""``validate_records``, but a record whose only problems lie in fields it can do without
+	"""``validate_frame``, but a record whose only problems lie in fields it can do without
 	(``KEEP_WITHOUT``) is kept with those fields blank. Returns the valid records, the rejections, and
 	the problems whose field was blanked (one per field). The offline analysis reads customers so:
 	one date of birth in the future must not drop the customer and, with them, their holdings and
-	snapshots. Other kinds are validated as ``validate_records`` does."""
-	valid, rejections = validate_records(kind, records, today=today)
+	snapshots. No duplicate check (see ``reject_duplicates``)."""
+	valid, rejections = validate_frame(kind, frame, today=today)
 	fields = KEEP_WITHOUT.get(kind, frozenset())
 	problems: dict[int, list[Rejection]] = {}
 	for r in rejections:
 		problems.setdefault(r.index, []).append(r)
-	repairable = [
-		index
-		for index, found in problems.items()
-		if isinstance(records[index], dict) and all(r.field in fields for r in found)
-	]
+	repairable = [index for index, found in problems.items() if all(r.field in fields for r in found)]
 	if not repairable:
 		return valid, rejections, []
-	blanked_fields = {index: {r.field for r in problems[index]} for index in repairable}
-	trimmed = [
-		{k: v for k, v in records[index].items() if k not in blanked_fields[index]} for index in repairable
-	]
-	repaired, still = validate_records(kind, trimmed, today=today)
-	repaired["_index"] = [repairable[i] for i in repaired["_index"]]
-	# a repaired record whose key a valid record holds is a duplicate of it
-	key = list(KEYS[kind])
-	holder = dict(zip(map(tuple, valid[key].to_numpy()), valid["_index"], strict=True))
-	first = [holder.get(tuple(row)) for row in repaired[key].to_numpy()]
-	clash = np.array([f is not None for f in first], dtype=bool)
-	duplicates = [
-		Rejection(
-			int(repaired["_index"].iloc[i]),
-			record_key(kind, repaired.iloc[i].to_dict()),
-			None,
-			"duplicate of record {first} in this batch",
-			{"first": int(first[i])},
-		)
-		for i in np.flatnonzero(clash)
-	]
-	repaired = repaired[~clash]
-	kept = set(repaired["_index"])
+	trimmed = {}
+	for index in repairable:
+		blanked_fields = {r.field for r in problems[index]}
+		trimmed[index] = {
+			k: v for k, v in frame.loc[index].items() if k not in blanked_fields and not _is_blank(v)
+		}
+	rows, still = validate_by_model(kind, trimmed, today=today)
+	kept = {row["_index"] for row in rows}
 	blanked = [r for r in rejections if r.index in kept]
-	rejections = [r for r in rejections if r.index not in kept]
-	rejections += [replace(r, index=repairable[r.index]) for r in still] + duplicates
-	frame = pd.concat([valid, repaired], ignore_index=True) if len(repaired) else valid
-	frame = frame.sort_values("_index", kind="stable").reset_index(drop=True)
-	return frame, sorted(rejections, key=lambda r: r.index), blanked
+	rejections = sorted(
+		[r for r in rejections if r.index not in kept and r.index not in trimmed] + still,
+		key=lambda r: r.index,
+	)
+	if rows:
+		repaired = pd.DataFrame(rows, columns=[*COLUMNS[kind], "_index"], index=[r["_index"] for r in rows])
+		valid = pd.concat([valid, _typed_like(repaired, valid)]).sort_index(kind="stable")
+	return valid, rejections, blanked
+
+
+def validate_keeping_records(
+	kind: str, records: list[Any], *, today: dt.date
+) -> tuple[pd.DataFrame, list[Rejection], list[Rejection]]:
+	"""``validate_keeping_frame`` over a list of records, with the duplicate check (the first valid
+	record of a key counts)."""
+	objects = [i for i, record in enumerate(records) if isinstance(record, dict)]
+	_rows, rejections = validate_by_model(
+		kind, {i: r for i, r in enumerate(records) if not isinstance(r, dict)}, today=today
+	)
+	frame = pd.DataFrame([records[i] for i in objects], index=objects)
+	valid, found, blanked = validate_keeping_frame(kind, frame, today=today)
+	valid, duplicates = reject_duplicates(kind, valid)
+	rejections = sorted([*rejections, *found, *duplicates], key=lambda r: r.index)
+	return _with_dates(valid.reset_index(drop=True)), rejections, not_duplicates(blanked, duplicates)
+
+
+def not_duplicates(blanked: list[Rejection], duplicates: list[Rejection]) -> list[Rejection]:
+	"""The blanked fields of the records kept: a record rejected as a duplicate keeps nothing."""
+	gone = {r.index for r in duplicates}
+	return [r for r in blanked if r.index not in gone]
 
 
 def blank_unknown_references(

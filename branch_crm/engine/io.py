@@ -101,6 +101,13 @@ def read_csv_dir(
 	With ``parse=False`` every column comes back as text (``None`` for blank), as core banking sent
 	it: what the intake validation wants to see, so that it can report bad values record by record.
 	"""
+	return {
+		table: read_table(table, file, parse=parse) for table, file in find_tables(path, required).items()
+	}
+
+
+def find_tables(path: str | Path, required: Iterable[str] = INTAKE_FILES) -> dict[str, Path]:
+	"""The files of known tables in the folder ``path``, by table; raises as ``read_csv_dir``."""
 	folder = Path(path)
 	if not folder.is_dir():
 		raise FileNotFoundError(f"{folder}: no such folder")
@@ -113,25 +120,20 @@ def read_csv_dir(
 		raise FileNotFoundError(
 			f"{folder}: missing {', '.join(missing)} (needed: {', '.join(file_name(t) for t in required)})"
 		)
-
-	tables = {}
-	for table in TABLES:
-		file = folder / file_name(table)
-		if file.is_file():
-			tables[table] = read_table(table, file, parse=parse)
-	return tables
+	return {table: folder / file_name(table) for table in TABLES if (folder / file_name(table)).is_file()}
 
 
-def read_table(table: str, file: str | Path, *, parse: bool = True) -> pd.DataFrame:
-	"""One CSV file of the ``table`` shape (see ``read_csv_dir``)."""
+def read_table(table: str, file: str | Path, *, parse: bool = True, nrows: int | None = None) -> pd.DataFrame:
+	"""One CSV file of the ``table`` shape (see ``read_csv_dir``); its first ``nrows`` rows if given
+	(0: the header, checked)."""
 	spec = TABLES[table]
 	file = Path(file)
 	numeric = dict.fromkeys([*spec.floats, *spec.ints], "float64") if parse else {}
 	try:
 		try:
-			raw = _read(file, numeric)
+			raw = _read(file, numeric, nrows)
 		except ValueError:
-			raw = _read(file, {})  # a bad number somewhere: read it as text so coerce_table names it
+			raw = _read(file, {}, nrows)  # a bad number somewhere: read it as text so coerce_table names it
 	except pd.errors.EmptyDataError:
 		raise ValueError(
 			f"{file.name}: the file is empty; expected a header row with {', '.join(spec.required)}"
@@ -160,10 +162,12 @@ def read_table(table: str, file: str | Path, *, parse: bool = True) -> pd.DataFr
 	return coerce_table(table, raw, source=file.name)
 
 
-def _read(file: Path, numeric: dict[str, str]) -> pd.DataFrame:
+def _read(file: Path, numeric: dict[str, str], nrows: int | None = None) -> pd.DataFrame:
 	# only blank cells are missing: a customer may well be called "NA"
 	dtype = defaultdict(lambda: str, numeric)
-	return pd.read_csv(file, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+	return pd.read_csv(
+		file, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig", nrows=nrows
+	)
 
 
 def coerce_table(table: str, frame: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from branch_crm.engine.segments import segment_customers
 from branch_crm.engine.tiering import TierRules, compute_tiers, migration_matrix, render_reasons, tier_table
-from branch_crm.engine.value import ValueParameters, value_customers
+from branch_crm.engine.value import ValueParameters, value_classes, value_customers
 
 # what the recompute writes on each profile
 OUTPUT_COLUMNS = (
@@ -123,6 +123,9 @@ def recompute_chunk(
 			"life_stage": segments["life_stage"].to_numpy(),
 			"value_class": value["value_class"].to_numpy(),
 			"lifetime_value": value["lifetime_value"].to_numpy(),
+			# what the value class is decided on, for deciding it over more customers than a chunk
+			"annual_contribution": value_inputs["annual_contribution"].to_numpy(),
+			"value_upside": (value["potential_value"] + value["growth_value"]).to_numpy(),
 		}
 	)
 	changes = tiers[changed_tier][["customer", "previous_tier", "tier", "direction", "reason"]].rename(
@@ -131,6 +134,13 @@ def recompute_chunk(
 	context = profiles.set_index("customer")[["branch", "relationship_manager"]]
 	changes = changes.join(context, on="customer")[list(CHANGE_COLUMNS)].reset_index(drop=True)
 	return ChunkResult(out, rows_that_differ(out, profiles, OUTPUT_COLUMNS), changes)
+
+
+def reclassify_value(recomputed: pd.DataFrame, params) -> pd.DataFrame:
+	"""``value_class`` decided over all the rows of ``recomputed`` (results of several chunks), as
+	one recompute over all of them would decide it: the classes are shares of the population."""
+	classes = value_classes(recomputed["annual_contribution"], recomputed["value_upside"], params)
+	return recomputed.assign(value_class=classes.to_numpy())
 
 
 def rows_that_differ(new: pd.DataFrame, old: pd.DataFrame, columns) -> pd.DataFrame:
@@ -189,19 +199,22 @@ def recompute_tables(
 	*,
 	previous: pd.DataFrame | None = None,
 	today: dt.date | None = None,
+	as_of: dt.date | None = None,
 ) -> pd.DataFrame:
 	"""The nightly recompute over offline tables (the CLI's sample or intake CSVs): customers and
 	snapshots in the intake shapes. One row per customer with the outputs and the figures behind
 	them (avg_aum, annual_contribution, direction). ``previous``: the tiers stored before the last
 	month (customer, tier, tier_since: ``history.tiers_before_last_month``); without it every
-	customer is tiered as new. ``today``: the night of the run (default: the last month)."""
+	customer is tiered as new. ``today``: the night of the run (default: the last month). ``as_of``:
+	the last month of the whole data when ``tables`` holds a part of the customers. ``value_class``
+	is decided among the customers given (see ``reclassify_value``)."""
 	from branch_crm.engine.defaults import DEFAULT_GROUPS, DEFAULT_TIERS
 	from branch_crm.engine.tiering import month_index, pivot_months
 
 	config = config or RecomputeConfig(tiers=DEFAULT_TIERS, groups=DEFAULT_GROUPS)
 	customers = tables["customers"]
 	snapshots = tables["snapshots"]
-	as_of = pd.to_datetime(snapshots["month"]).max().date()
+	as_of = as_of or pd.to_datetime(snapshots["month"]).max().date()
 	index = pd.Index(customers["customer"])
 	months = month_index(as_of, config.months)
 	profiles = pd.DataFrame(

@@ -52,7 +52,7 @@ def _short(amount: float) -> str:
 
 
 def build_customer_overview(
-	customers: pd.DataFrame, snapshots: pd.DataFrame, tiers=DEFAULT_TIERS
+	customers: pd.DataFrame, snapshots: pd.DataFrame, tiers=DEFAULT_TIERS, months_of_data: int | None = None
 ) -> ReportResult:
 	"""One row per branch: customers, total / average / median AUM in the latest month, customers with
 	a relationship manager, and the share of each acquisition channel. Chart: customers per AUM band
@@ -119,7 +119,9 @@ def build_customer_overview(
 	counts = np.bincount(np.clip(band, 0, None), minlength=len(edges))[: len(edges)]
 	band_chart = chart(labels, [("Customers", counts.tolist())], "bar")
 
-	months = pd.to_datetime(snapshots["month"]).nunique() if not snapshots.empty else 0
+	if months_of_data is None:  # else the snapshots given are the latest month's only
+		months_of_data = pd.to_datetime(snapshots["month"]).nunique() if not snapshots.empty else 0
+	months = months_of_data
 	summary = [
 		card(len(customers), "Customers", "Int", "Blue"),
 		card(round(float(frame["aum"].sum()), 2), "Total AUM", "Currency", "Green"),

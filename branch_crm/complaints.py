@@ -115,11 +115,15 @@ def ensure_setup() -> None:
 	from frappe.permissions import add_permission, update_permission_property
 
 	create_custom_fields(CUSTOM_FIELDS, update=True)
-	for role, rights in ISSUE_RIGHTS.items():
-		if not frappe.db.exists("Custom DocPerm", {"parent": ISSUE, "role": role, "permlevel": 0}):
-			add_permission(ISSUE, role, 0)
-		for right in rights:
-			update_permission_property(ISSUE, role, 0, right, 1, validate=False)
+	# the Issue form reads two switches of Support Settings when it loads (ERPNext's issue.js):
+	# without read on them, every complaint opened by branch staff would end in "No permission"
+	rights = {ISSUE: ISSUE_RIGHTS, "Support Settings": dict.fromkeys(ISSUE_RIGHTS, ("read",))}
+	for doctype, by_role in rights.items():
+		for role, granted in by_role.items():
+			if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
+				add_permission(doctype, role, 0)
+			for right in granted:
+				update_permission_property(doctype, role, 0, right, 1, validate=False)
 
 
 def remove_setup() -> None:

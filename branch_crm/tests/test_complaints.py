@@ -289,6 +289,19 @@ class TestComplaintsOverHTTP(FrappeAPITestCase):
 			)
 			self.assertEqual(form.status_code, 200, f"{key}: {form.text[:300]}")
 			self.assertTrue(form.json["docs"][0]["complaint_response_by"])
+			# what ERPNext's Issue form reads when it loads
+			settings = self.post(
+				self.method("frappe.client.get_value"),
+				{
+					"doctype": "Support Settings",
+					"filters": json.dumps({"name": "Support Settings"}),
+					"fieldname": json.dumps(
+						["allow_resetting_service_level_agreement", "track_service_level_agreement"]
+					),
+				},
+				headers=self.auth(key),
+			)
+			self.assertEqual(settings.status_code, 200, f"{key}: {settings.text[:300]}")
 		form = self.post(
 			self.method("frappe.desk.form.load.getdoc"),
 			{"doctype": "Issue", "name": lobby},

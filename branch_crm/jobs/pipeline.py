@@ -581,8 +581,12 @@ def resume_stalled() -> int:
 	whose job RQ no longer holds (their worker died), close stages whose last chunk finished but
 	whose job died before closing them, start stages left ready, and tell the admins of a late
 	night. Returns the chunks queued again."""
-	from frappe.utils.background_jobs import is_job_enqueued
+	from frappe.utils.background_jobs import get_queue, is_job_enqueued
+	from rq.registry import StartedJobRegistry
 
+	# a job whose worker died stays "started" in RQ until its heartbeat lapses (about 90 s) and
+	# the registry is cleaned, which a worker does only every few minutes: clean it now
+	StartedJobRegistry(queue=get_queue("long")).cleanup()
 	queued = 0
 	for run in frappe.get_all(RUN, filters={"status": "Running"}, pluck="name"):
 		chunks = frappe.db.sql(

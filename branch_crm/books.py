@@ -281,14 +281,32 @@ def assign_new(frame: pd.DataFrame) -> pd.DataFrame:
 	if not branches:
 		return pd.DataFrame(columns=["customer", "relationship_manager", "assignment_reason"])
 	staff = _staff(*branches)
+	# each manager's load, summed by the database (engine.assignment.book_loads), and the managers of
+	# the customers who referred someone: an intake batch reads what it places, not whole branches
+	loads = store.read_query(
+		f"""select `relationship_manager` as user, count(*) as customers, sum(greatest(`aum`, 0)) as aum
+		from `tab{PROFILE}` where `branch` in %(b)s and trim(ifnull(`relationship_manager`, '')) != ''
+		group by `relationship_manager`""",
+		{"b": branches},
+		floats=["customers", "aum"],
+	)
+	referrers = (
+		tuple(frame["referred_by_customer"].dropna().unique()) if "referred_by_customer" in frame else ()
+	)
 	books = store.read_frame(
 		PROFILE,
 		["customer", "relationship_manager", "aum"],
-		where="`branch` in %(b)s",
-		values={"b": branches},
+		where="`branch` in %(b)s and `customer` in %(r)s",
+		values={"b": branches, "r": referrers or ("",)},
 	)
 	result = assign_new_customers(
-		frame.assign(aum=0.0, tier=None), staff, books, _tiers(), templates=_templates(), labels=_names(staff)
+		frame.assign(aum=0.0, tier=None),
+		staff,
+		books,
+		_tiers(),
+		loads=loads,
+		templates=_templates(),
+		labels=_names(staff),
 	)
 	return result.rename(columns={"reason": "assignment_reason"})[
 		["customer", "relationship_manager", "assignment_reason"]

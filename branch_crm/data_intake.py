@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 import frappe
+import numpy as np
 import pandas as pd
 from frappe import _
 
@@ -52,11 +53,23 @@ class IntakeResult:
 
 def _render(rejections: list[intake.Rejection]) -> list[dict]:
 	"""Rejections as the API returns them: reason in the user's language, sorted by record."""
+	translated: dict[str, str] = {}  # a batch repeats a few templates thousands of times
+
+	def translate(text: str) -> str:
+		if text not in translated:
+			translated[text] = _(text)
+		return translated[text]
+
 	rows = []
 	for r in sorted(rejections, key=lambda r: r.index):
-		params = {k: _(v) if k == "doctype" else v for k, v in r.params.items()}
+		params = {k: translate(v) if k == "doctype" else v for k, v in r.params.items()}
 		rows.append(
-			{"index": r.index, "key": r.key, "field": r.field, "reason": _(r.template).format(**params)}
+			{
+				"index": r.index,
+				"key": r.key,
+				"field": r.field,
+				"reason": translate(r.template).format(**params),
+			}
 		)
 	return rows
 
@@ -119,7 +132,10 @@ def _check_links(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int
 
 
 def _write_customers(frame: pd.DataFrame):
-	existing = store.read_by_values(PROFILE, ["customer", *PROFILE_FIELDS], "name", frame["customer"])
+	confirmed = list(CONFIRMED_FIELDS.values())
+	existing = store.read_by_values(
+		PROFILE, ["customer", *PROFILE_FIELDS, *confirmed], "name", frame["customer"], fast=True
+	)
 	if not existing.empty:
 		# a manager the bank assigned (分户) stays unless core banking names one
 		stored = existing.set_index("customer")["relationship_manager"]
@@ -153,12 +169,12 @@ def _write_customers(frame: pd.DataFrame):
 		id_number_masked=masking.mask_id_numbers(changed["id_number"]),
 		mobile_masked=masking.mask_mobiles(changed["mobile_no"]),
 	)
-	# what core banking sent new or changed is confirmed today (engine.information)
-	confirmed = list(CONFIRMED_FIELDS.values())
-	stored_dates = store.read_by_values(PROFILE, ["customer", *confirmed], "name", updated["customer"])
-	dates = confirmed_on(
-		changed, existing.merge(stored_dates, on="customer", how="left"), frappe.utils.getdate()
-	)
+	# what core banking sent new or changed is confirmed today (engine.information); a new customer
+	# has every part confirmed today, so only the updated ones are compared
+	today = frappe.utils.getdate()
+	dates = pd.DataFrame({field: [today] * len(inserted) for field in confirmed})
+	if not updated.empty:
+		dates = pd.concat([dates, confirmed_on(updated, existing, today)[confirmed]], ignore_index=True)
 	profiles = profiles.assign(**{field: dates[field].to_numpy() for field in confirmed})
 	columns = ["name", "customer", *PROFILE_FIELDS, *MASKED_FIELDS, *confirmed]
 	# new customers sent without a manager are placed by how they came in
@@ -190,6 +206,7 @@ def _write_holdings(frame: pd.DataFrame):
 		["name", "parent", "idx", "product", "account_no", "balance", "opened_on", "matures_on"],
 		"parent",
 		frame["customer"],
+		fast=True,
 	).rename(columns={"parent": "customer"})
 	existing["account_no"] = existing["account_no"].fillna("")
 	inserted, updated, unchanged = intake.split_changes(
@@ -251,10 +268,11 @@ def snapshot_name(customer: str, month) -> str:
 
 
 def _write_snapshots(frame: pd.DataFrame):
-	frame = frame.assign(
-		name=[snapshot_name(c, m) for c, m in zip(frame["customer"], frame["month"], strict=True)]
-	)
-	existing = store.read_by_values(SNAPSHOT, list(schema.SNAPSHOT_COLUMNS), "name", frame["name"])
+	# snapshot_name, column-wise: a batch holds a few distinct months
+	codes, months = pd.factorize(frame["month"])
+	spelled = np.array([f"{pd.Timestamp(m):%Y-%m}" for m in months] or [""], dtype=object)
+	frame = frame.assign(name=frame["customer"] + "-" + spelled[codes])
+	existing = store.read_by_values(SNAPSHOT, list(schema.SNAPSHOT_COLUMNS), "name", frame["name"], fast=True)
 	inserted, updated, unchanged = intake.split_changes(
 		frame, existing, schema.SNAPSHOT_KEY, schema.SNAPSHOT_COLUMNS, intake.NUMERIC_COLUMNS["snapshots"]
 	)

@@ -2,7 +2,9 @@
 
 Reads are single set-based SELECTs per chunk; writes are multi-row ``INSERT ... ON DUPLICATE KEY
 UPDATE`` or ``UPDATE ... JOIN`` statements, never a ``get_doc`` + ``save`` loop. Column names are
-checked against the doctype's meta before they reach SQL; values always travel as parameters.
+checked against the doctype's meta before they reach SQL; values are escaped by PyMySQL, as
+parameters or, for the rows of a multi-row INSERT, column by column with its own escape functions
+(``_value_rows``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import frappe
 import numpy as np
 import pandas as pd
 from frappe.model import default_fields
+from pymysql.converters import escape_float
 
 WRITE_CHUNK = 1000
 # names in one IN list: MariaDB's in_predicate_conversion_threshold (default 1000) turns longer ones
@@ -214,6 +217,76 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
 	return [tuple(_sql_value(v) for v in row) for row in frame[columns].itertuples(index=False, name=None)]
 
 
+# what PyMySQL's escape_string escapes (converters._escape_table); text without any is left as it is
+_ESCAPED = ("\\", "'", '"', "\0", "\n", "\r", "\x1a")
+
+
+def _quoted(texts: list[str], conn) -> list[str]:
+	joined = "".join(texts)
+	if any(c in joined for c in _ESCAPED):
+		return [f"'{conn.escape_string(text)}'" for text in texts]
+	return [f"'{text}'" for text in texts]
+
+
+def _column_literals(values: pd.Series, conn) -> list[str]:
+	"""A column's values as SQL literals, exactly as PyMySQL's ``mogrify`` writes them (its own escape
+	functions, the connection's for text), NULL for missing ones; a column of text, dates or
+	datetimes writes each distinct value once."""
+	kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else None
+	if kind == "b":
+		return ["1" if v else "0" for v in values.tolist()]
+	if kind in ("i", "u"):
+		return [str(v) for v in values.tolist()]
+	if kind == "f":
+		return ["NULL" if v != v else escape_float(v) for v in values.tolist()]
+	if kind == "M":  # datetimes (the stamped creation and modified): one per batch, mostly
+		codes, distinct = pd.factorize(values, use_na_sentinel=True)
+		texts = [conn.literal(_sql_value(v)) for v in distinct]
+	else:
+		values = values.astype(object)
+		inferred = pd.api.types.infer_dtype(values, skipna=True)
+		if inferred not in ("string", "date"):  # mixed types: each as PyMySQL would
+			return [conn.literal(_sql_value(v)) for v in values.tolist()]
+		codes, distinct = pd.factorize(values, use_na_sentinel=True)
+		distinct = list(distinct)
+		texts = _quoted(distinct, conn) if inferred == "string" else [conn.literal(v) for v in distinct]
+	# code -1 (missing) takes the last: NULL
+	return np.array([*texts, "NULL"], dtype=object)[codes].tolist()
+
+
+def _value_rows(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+	"""The rows of ``frame`` as ``(v1, v2, ...)`` for a multi-row INSERT.
+
+	Escaped column by column rather than passed as parameters: PyMySQL's ``mogrify`` looks up an
+	escape function for every value (several µs each, most of the time of writing 5,000 rows)."""
+	if not frappe.db._conn:
+		frappe.db.connect()
+	conn = frappe.db._conn
+	texts = [_column_literals(frame[column], conn) for column in columns]
+	return ["(" + ", ".join(row) + ")" for row in zip(*texts, strict=True)]
+
+
+def _insert_values(
+	doctype: str, frame: pd.DataFrame, columns: list[str], verb: str, tail: str, chunk_size: int
+) -> int:
+	"""``verb into table (columns) values (...), (...) tail`` per chunk of rows; returns the rows the
+	database reports affected."""
+	names, slots = list(columns), ""
+	if "name" not in columns and frappe.get_meta(doctype).autoname == "autoincrement":
+		# autoincrement doctypes draw their names from a MariaDB sequence, as Frappe's insert does
+		names.insert(0, "name")
+		slots = f"nextval(`{frappe.scrub(doctype)}_id_seq`), "
+	head = f"{verb} into {_table(doctype)} ({', '.join(f'`{c}`' for c in names)}) values "
+	rows = _value_rows(frame, columns)
+	if slots:
+		rows = ["(" + slots + row[1:] for row in rows]
+	affected = 0
+	for chunk in chunked(rows, chunk_size):
+		frappe.db.sql(head + ", ".join(chunk) + tail)
+		affected += max(frappe.db._cursor.rowcount, 0)
+	return affected
+
+
 # ---------------------------------------------------------------- reads
 
 
@@ -245,12 +318,17 @@ def read_query(query: str, values: dict | None = None, *, floats: Sequence[str] 
 	return frame
 
 
-def read_by_values(doctype: str, columns: Sequence[str], key: str, keys: Iterable) -> pd.DataFrame:
-	"""Rows whose ``key`` column is one of ``keys``, read in chunks."""
+def read_by_values(
+	doctype: str, columns: Sequence[str], key: str, keys: Iterable, *, fast: bool = False
+) -> pd.DataFrame:
+	"""Rows whose ``key`` column is one of ``keys``, read in chunks. ``fast``: each chunk read as one
+	delimited text (``read_frame_fast``: numbers come back as floats), several times faster for
+	thousands of rows."""
 	keys = list(dict.fromkeys(k for k in keys if k is not None))
 	_checked_columns(doctype, [key])
+	read = read_frame_fast if fast else read_frame
 	frames = [
-		read_frame(doctype, columns, where=f"`{key}` in %(keys)s", values={"keys": tuple(chunk)})
+		read(doctype, columns, where=f"`{key}` in %(keys)s", values={"keys": tuple(chunk)})
 		for chunk in chunked(keys, READ_CHUNK)
 	]
 	return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
@@ -306,19 +384,9 @@ def upsert(
 	if not update_columns:
 		assignments = ["`name` = `name`"]
 	frame = _with_numeric_zeros(doctype, frame, columns)
-	slots = ["%s"] * len(columns)
-	names = list(columns)
-	if "name" not in columns and frappe.get_meta(doctype).autoname == "autoincrement":
-		# autoincrement doctypes draw their names from a MariaDB sequence, as Frappe's insert does
-		names.insert(0, "name")
-		slots.insert(0, f"nextval(`{frappe.scrub(doctype)}_id_seq`)")
-	placeholders = "(" + ", ".join(slots) + ")"
-	head = f"insert into {_table(doctype)} ({', '.join(f'`{c}`' for c in names)}) values "
 	tail = " on duplicate key update " + ", ".join(assignments)
-	rows = _rows(frame, columns)
-	for chunk in chunked(rows, chunk_size):
-		frappe.db.sql(head + ", ".join([placeholders] * len(chunk)) + tail, [v for row in chunk for v in row])
-	return len(rows)
+	_insert_values(doctype, frame, columns, "insert", tail, chunk_size)
+	return len(frame)
 
 
 def insert_rows(
@@ -340,19 +408,8 @@ def insert_rows(
 		doctype, dict.fromkeys([*columns, "creation", "modified", "owner", "modified_by", "docstatus"])
 	)
 	frame = _with_numeric_zeros(doctype, frame, columns)
-	slots = ["%s"] * len(columns)
-	names = list(columns)
-	if "name" not in columns and frappe.get_meta(doctype).autoname == "autoincrement":
-		names.insert(0, "name")
-		slots.insert(0, f"nextval(`{frappe.scrub(doctype)}_id_seq`)")
-	placeholders = "(" + ", ".join(slots) + ")"
 	verb = "insert ignore" if ignore_duplicates else "insert"
-	head = f"{verb} into {_table(doctype)} ({', '.join(f'`{c}`' for c in names)}) values "
-	taken = 0
-	for chunk in chunked(_rows(frame, columns), chunk_size):
-		frappe.db.sql(head + ", ".join([placeholders] * len(chunk)), [v for row in chunk for v in row])
-		taken += max(frappe.db._cursor.rowcount, 0)
-	return taken
+	return _insert_values(doctype, frame, columns, verb, "", chunk_size)
 
 
 def update_rows(

@@ -3,15 +3,27 @@
     bench --site S execute branch_crm.benchmarks.intake.run --kwargs "{'customers': 2000, 'url': 'http://127.0.0.1:8000'}"
 
 With ``url`` the batches go over HTTP (JSON, token auth) to a running web server for the site, as core
-banking would send them; without it they call the same endpoint functions in-process. Prints rows/s
-per kind, then sends the snapshots again to show that a repeated batch writes nothing.
+banking would send them (months as 2026-10, dates as 2026-10-31); without it they call the same
+endpoint functions in-process. ``concurrency`` (HTTP only): holdings and snapshot batches in flight
+at once, each on its own connection, as a core-banking feed with several senders would; use as many
+as the server has workers. Customers always go one batch after the other: a customer may name a
+referrer sent in an earlier batch. Before the clock starts, each worker gets an empty batch, so that
+no figure includes a worker's first import of the app. Prints rows/s per kind, then sends the
+snapshots again to show that a repeated batch writes nothing.
+
+Issue 15 point 9's figures: two gunicorn workers (``gunicorn -w 2 ... frappe.app:application``),
+``customers=3000`` (72,000 snapshots), ``concurrency`` 1 and 2.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import frappe
+import pandas as pd
 
 from branch_crm import api
 from branch_crm.demo import _records, last_complete_month
@@ -38,6 +50,17 @@ def _prefixed(sample, prefix: str):
 	}
 
 
+def _as_sent(frame: pd.DataFrame) -> list[dict]:
+	"""Records as core banking sends them (README): months as 2026-10, dates as 2026-10-31, blanks
+	as null."""
+	frame = frame.copy()
+	for column in frame.columns:
+		if pd.api.types.is_datetime64_any_dtype(frame[column]):
+			spelled = frame[column].dt.strftime("%Y-%m" if column == "month" else "%Y-%m-%d")
+			frame[column] = spelled.astype(object).where(frame[column].notna(), None)
+	return _records(frame)
+
+
 def _token() -> str:
 	if not frappe.db.exists("User", INTEGRATION_USER):
 		with bulk_user_creation():
@@ -60,26 +83,38 @@ def _token() -> str:
 	return f"token {user.api_key}:{secret}"
 
 
-def _send(kind: str, records: list[dict], url: str | None, session, headers) -> dict:
+def _post(url: str, kind: str, batch: list[dict], headers: dict, sessions: threading.local) -> dict:
+	import requests
+
+	if not hasattr(sessions, "session"):
+		sessions.session = requests.Session()
+	response = sessions.session.post(
+		f"{url}/api/method/branch_crm.api.upsert_{kind}",
+		data=json.dumps({"records": batch}, separators=(",", ":"), default=str),
+		headers=headers,
+	)
+	response.raise_for_status()
+	return response.json()["message"]
+
+
+def _send(kind: str, records: list[dict], url: str | None, headers, concurrency: int = 1) -> dict:
 	totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
 	endpoint = {
 		"customers": api.upsert_customers,
 		"holdings": api.upsert_holdings,
 		"snapshots": api.upsert_snapshots,
 	}[kind]
-	for start in range(0, len(records), BATCH):
-		batch = records[start : start + BATCH]
-		if url:
-			response = session.post(
-				f"{url}/api/method/branch_crm.api.upsert_{kind}",
-				data=frappe.as_json({"records": batch}, indent=None),
-				headers=headers,
-			)
-			response.raise_for_status()
-			result = response.json()["message"]
-		else:
-			result = endpoint(batch)
+	batches = [records[start : start + BATCH] for start in range(0, len(records), BATCH)]
+	if url:
+		sessions = threading.local()
+		with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+			results = list(pool.map(lambda batch: _post(url, kind, batch, headers, sessions), batches))
+	else:
+		results = []
+		for batch in batches:
+			results.append(endpoint(batch))
 			frappe.db.commit()
+	for result in results:
 		for key in ("inserted", "updated", "unchanged"):
 			totals[key] += result[key]
 		totals["rejected"] += result["rejected_count"]
@@ -87,7 +122,12 @@ def _send(kind: str, records: list[dict], url: str | None, session, headers) -> 
 
 
 def run(
-	customers: int = 2000, months: int = 24, url: str | None = None, prefix: str = "BENCH-", seed: int = 11
+	customers: int = 2000,
+	months: int = 24,
+	url: str | None = None,
+	prefix: str = "BENCH-",
+	seed: int = 11,
+	concurrency: int = 1,
 ) -> dict:
 	ensure_erpnext_masters()
 	install_defaults()
@@ -102,23 +142,25 @@ def run(
 	frappe.db.commit()
 	frames = _prefixed(sample, prefix)
 
-	session, headers = None, {}
+	headers = {}
 	if url:
-		import requests
-
-		session = requests.Session()
 		headers = {"Authorization": _token(), "Content-Type": "application/json", "Host": frappe.local.site}
 	else:
 		frappe.set_user("Administrator")
 
+	if url:  # empty batches, two at a time, so that every worker has imported the app before the clock
+		with ThreadPoolExecutor(max_workers=max(2, concurrency)) as pool:
+			list(pool.map(lambda _: _post(url, "snapshots", [], headers, threading.local()), range(4)))
+
 	figures = {}
 	print(
 		f"intake benchmark: {customers} customers x {months} months, batches of {BATCH}, via {url or 'in-process calls'}"
+		+ (f", {concurrency} in flight" if url else "")
 	)
 	for kind in ("customers", "holdings", "snapshots"):
-		records = _records(frames[kind])
+		records = _as_sent(frames[kind])
 		started = time.perf_counter()
-		totals = _send(kind, records, url, session, headers)
+		totals = _send(kind, records, url, headers, 1 if kind == "customers" else concurrency)
 		seconds = time.perf_counter() - started
 		figures[kind] = {
 			"rows": len(records),
@@ -130,9 +172,9 @@ def run(
 			f"  {kind:<10} {len(records):>9,} rows {seconds:8.2f} s {len(records) / seconds:>10,.0f} rows/s  {totals}"
 		)
 
-	records = _records(frames["snapshots"])
+	records = _as_sent(frames["snapshots"])
 	started = time.perf_counter()
-	totals = _send("snapshots", records, url, session, headers)
+	totals = _send("snapshots", records, url, headers, concurrency)
 	seconds = time.perf_counter() - started
 	figures["snapshots_repeated"] = {
 		"rows": len(records),

@@ -1,0 +1,222 @@
+# Copyright (c) 2026, branch_crm contributors
+# For license information, please see license.txt
+
+"""The intake's set-based write path (issue 15 point 9): rows escaped column by column say exactly
+what PyMySQL would have sent, an upsert stores them as they were and moves nothing on a repeat, new
+customers are placed from loads the database sums, and a batch of new and changed customers gets
+the confirmation dates each would get alone."""
+
+import datetime as dt
+import decimal
+import time
+
+import frappe
+import numpy as np
+import pandas as pd
+
+from branch_crm import books, data_intake, store, testing
+from branch_crm.engine.assignment import assign_new_customers
+from branch_crm.engine.information import CONFIRMED_FIELDS
+
+test_ignore = testing.TEST_IGNORE
+PROFILE = "Bank Customer Profile"
+TEXTS = [
+	"plain",
+	'O\'Brien \\ "quoted" %s %(x)s',
+	"黄俊鹏 😀",
+	"tab\tnew\nline\r\x00nul\x1a",
+	"",
+	None,
+	"  spaced  ",
+	"\\",
+	"'",
+	np.nan,
+]
+
+
+def new_customer(customer: str, **values) -> dict:
+	"""A customer record like the test world's, under a new number."""
+	return {**testing.customer_record("_T-CRM-0001"), "customer": customer, **values}
+
+
+def edge_frame(prefix: str) -> pd.DataFrame:
+	n = len(TEXTS)
+	return pd.DataFrame(
+		{
+			"name": [f"{prefix}{i:02d}" for i in range(n)],
+			"customer": [f"{prefix}{i:02d}" for i in range(n)],
+			"customer_name": TEXTS,
+			"address": TEXTS[::-1],
+			"branch": [testing.BRANCH_A] * n,
+			"date_of_birth": [
+				dt.date(1980, 1, 2),
+				None,
+				pd.Timestamp("1990-05-06"),
+				dt.datetime(1970, 1, 1, 0, 0, 0),
+				np.nan,
+				pd.NaT,
+				dt.date(2000, 2, 29),
+				None,
+				None,
+				dt.date(1955, 12, 31),
+			],
+			"declared_annual_income": [
+				1.5,
+				np.nan,
+				0.1 + 0.2,
+				123456789012.12345,
+				1e-10,
+				2946850.7,
+				-0.0,
+				99.999999999,
+				5,
+				7.25,
+			],
+			"do_not_contact": [True, False] * (n // 2),
+			"aum": pd.Series(
+				[
+					decimal.Decimal("12.345678901"),
+					3,
+					4.5,
+					None,
+					np.float64(7.1),
+					np.int64(9),
+					"10.5",
+					True,
+					np.nan,
+					0,
+				],
+				dtype=object,
+			),
+			"acquired_on": pd.to_datetime(["2020-01-01", None, "2021-03-04", "2019-12-31", None] * 2),
+			"tier": pd.Categorical(["Mass", "VIP", None, "Mass", "Core"] * 2),
+		}
+	)
+
+
+class TestSetBasedWrites(testing.BranchCRMTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+		super().tearDown()
+
+	def test_rows_are_written_as_pymysql_would_write_them(self):
+		frame = edge_frame("_T-IW-A")
+		frame["stamped"] = pd.Timestamp("2026-12-04 10:11:12.123456")
+		columns = list(frame.columns)
+		frappe.db.sql("select 1")  # connected
+		cursor = frappe.db._conn.cursor()
+		expected = [
+			cursor.mogrify("(" + ", ".join(["%s"] * len(columns)) + ")", row)
+			for row in store._rows(frame, columns)
+		]
+		self.assertEqual(store._value_rows(frame, columns), expected)
+
+	def test_upsert_stores_the_values_and_a_repeat_moves_nothing(self):
+		frame = edge_frame("_T-IW-B")
+		columns = list(frame.columns)
+		store.upsert(PROFILE, frame, columns, update_columns=columns[2:])
+		stored = store.read_frame(
+			PROFILE,
+			["name", "customer_name", "address", "date_of_birth", "aum", "tier"],
+			where="`name` like '_T-IW-B%%'",
+		).sort_values("name")
+		self.assertEqual(stored["customer_name"].tolist(), [None if t is np.nan else t for t in TEXTS])
+		self.assertEqual(stored["address"].tolist(), [None if t is np.nan else t for t in TEXTS[::-1]])
+		self.assertEqual(stored["date_of_birth"].iloc[0], dt.date(1980, 1, 2))
+		self.assertAlmostEqual(stored["aum"].iloc[0], 12.345678901)
+		self.assertEqual(stored["tier"].tolist()[:3], ["Mass", "VIP", None])
+
+		def modified():
+			return dict(
+				frappe.db.sql(f"select name, modified from `tab{PROFILE}` where name like '_T-IW-B%%'")
+			)
+
+		before = modified()
+		time.sleep(0.01)
+		store.upsert(PROFILE, frame, columns, update_columns=columns[2:])
+		self.assertEqual(modified(), before)
+		changed = frame.copy()
+		changed.loc[3, "aum"] = 42
+		store.upsert(PROFILE, changed, columns, update_columns=columns[2:])
+		after = modified()
+		self.assertEqual({name for name in after if after[name] != before[name]}, {"_T-IW-B03"})
+
+	def test_insert_ignore_counts_the_rows_the_database_took(self):
+		frame = edge_frame("_T-IW-C")
+		columns = ["name", "customer", "customer_name", "branch"]
+		self.assertEqual(store.insert_rows(PROFILE, frame, columns, ignore_duplicates=True), len(frame))
+		self.assertEqual(store.insert_rows(PROFILE, frame, columns, ignore_duplicates=True), 0)
+
+	def test_snapshot_names_follow_the_month(self):
+		result = data_intake.run(
+			"snapshots",
+			[
+				{"customer": "_T-CRM-0001", "month": "2021-03-15", "aum": 1},
+				{"customer": "_T-CRM-0002", "month": "2021-04", "aum": 2},
+			],
+		)
+		self.assertEqual((result.inserted, result.rejected), (2, []))
+		for customer, month in (("_T-CRM-0001", "2021-03-01"), ("_T-CRM-0002", "2021-04-01")):
+			name = data_intake.snapshot_name(customer, month)
+			self.assertEqual(str(frappe.db.get_value("Customer Monthly Snapshot", name, "month")), month)
+
+	def test_new_customers_are_placed_as_from_the_whole_books(self):
+		new = [
+			new_customer(f"_T-IW-D{i}", relationship_manager=None, acquisition_channel=channel, **extra)
+			for i, (channel, extra) in enumerate(
+				[
+					("Customer Referral", {"referred_by_customer": "_T-CRM-0004"}),
+					("Outbound Marketing", {}),
+					("Outbound Marketing", {}),
+					("Natural Walk-in", {"first_served_by": testing.user("rm2")}),
+					("Customer Referral", {"referred_by_customer": "_T-IW-D0"}),
+				]
+			)
+		]
+		frame = pd.DataFrame(new)
+		placed = books.assign_new(frame)
+		# what the engine decides from every profile of the branch, as the intake read them before
+		staff = books._staff(testing.BRANCH_A)
+		whole = store.read_frame(
+			PROFILE,
+			["customer", "relationship_manager", "aum"],
+			where="`branch` = %(b)s",
+			values={"b": testing.BRANCH_A},
+		)
+		expected = assign_new_customers(
+			frame.assign(aum=0.0, tier=None),
+			staff,
+			whole,
+			books._tiers(),
+			templates=books._templates(),
+			labels=books._names(staff),
+		)
+		self.assertEqual(placed["relationship_manager"].tolist(), expected["relationship_manager"].tolist())
+		self.assertEqual(placed["assignment_reason"].tolist(), expected["reason"].tolist())
+		self.assertTrue(placed["relationship_manager"].notna().all())
+
+	def test_a_batch_of_new_and_changed_customers_confirms_each_as_alone(self):
+		long_ago = dt.date(2020, 1, 1)
+		confirmed = list(CONFIRMED_FIELDS.values())
+		frappe.db.sql(
+			f"update `tab{PROFILE}` set {', '.join(f'`{f}` = %(d)s' for f in confirmed)} where name = '_T-CRM-0002'",
+			{"d": long_ago},
+		)
+		batch = [
+			new_customer("_T-IW-E1"),
+			testing.customer_record("_T-CRM-0002", mobile_no="13911110000"),
+			new_customer("_T-IW-E2"),
+		]
+		result = data_intake.run("customers", batch)
+		self.assertEqual((result.inserted, result.updated, result.rejected), (2, 1, []))
+		today = frappe.utils.getdate()
+		for customer in ("_T-IW-E1", "_T-IW-E2"):
+			self.assertEqual(set(frappe.db.get_value(PROFILE, customer, confirmed)), {today})
+		self.assertEqual(
+			frappe.db.get_value(PROFILE, "_T-CRM-0002", confirmed, as_dict=True),
+			{
+				"identity_confirmed_on": long_ago,
+				"contact_confirmed_on": today,
+				"occupation_confirmed_on": long_ago,
+			},
+		)

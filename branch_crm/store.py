@@ -20,7 +20,6 @@ import frappe
 import numpy as np
 import pandas as pd
 from frappe.model import default_fields
-from pymysql.converters import escape_float
 
 WRITE_CHUNK = 1000
 # names in one IN list: MariaDB's in_predicate_conversion_threshold (default 1000) turns longer ones
@@ -237,8 +236,11 @@ def _column_literals(values: pd.Series, conn) -> list[str]:
 		return ["1" if v else "0" for v in values.tolist()]
 	if kind in ("i", "u"):
 		return [str(v) for v in values.tolist()]
-	if kind == "f":
-		return ["NULL" if v != v else escape_float(v) for v in values.tolist()]
+	if kind == "f":  # escape_float's text: repr, with "e0" so that the server reads a double
+		texts = list(map(repr, values.tolist()))
+		if np.isinf(values.to_numpy()).any():
+			raise ValueError(f"{values.name}: an infinite number cannot be stored")
+		return ["NULL" if t == "nan" else t if "e" in t else t + "e0" for t in texts]
 	if kind == "M":  # datetimes (the stamped creation and modified): one per batch, mostly
 		codes, distinct = pd.factorize(values, use_na_sentinel=True)
 		texts = [conn.literal(_sql_value(v)) for v in distinct]

@@ -405,7 +405,6 @@ def load_intake(
 	validate: bool,
 	today: dt.date,
 	bucket_size: int | None = None,
-	chunk_rows: int | None = None,
 	spill: Path | None = None,
 ) -> Loaded:
 	"""Read the intake CSVs in ``folder``; with ``validate``, keep only records the site's intake would
@@ -413,12 +412,10 @@ def load_intake(
 	silently: future dates and months, duplicates and a thin last month are reported (file, line,
 	field) and left out or blanked, and the month analysed is the latest one most customers have.
 
-	Validated files are read ``chunk_rows`` at a time and their snapshots kept by bucket of
-	``bucket_size`` customers in ``spill`` (a folder the caller removes), so that memory grows with
-	the customers, not with customers × months (defaults: ``offline.BUCKET_CUSTOMERS``,
-	``offline.CHUNK_ROWS``)."""
+	Validated files are read in chunks (``offline.chunk_rows``) and their snapshots kept by bucket of
+	``bucket_size`` customers (default ``offline.BUCKET_CUSTOMERS``) in ``spill`` (a folder the caller
+	removes), so that memory grows with the customers, not with customers × months."""
 	bucket_size = bucket_size or offline.BUCKET_CUSTOMERS
-	chunk_rows = chunk_rows or offline.CHUNK_ROWS
 	try:
 		with warnings.catch_warnings(record=True) as caught:
 			warnings.simplefilter("always")
@@ -448,7 +445,7 @@ def load_intake(
 
 	problems: list[dict] = []
 	if validate:
-		problems += _validate(files, tables, today, bucket_size, chunk_rows, spill)
+		problems += _validate(files, tables, today, bucket_size, spill)
 	else:
 		for kind in schema.INTAKE_KINDS:
 			tables[kind], found = screen_unvalidated(kind, raw[kind], today)
@@ -511,14 +508,12 @@ def _echo_problems(file: str, problems: list[dict], shown: int = 3) -> None:
 			click.echo(f"  line {p['line']}{key}{field} {p['reason']}", err=True)
 
 
-def _validate(
-	files: dict[str, Path], tables: Tables, today: dt.date, bucket_size: int, chunk_rows: int, spill
-) -> list[dict]:
+def _validate(files: dict[str, Path], tables: Tables, today: dt.date, bucket_size: int, spill) -> list[dict]:
 	"""Validate the intake files chunk by chunk into ``tables`` (customers, holdings, and the
 	snapshots by bucket in ``tables["store"]``). A customer with a bad optional value (a date of birth
 	in the future, an unknown manager) is kept with that value blank, so their holdings and
 	snapshots stay."""
-	customers, report = offline.validate_customers(files["customers"], today, chunk_rows)
+	customers, report = offline.validate_customers(files["customers"], today)
 	customers, unknown = intake.blank_unknown_references(
 		"customers", customers, offline.customer_links(tables, customers), LINK_LABELS
 	)
@@ -527,28 +522,18 @@ def _validate(
 	rejected_customers = {
 		r.key: r.index + 2 for r in report.rejections if r.key and r.key not in known_customers
 	}
-	tables["customers"] = csv_io.coerce_table("customers", customers.drop(columns="_index"))
+	tables["customers"] = customers.drop(columns="_index")
 	problems = _report(report, len(customers), rejected_customers)
 
-	holdings: list[pd.DataFrame] = []
-	report = offline.validate_rows(
-		"holdings",
-		files["holdings"],
-		today,
-		{"customer": known_customers, "product": offline.product_codes(tables)},
-		chunk_rows,
-		lambda valid: holdings.append(offline.compact(valid, keep_text=("account_no",))),
+	holdings, report = offline.validate_holdings(
+		files["holdings"], today, known_customers, offline.product_codes(tables)
 	)
-	valid = pd.concat(holdings, ignore_index=True) if len(holdings) > 1 else holdings[0]
-	valid, duplicates = intake.reject_duplicates("holdings", valid)
-	report.rejections += duplicates
-	tables["holdings"] = csv_io.coerce_table("holdings", valid.drop(columns="_index")).assign(account_no=None)
-	problems += _report(report, len(valid), rejected_customers)
-	holdings.clear()
+	tables["holdings"] = holdings
+	problems += _report(report, len(holdings), rejected_customers)
 
 	store = offline.SnapshotStore(known_customers, bucket_size, folder=spill)
 	report = offline.validate_rows(
-		"snapshots", files["snapshots"], today, {"customer": known_customers}, chunk_rows, store.add
+		"snapshots", files["snapshots"], today, {"customer": known_customers}, store.add
 	)
 	duplicates, coverage = offline.deduplicate(store)
 	report.rejections += duplicates

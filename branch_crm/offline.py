@@ -9,7 +9,9 @@ needs screening (peers), on the per-customer results and three months of matrice
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import pickle
 import shutil
 import tempfile
@@ -31,11 +33,75 @@ from branch_crm.engine.tiering import TierRules
 from branch_crm.engine.value import ValueParameters
 
 # customers analysed together: the snapshots of one bucket (24 months) take ~130 bytes a row
-BUCKET_CUSTOMERS = 50_000
-# rows of a file read and validated at a time
-CHUNK_ROWS = 500_000
-# what the analysis never reads of a customer: left out of memory once validated
-UNREAD_CUSTOMER_COLUMNS = ("id_number", "mobile_no", "email_id", "address", "investment_intent", "hobbies")
+BUCKET_CUSTOMERS = 25_000
+# values of a file read and validated at a time (rows × columns), or a number of rows when set
+CHUNK_CELLS = 3_000_000
+CHUNK_ROWS: int | None = None
+# what the analysis reads of a customer; the rest is validated and then left out of memory
+ANALYSED_CUSTOMER_COLUMNS = (
+	"customer",
+	"customer_name",
+	"branch",
+	"relationship_manager",
+	"status",
+	"date_of_birth",
+	"occupation_category",
+	"declared_annual_income",
+	"family_stage",
+	"channel_preference",
+	"do_not_contact",
+	"intent_level",
+	"acquisition_channel",
+	"acquired_on",
+	"first_served_by",
+	"referred_by_staff",
+	"referred_by_customer",
+)
+# what the analysis reads of a holding (the key's account number only to find repeated rows)
+ANALYSED_HOLDING_COLUMNS = ("customer", "product", "balance", "matures_on")
+# what the reports and customer_results.csv read of the churn scores and the needs screening
+CHURN_KEPT = (
+	"customer",
+	"churn_score",
+	"churn_band",
+	"has_score",
+	"reason_codes",
+	"churn_reasons",
+	"aum_change_pct",
+	"history_months",
+)
+# the figures behind the needs flags, which no report or result file reads
+NEEDS_UNREAD = (
+	"age",
+	"demand_deposits",
+	"wealth_balance",
+	"peer_gap_top_share",
+	"salary_months",
+	"bill_months",
+	"income_coverage",
+	"avg_inflow",
+	"large_txn_per_month",
+	"txn_per_month",
+	"receipts_per_month",
+	"turnover_ratio",
+	"flow_balance",
+)
+
+
+def release_memory() -> None:
+	"""Hand freed memory back to the system: a chunk's millions of small strings leave the C heap
+	fragmented, and the resident size, not the live objects, is what a 2 GiB machine has to hold."""
+	gc.collect()
+	try:
+		ctypes.CDLL("libc.so.6").malloc_trim(0)
+	except (OSError, AttributeError):  # not glibc: the allocator keeps what it keeps
+		pass
+
+
+def chunk_rows(columns: int) -> int:
+	return CHUNK_ROWS or max(1_000, CHUNK_CELLS // max(1, columns))
+
+
 VALUE_COLUMNS = (*schema.SNAPSHOT_AMOUNT_COLUMNS, *schema.SNAPSHOT_COUNT_COLUMNS)
 
 
@@ -54,7 +120,6 @@ class SnapshotStore:
 		self.buckets = max(1, -(-len(self.customers) // self.bucket_size))
 		self.folder = folder
 		self._parts: dict[int, list] = {b: [] for b in range(self.buckets)}
-		self.rows = 0
 
 	def add(self, frame: pd.DataFrame) -> None:
 		if frame.empty:
@@ -72,7 +137,6 @@ class SnapshotStore:
 				path = self.folder / f"bucket{int(b)}-part{len(self._parts[int(b)])}.pkl"
 				part.to_pickle(path, protocol=pickle.HIGHEST_PROTOCOL)
 				self._parts[int(b)].append(path)
-		self.rows += len(frame)
 
 	def codes(self, b: int) -> tuple[int, int]:
 		return b * self.bucket_size, min((b + 1) * self.bucket_size, len(self.customers))
@@ -93,10 +157,7 @@ class SnapshotStore:
 		for part in old:
 			if isinstance(part, Path):
 				part.unlink(missing_ok=True)
-		self.rows -= sum(0 for _ in old)
-		store_rows = self.rows
 		self.add(frame)
-		self.rows = store_rows
 
 	@classmethod
 	def from_frame(cls, customers: pd.Index, snapshots: pd.DataFrame, bucket_size: int = BUCKET_CUSTOMERS):
@@ -132,10 +193,10 @@ def analysis_month(per_month: pd.Series) -> pd.Timestamp:
 # ---------------------------------------------------------------- reading files in chunks
 
 
-def read_chunks(table: str, file: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-	"""The file's rows as text, ``chunk_rows`` at a time, indexed by row position in the file; the
-	header checked as ``io.read_table`` checks it (unknown columns dropped with a warning, absent
-	optional ones blank)."""
+def read_chunks(table: str, file: Path) -> Iterator[pd.DataFrame]:
+	"""The file's rows as text, a chunk at a time (``chunk_rows``), indexed by row position in the
+	file; the header checked as ``io.read_table`` checks it (unknown columns dropped with a warning,
+	absent optional ones blank)."""
 	with warnings.catch_warnings():
 		warnings.simplefilter("ignore")  # said when the files were first looked at
 		header = csv_io.read_table(table, file, parse=False, nrows=0)
@@ -147,7 +208,7 @@ def read_chunks(table: str, file: Path, chunk_rows: int = CHUNK_ROWS) -> Iterato
 			keep_default_na=False,
 			na_values=[""],
 			encoding="utf-8-sig",
-			chunksize=chunk_rows,
+			chunksize=chunk_rows(len(columns)),
 		)
 		start = 0
 		for chunk in reader:
@@ -192,43 +253,100 @@ class FileReport:
 	blanked: list = field(default_factory=list)
 
 
-def validate_customers(file: Path, today: dt.date, chunk_rows: int) -> tuple[pd.DataFrame, FileReport]:
+def validate_customers(file: Path, today: dt.date) -> tuple[pd.DataFrame, FileReport]:
+	"""The valid customers (the columns analysed, and ``_index``) and what the validation found."""
 	report = FileReport(csv_io.file_name("customers"))
 	parts = []
-	for chunk in read_chunks("customers", file, chunk_rows):
+	for chunk in read_chunks("customers", file):
 		report.rows += len(chunk)
 		valid, rejections, blanked = intake.validate_keeping_frame("customers", chunk, today=today)
 		report.rejections += rejections
 		report.blanked += blanked
-		parts.append(compact(valid.drop(columns=list(UNREAD_CUSTOMER_COLUMNS)), keep_text=("customer",)))
-		del chunk
+		parts.append(compact(valid[[*ANALYSED_CUSTOMER_COLUMNS, "_index"]]))
+		del chunk, valid
+		release_memory()
 	valid = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+	parts.clear()
 	valid, duplicates = intake.reject_duplicates("customers", valid)
 	report.rejections += duplicates
 	report.blanked = intake.not_duplicates(report.blanked, duplicates)
-	for column in UNREAD_CUSTOMER_COLUMNS:
-		valid[column] = None
-	return valid.reset_index(drop=True), report
+	return compact(valid.reset_index(drop=True)), report
 
 
-def validate_rows(
-	kind: str,
-	file: Path,
-	today: dt.date,
-	known: dict[str, pd.Index],
-	chunk_rows: int,
-	keep,
-) -> FileReport:
-	"""Validate a holdings or snapshots file chunk by chunk, checking its links against ``known``;
-	``keep`` takes each chunk's valid rows."""
+def validate_holdings(
+	file: Path, today: dt.date, customers: pd.Index, products: pd.Index
+) -> tuple[pd.DataFrame, FileReport]:
+	"""The valid holdings (``ANALYSED_HOLDING_COLUMNS``, customers as the customers' own strings) and
+	what the validation found. A row repeating an earlier row's key (customer, product, account
+	number) is rejected, the first one counting; keys are compared by a 64-bit hash, so that five
+	million account numbers need not be kept."""
+	report = FileReport(csv_io.file_name("holdings"))
+	parts = []
+	seen = np.array([], dtype=np.uint64)  # the keys so far, sorted, with the row that had each first
+	first = np.array([], dtype=np.int64)
+	for chunk in read_chunks("holdings", file):
+		report.rows += len(chunk)
+		valid, rejections = intake.validate_frame("holdings", chunk, today=today)
+		report.rejections += rejections
+		key = pd.util.hash_pandas_object(valid[list(intake.KEYS["holdings"])], index=False).to_numpy()
+		# the row that had the key first: in an earlier chunk, else in this one
+		earlier = valid.groupby(key, sort=False)["_index"].transform("first").to_numpy()
+		at = np.minimum(np.searchsorted(seen, key), max(len(seen) - 1, 0))
+		known = seen[at] == key if len(seen) else np.zeros(len(key), dtype=bool)
+		if len(seen):
+			earlier = np.where(known, first[at], earlier)
+		repeat = earlier != valid["_index"].to_numpy()
+		report.rejections += [
+			intake.Rejection(
+				int(index),
+				f"{customer}/{product}/{account}",
+				None,
+				"duplicate of record {first} in this batch",
+				{"first": int(was)},
+			)
+			for index, customer, product, account, was in zip(
+				valid["_index"][repeat],
+				valid["customer"][repeat],
+				valid["product"][repeat],
+				valid["account_no"][repeat],
+				earlier[repeat],
+				strict=True,
+			)
+		]
+		new = ~known & ~repeat
+		seen, first = _merged(seen, first, key[new], valid["_index"].to_numpy()[new])
+		kept, unknown = intake.check_references(
+			"holdings", valid[~repeat], {"customer": customers, "product": products}, LINK_LABELS
+		)
+		report.rejections += unknown
+		rows = customers.get_indexer(kept["customer"])
+		parts.append(
+			compact(kept[list(ANALYSED_HOLDING_COLUMNS)]).assign(customer=customers.to_numpy()[rows])
+		)
+		del chunk, valid, kept
+		release_memory()
+	holdings = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+	return holdings, report
+
+
+def _merged(keys, values, more_keys, more_values):
+	keys, values = np.concatenate([keys, more_keys]), np.concatenate([values, more_values])
+	order = np.argsort(keys, kind="stable")
+	return keys[order], values[order]
+
+
+def validate_rows(kind: str, file: Path, today: dt.date, known: dict[str, pd.Index], keep) -> FileReport:
+	"""Validate a snapshots file chunk by chunk, checking its links against ``known``; ``keep``
+	takes each chunk's valid rows. Repeated keys are left to ``deduplicate``."""
 	report = FileReport(csv_io.file_name(kind))
-	for chunk in read_chunks(kind, file, chunk_rows):
+	for chunk in read_chunks(kind, file):
 		report.rows += len(chunk)
 		valid, rejections = intake.validate_frame(kind, chunk, today=today)
 		valid, unknown = intake.check_references(kind, valid, known, LINK_LABELS)
 		report.rejections += rejections + unknown
 		keep(valid)
-		del chunk
+		del chunk, valid
+		release_memory()
 	return report
 
 
@@ -264,14 +382,17 @@ def deduplicate(store: SnapshotStore) -> tuple[list, Coverage]:
 	rows per month counted over what stays."""
 	rejections, per_month = [], []
 	for b in range(store.buckets):
-		frame = store.load(b)
-		if frame.empty:
+		keys = store.load(b, ["month", "_index"])
+		if keys.empty:
 			continue
-		kept, duplicates = intake.reject_duplicates("snapshots", frame)
+		kept, duplicates = intake.reject_duplicates("snapshots", keys)
 		if duplicates:
 			rejections += duplicates
-			store.replace(b, kept)
+			frame = store.load(b)
+			store.replace(b, frame[frame["_index"].isin(kept["_index"])])
 		per_month.append(kept["month"].value_counts())
+		del keys, kept
+		release_memory()
 	counts = pd.concat(per_month).groupby(level=0).sum().sort_index() if per_month else pd.Series(dtype=int)
 	return rejections, Coverage(counts, rows=int(counts.sum()))
 
@@ -348,9 +469,8 @@ def analyse(
 			)
 		)
 		bucket_maturing = None if maturing is None else maturing[maturing["customer"].isin(names)]
-		churned.append(
-			score_churn(snapshots, None, customers=names, holdings=bucket_maturing, as_of=as_of.date())
-		)
+		scored = score_churn(snapshots, None, customers=names, holdings=bucket_maturing, as_of=as_of.date())
+		churned.append(scored[[c for c in CHURN_KEPT if c in scored]])
 		matrices = SnapshotMatrices.from_long(
 			snapshots, months=needs_months, customers=names, columns=NEEDS_SNAPSHOT_COLUMNS
 		)
@@ -358,7 +478,8 @@ def analyse(
 			needs_values[column].append(matrices.values[column])
 		needs_present.append(matrices.present)
 		latest.append(snapshots.loc[snapshots["month"] == as_of, ["customer", "month", "aum"]])
-		del snapshots, matrices
+		del snapshots, matrices, scored
+		release_memory()
 		if progress:
 			progress(b + 1, store.buckets)
 
@@ -372,15 +493,45 @@ def analyse(
 	churn = churn.merge(people, on="customer", how="left").merge(
 		recomputed[["customer", "aum"]], on="customer"
 	)
-	matrices = SnapshotMatrices(
-		customers=pd.Index(customers["customer"]),
-		months=needs_months,
-		values={c: np.concatenate(v) for c, v in needs_values.items()},
-		present=np.concatenate(needs_present),
-	)
+	values = {c: np.concatenate(v) for c, v in needs_values.items()}
+	present = np.concatenate(needs_present)
 	del needs_values, needs_present
-	needs = screen_needs(context, holdings, matrices, products, as_of=as_of.date())
+	needs = screen_needs_by_branch(context, holdings, values, present, needs_months, products, as_of)
 	return Analysis(recomputed, churn, needs, pd.concat(latest, ignore_index=True))
+
+
+def screen_needs_by_branch(
+	context: pd.DataFrame,
+	holdings: pd.DataFrame,
+	values: dict[str, np.ndarray],
+	present: np.ndarray,
+	months: pd.DatetimeIndex,
+	products: pd.DataFrame | None,
+	as_of: pd.Timestamp,
+) -> pd.DataFrame:
+	"""The needs screening branch by branch, as the nightly job screens: a customer's peers are the
+	customers of their branch. ``values``/``present``: the needs months' matrices in the order of
+	``context``."""
+	branch = context["branch"].fillna("").to_numpy(dtype=object)
+	holding_branch = holdings["customer"].map(pd.Series(branch, index=context["customer"])).fillna("")
+	holdings_by_branch = holdings.groupby(holding_branch.to_numpy(), sort=False).indices
+	screened = []
+	for name, rows in pd.Series(range(len(branch))).groupby(branch, sort=False).indices.items():
+		customers = context.iloc[rows]
+		matrices = SnapshotMatrices(
+			customers=pd.Index(customers["customer"]),
+			months=months,
+			values={c: v[rows] for c, v in values.items()},
+			present=present[rows],
+		)
+		own = holdings.iloc[holdings_by_branch.get(name, [])]
+		result = screen_needs(customers, own, matrices, products, as_of=as_of.date())
+		screened.append(result.drop(columns=list(NEEDS_UNREAD), errors="ignore"))
+		del result, matrices, own
+		release_memory()
+	needs = pd.concat(screened, ignore_index=True)
+	order = pd.Index(needs["customer"]).get_indexer(context["customer"])
+	return needs.iloc[order].reset_index(drop=True)
 
 
 CONTEXT = ["customer", "tier", "bank_customer_group", "value_class", "lifetime_value"]

@@ -93,9 +93,29 @@ def _kinds(title: str, scored: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFram
 	return table
 
 
+def _groups(title: str, recomputed: pd.DataFrame) -> dict:
+	"""Print and return the customer groups the recompute gave: how many, their sizes, and the share
+	flagged familiar (familiarity is a flag beside the group, not a group)."""
+	sizes = recomputed["bank_customer_group"].fillna("(none)").value_counts()
+	familiar = recomputed["familiarity"].eq("Familiar").mean()
+	print(f"  customer groups, {title}: {len(sizes)} groups, familiar {_pct(familiar)}")
+	print("    " + ", ".join(f"{group} {count:,}" for group, count in sizes.items()))
+	return {"groups": len(sizes), "sizes": sizes.to_dict(), "familiar": familiar}
+
+
 def needs_second_book(customers: int, seed: int) -> dict:
 	"""Print and return the needs evidence on the second book (``engine/needs_scenarios.py``)."""
 	book = generate_needs_scenarios(customers, AS_OF, seed)
+	# the groups the recompute gives from the book's ages and occupations (not the planted ones)
+	regrouped = recompute_tables(
+		{
+			"customers": book.customers.drop(columns="bank_customer_group").assign(
+				branch=None, relationship_manager=None
+			),
+			"snapshots": book.snapshots.assign(contribution=0.0),
+		}
+	)
+	groups = _groups("second book (needs_scenarios.py)", regrouped)
 	screened = screen_needs(book.customers, book.holdings, book.snapshots, book.products, render=False)
 	tier_only = screen_with_tier_peers(book)
 	gaps = evaluate_peer_gaps(screened, book.gaps)
@@ -121,7 +141,7 @@ def needs_second_book(customers: int, seed: int) -> dict:
 				f"    {row.flag:<21}{row.kind:<28} flagged {row.flagged:,}: {row.true_positives:,} of {row.planted:,} "
 				f"-> precision {_pct(row.precision)}, recall {_pct(row.recall)}"
 			)
-	return {"gaps": gaps, "tier_only": baseline.reset_index(), "kinds": kinds}
+	return {"gaps": gaps, "tier_only": baseline.reset_index(), "kinds": kinds, "groups": groups}
 
 
 def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[dict]:
@@ -162,6 +182,7 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 		print("\n".join(_methods(in_sample["methods"])))
 
 		recomputed = recompute_tables(sample.tables())
+		sample_groups = _groups("sample", recomputed)
 		context = sample.customers.merge(
 			recomputed[["customer", "tier", "bank_customer_group", "value_class", "lifetime_value"]],
 			on="customer",
@@ -233,6 +254,7 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 				"kinds_scenarios": kinds_scenarios,
 				"needs": needs,
 				"needs_book": needs_book,
+				"groups": sample_groups,
 			}
 		)
 	return results

@@ -80,6 +80,7 @@ permission_query_conditions = {
 	# complaints: ERPNext Issues of bank customers (branch_crm.complaints)
 	"Issue": "branch_crm.permissions.complaint_query",
 	"Profile Change Request": "branch_crm.permissions.change_request_query",
+	"Customer Feedback": "branch_crm.permissions.feedback_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
@@ -94,6 +95,7 @@ has_permission = {
 	"File": "branch_crm.permissions.has_file_permission",
 	"Issue": "branch_crm.permissions.has_complaint_permission",
 	"Profile Change Request": "branch_crm.permissions.has_change_request_permission",
+	"Customer Feedback": "branch_crm.permissions.has_feedback_permission",
 }
 
 # Frappe endpoints that skip permissions, replaced by versions that apply them
@@ -142,6 +144,8 @@ scheduler_events = {
 		"branch_crm.tasks.apply_due_book_transfers",
 		# profiles not confirmed within the review period: "Update Information" follow-ups
 		"branch_crm.information.queue_update_information",
+		# survey links not answered by their expiry (docs/feedback.md)
+		"branch_crm.feedback.expire_requests",
 	],
 	# chunks whose worker died are queued again; a late night is told to the admins
 	"cron": {"*/5 * * * *": ["branch_crm.jobs.pipeline.resume_stalled"]},

@@ -328,6 +328,16 @@ def change_request_query(user: str | None = None, doctype: str | None = None) ->
 	return _customer_in(get_scope(user), "`tabProfile Change Request`.`customer`")
 
 
+def feedback_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Customer Feedback follows the profile: whoever sees the customer sees their answers (a
+	branch manager the branch's, a relationship manager their book's, tellers their branch's)."""
+	return _customer_in(get_scope(user), "`tabCustomer Feedback`.`customer`")
+
+
+def has_feedback_permission(doc, ptype="read", user=None, debug=False) -> bool:
+	return _fact_permission(doc, ptype, get_scope(user), customer_visible)
+
+
 def has_change_request_permission(doc, ptype="read", user=None, debug=False) -> bool:
 	return _fact_permission(doc, ptype, get_scope(user), customer_visible)
 

@@ -18,11 +18,14 @@ below ``start``, 1 at or above ``full`` (``ChurnParameters.ramps``):
 * ``login_drop``: the same for digital logins;
 * ``reply_drop``: rise of the share of contacts that got no reply ("No Answer") or were declined,
   recent vs baseline (contact logs: customer, contact_time, outcome);
-* ``complaints_up``: complaints in the recent window above what the baseline rate expects.
+* ``complaints_up``: complaints in the recent window above what the baseline rate expects;
+* ``satisfaction_drop``: points satisfaction fell (``engine.feedback.satisfaction_measure``): the
+  latest score asked after a contact below 3, or the last 90 days' average below the year before's
+  (``feedback=``, answered requests: customer, answered_on, score).
 
 They measure the four warning signs of seed 004 (``CHURN_SIGNS``): balance outflow (aum_drop,
 net_outflow), transaction frequency (txn_drop), engagement (login_drop, reply_drop) and complaints
-(complaints_up). The seed names them as independent signs, and a customer who leaves often shows
+(complaints_up, satisfaction_drop). The seed names them as independent signs, and a customer who leaves often shows
 only one of them (moves the money out but still pays bills with the card; stops transacting with
 the balance left in a time deposit), so the score lets each sign raise the band on its own:
 
@@ -85,10 +88,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from branch_crm.engine.feedback import satisfaction_measure
 from branch_crm.engine.recompute import rows_that_differ
 from branch_crm.engine.text import format_columns, item_separator, template_fields
 
-CHURN_SIGNALS = ("aum_drop", "net_outflow", "txn_drop", "login_drop", "reply_drop", "complaints_up")
+CHURN_SIGNALS = (
+	"aum_drop",
+	"net_outflow",
+	"txn_drop",
+	"login_drop",
+	"reply_drop",
+	"complaints_up",
+	"satisfaction_drop",
+)
 # snapshot columns the score reads
 CHURN_SNAPSHOT_COLUMNS = ("aum", "inflow", "outflow", "txn_count", "digital_logins", "complaints")
 BANDS = ("High", "Medium", "Low")
@@ -101,7 +113,8 @@ CHURN_SIGNS = {
 	"balance": ("aum_drop", "net_outflow"),
 	"activity": ("txn_drop",),
 	"engagement": ("login_drop", "reply_drop"),
-	"complaints": ("complaints_up",),
+	# seed 004's fourth sign: complaints, and satisfaction asked after contacts falling
+	"complaints": ("complaints_up", "satisfaction_drop"),
 }
 # how much a signal at full strength counts, relative to the largest weight: 1 = alone it gives a
 # score of 100; the reply rate alone (a few contacts a quarter) is weaker evidence than logins
@@ -112,6 +125,9 @@ DEFAULT_WEIGHTS = {
 	"login_drop": 1.0,
 	"reply_drop": 0.6,
 	"complaints_up": 1.0,
+	# a latest answer of 1 or 2 out of 5, or an average a point or two below the year before: one
+	# answer is weaker evidence than a complaint, so alone it reaches Medium, not High
+	"satisfaction_drop": 0.6,
 }
 # (start, full): the measure at which a signal starts to count and where it counts fully
 DEFAULT_RAMPS = {
@@ -123,6 +139,9 @@ DEFAULT_RAMPS = {
 	# 1 .. 2 complaints more than the baseline rate expects: one complaint alone is everyday noise,
 	# two in a quarter from a customer who did not complain is a sign on its own
 	"complaints_up": (1.0, 2.0),
+	# points fallen (engine.feedback.satisfaction_measure): 3 - the latest score, or the average
+	# of the last 90 days below that of the year before; 0 .. 2 points
+	"satisfaction_drop": (0.0, 2.0),
 }
 
 RESULT_COLUMNS = (
@@ -150,6 +169,9 @@ RESULT_COLUMNS = (
 	"no_reply_baseline_pct",
 	"complaints_recent",
 	"complaints_expected",
+	"sat_latest",
+	"sat_recent",
+	"sat_prior",
 )
 
 CHURN_REASON_TEMPLATES = {
@@ -159,6 +181,7 @@ CHURN_REASON_TEMPLATES = {
 	"login_drop": "Digital logins down {pct}% ({recent} a month against {baseline} before)",
 	"reply_drop": "No reply to {recent_pct}% of contacts in {months} months against {baseline_pct}% before",
 	"complaints_up": "{count} complaints in {months} months against {expected} expected",
+	"satisfaction_drop": "Satisfaction falling: latest score {latest} of 5, {recent} on average in the last 90 days against {prior} in the year before",
 	"maturity_explained": "{matured_amount} of deposits and wealth products matured in the last {months} months: not counted as churn",
 	"no_signal": "No warning signs against the customer's own past",
 	"not_enough_history": "Not enough history: {history} of {needed} months of data",
@@ -464,6 +487,8 @@ def score_churn(
 	render: bool = True,
 	measured_signals: Collection[str] | None = None,
 	holdings: pd.DataFrame | None = None,
+	feedback: pd.DataFrame | None = None,
+	feedback_as_of: dt.date | None = None,
 ) -> pd.DataFrame:
 	"""One row per customer: ``RESULT_COLUMNS`` plus ``churn_reasons`` (the top reasons rendered
 	with ``templates``, see ``render_churn_reasons``) unless ``render`` is False.
@@ -599,6 +624,19 @@ def score_churn(
 	sub["complaints_up"] = _ramp(complaints_recent - complaints_expected, *params.ramp("complaints_up"))
 	measured["complaints_up"] = not np.isnan(complaints).all()
 
+	# satisfaction answered after contacts and events (engine.feedback), a frame of its own: its
+	# dates are days, not snapshot months, and reach up to ``feedback_as_of`` (default: the end of
+	# the as_of month)
+	satisfaction = satisfaction_measure(
+		feedback,
+		index,
+		feedback_as_of or (pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date(),
+	)
+	sub["satisfaction_drop"] = _ramp(
+		satisfaction["sat_fall"].to_numpy(dtype=float), *params.ramp("satisfaction_drop")
+	)
+	measured["satisfaction_drop"] = feedback is not None and len(feedback) > 0
+
 	contacts_recent = np.zeros(n, dtype=np.int64)
 	no_reply_recent = np.full(n, np.nan)
 	no_reply_baseline = np.full(n, np.nan)
@@ -689,6 +727,9 @@ def score_churn(
 			"no_reply_baseline_pct": pct(no_reply_baseline),
 			"complaints_recent": np.round(complaints_recent, 1),
 			"complaints_expected": np.round(complaints_expected, 1),
+			"sat_latest": satisfaction["sat_latest"].to_numpy(),
+			"sat_recent": satisfaction["sat_recent"].to_numpy(),
+			"sat_prior": satisfaction["sat_prior"].to_numpy(),
 		},
 		copy=False,
 	)
@@ -734,6 +775,13 @@ def _one_decimal(values: pd.Series) -> pd.Series:
 	return text
 
 
+def _score_text(values: pd.Series) -> pd.Series:
+	"""Scores out of 5 with one decimal; "-" where there is none."""
+	v = values.to_numpy(dtype=float)
+	text = pd.Series(np.round(np.nan_to_num(v), 1), index=values.index).map("{:g}".format)
+	return text.where(~np.isnan(v), "-")
+
+
 def _reason_fields(rows: pd.DataFrame, params: ChurnParameters) -> dict:
 	"""Placeholder name -> function of the rows giving its text, for every template."""
 	const = {
@@ -753,6 +801,9 @@ def _reason_fields(rows: pd.DataFrame, params: ChurnParameters) -> dict:
 		"contacts": lambda: _whole(rows["contacts_recent"]),
 		"count": lambda: _whole(rows["complaints_recent"]),
 		"expected": lambda: _one_decimal(rows["complaints_expected"]),
+		"latest": lambda: _score_text(rows["sat_latest"]),
+		"recent": lambda: _score_text(rows["sat_recent"]),
+		"prior": lambda: _score_text(rows["sat_prior"]),
 	}
 
 
@@ -899,11 +950,16 @@ def retention_candidates(
 STORED_COLUMNS = ("churn_score", "churn_band", "churn_reasons")
 
 
-def add_monthly_counts(matrices: SnapshotMatrices, column: str, events: pd.DataFrame) -> SnapshotMatrices:
-	"""Add to ``column`` how many ``events`` (customer, time) fall in each customer-month, e.g.
-	complaints recorded in the CRM on top of those core banking reports. Only customer-months with a
-	snapshot count (a month without one stays missing); events of other customers or months are
-	ignored. Changes ``matrices`` in place and returns it."""
+def add_monthly_counts(
+	matrices: SnapshotMatrices, column: str, events: pd.DataFrame, how: str = "sum"
+) -> SnapshotMatrices:
+	"""Count ``events`` (customer, time) in each customer-month into ``column``: added to it
+	(``how="sum"``) or, when both may record the same events, the larger of the two (``how="max"``:
+	complaints registered in the desk that core banking's monthly count may include as well). Only
+	customer-months with a snapshot count (a month without one stays missing); events of other
+	customers or months are ignored. Changes ``matrices`` in place and returns it."""
+	if how not in ("sum", "max"):
+		raise ValueError(f"how must be 'sum' or 'max', not {how!r}")
 	if events is None or events.empty or column not in matrices.values or not len(matrices.months):
 		return matrices
 	rows = matrices.customers.get_indexer(events["customer"])
@@ -914,7 +970,11 @@ def add_monthly_counts(matrices: SnapshotMatrices, column: str, events: pd.DataF
 	shape = (len(matrices.customers), len(matrices.months))
 	counts = np.bincount(rows[keep] * shape[1] + cols[keep], minlength=shape[0] * shape[1]).reshape(shape)
 	matrix = matrices.values[column]
-	matrix += np.where(matrices.present, counts, 0)
+	counted = np.where(matrices.present, counts, 0)
+	if how == "max":
+		np.fmax(matrix, counted, out=matrix, where=matrices.present)
+	else:
+		matrix += counted
 	return matrices
 
 

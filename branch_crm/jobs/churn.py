@@ -3,10 +3,13 @@ every profile, stored on the profile (churn_score, churn_band, churn_reasons, ch
 
 Per chunk of profiles (a contiguous name range): read the stored churn fields, the snapshot months
 the score needs (``ChurnParameters.window_months`` ending with the latest month on the site, only
-the columns it reads), the chunk's contact logs of those months (no-reply outcomes) and the
-complaints recorded in the CRM (contact logs with outcome "Complaint Raised" and ERPNext Issues,
-added to the month's snapshot complaints) and the holdings maturing in those months (a matured
-deposit withdrawn is not churn); score with ``engine.churn.score_churn``; write only the
+the columns it reads), the chunk's contact logs of those months (no-reply outcomes), the
+complaints recorded in the CRM (ERPNext Issues of the customer and contact logs with outcome
+"Complaint Raised", one complaint however many records it has: ``engine.feedback.
+desk_complaint_events``; a month counts the larger of those and core banking's snapshot count,
+which may hold the same complaints), the satisfaction answers of the last 15 months (Customer
+Feedback: ``engine.feedback.satisfaction_measure``) and the holdings maturing in those months (a
+matured deposit withdrawn is not churn); score with ``engine.churn.score_churn``; write only the
 profiles whose score, band or reasons changed (UPDATE … JOIN), with churn_scored_on = today; commit.
 The next two chunks are read meanwhile on reader connections of their own (``store.read_ahead``),
 and a chunk's changes are written on a writer connection while the next chunk is scored
@@ -37,6 +40,7 @@ from branch_crm.engine.churn import (
 	churn_changes,
 	score_churn,
 )
+from branch_crm.engine.feedback import desk_complaint_events
 from branch_crm.jobs.recompute import latest_month
 from branch_crm.language import coded
 
@@ -46,6 +50,9 @@ HOLDING = "Customer Product Holding"
 JOB_ID = "branch_crm:score_churn"
 CHUNK_SIZE = 50_000
 COMPLAINT_OUTCOMES = ("Complaint Raised",)
+FEEDBACK = "Customer Feedback"
+# satisfaction answers read: the last 90 days and the year before them (engine.feedback)
+FEEDBACK_DAYS = 90 + 365
 OUTPUT_COLUMNS = [*STORED_COLUMNS, "churn_scored_on"]
 
 
@@ -77,23 +84,34 @@ def window(as_of: dt.date, params: ChurnParameters) -> pd.DatetimeIndex:
 	return pd.date_range(end=end, periods=params.window_months, freq="MS")
 
 
-def measured_signals(months: pd.DatetimeIndex) -> tuple[str, ...]:
+def measured_signals(months: pd.DatetimeIndex, today: dt.date | None = None) -> tuple[str, ...]:
 	"""The signals that count for everyone this run, whatever chunk a customer falls in: every
 	snapshot column exists on the site (a bank that sends no logins gets a neutral login signal, not
-	rescaled weights); the reply signal counts when the site has contact logs in the window."""
+	rescaled weights); the reply signal counts when the site has contact logs in the window, the
+	satisfaction signal when it has answered feedback in the last 15 months."""
 	start, end = months[0].date(), (months[-1] + pd.offsets.MonthBegin(1)).date()
 	contacts = frappe.db.sql(
 		f"select exists(select 1 from `tab{LOG}` where `contact_time` >= %(start)s and `contact_time` < %(end)s)",
 		{"start": start, "end": end},
 	)[0][0]
-	return tuple(s for s in CHURN_SIGNALS if s != "reply_drop" or contacts)
+	answers = frappe.db.sql(
+		f"""select exists(select 1 from `tab{FEEDBACK}` where `status` = 'Answered'
+		and `answered_on` >= %(since)s)""",
+		{"since": feedback_since(today)},
+	)[0][0]
+	left_out = {"reply_drop": not contacts, "satisfaction_drop": not answers}
+	return tuple(s for s in CHURN_SIGNALS if not left_out.get(s))
+
+
+def feedback_since(today: dt.date | None) -> dt.date:
+	return frappe.utils.getdate(today or frappe.utils.today()) - dt.timedelta(days=FEEDBACK_DAYS)
 
 
 def read_chunk(
-	lo: str, hi: str, months: pd.DatetimeIndex
-) -> tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+	lo: str, hi: str, months: pd.DatetimeIndex, today: dt.date | None = None
+) -> tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 	"""(stored churn fields, snapshot matrices, contact logs, CRM complaints, holdings maturing in
-	the months) for the profiles named lo … hi."""
+	the months, satisfaction answered since ``today`` - 15 months) for the profiles named lo … hi."""
 	stored = store.read_frame_fast(
 		PROFILE,
 		["name", *STORED_COLUMNS],
@@ -113,9 +131,12 @@ def read_chunk(
 	complaints = logs.loc[logs["outcome"].isin(COMPLAINT_OUTCOMES), ["customer", "contact_time"]].rename(
 		columns={"contact_time": "time"}
 	)
+	# a complaint names its bank customer (branch_crm.complaints); one registered outside the
+	# app's form may only name the ERPNext Customer, which is the same number
 	issues = store.read_query(
-		"""select `customer`, `opening_date` as `time` from `tabIssue`
-		where `customer` between %(lo)s and %(hi)s and `opening_date` >= %(start)s and `opening_date` < %(end)s""",
+		"""select coalesce(nullif(`bank_customer`, ''), `customer`) as `customer`, `opening_date` as `time`
+		from `tabIssue` where `opening_date` >= %(start)s and `opening_date` < %(end)s
+		and (`bank_customer` between %(lo)s and %(hi)s or `customer` between %(lo)s and %(hi)s)""",
 		values,
 	)
 	# only the holdings that mature in the window: the engine keeps those of the recent months
@@ -132,11 +153,16 @@ def read_chunk(
 		text=["customer", "category", "matures_on"],
 		dates=["matures_on"],
 	)
-	return stored, matrices, logs, pd.concat([complaints, issues], ignore_index=True), maturing
+	answers = store.read_query(
+		f"""select `customer`, `answered_on`, `score` from `tab{FEEDBACK}`
+		where `customer` between %(lo)s and %(hi)s and `status` = 'Answered' and `answered_on` >= %(since)s""",
+		{**values, "since": feedback_since(today)},
+	)
+	return stored, matrices, logs, desk_complaint_events(issues, complaints), maturing, answers
 
 
 def score_chunk(
-	chunk: tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame],
+	chunk: tuple[pd.DataFrame, SnapshotMatrices, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame],
 	months: pd.DatetimeIndex,
 	params: ChurnParameters,
 	templates: dict[str, str],
@@ -144,8 +170,9 @@ def score_chunk(
 	signals: tuple[str, ...] = CHURN_SIGNALS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
 	"""(scored rows, the changed rows to write) for a chunk as ``read_chunk`` returns it."""
-	stored, matrices, logs, complaints, maturing = chunk
-	add_monthly_counts(matrices, "complaints", complaints)
+	stored, matrices, logs, complaints, maturing, answers = chunk
+	# core banking's count may already hold the complaints registered in the desk: the larger counts
+	add_monthly_counts(matrices, "complaints", complaints, how="max")
 	scored = score_churn(
 		matrices,
 		logs,
@@ -154,6 +181,8 @@ def score_chunk(
 		templates=templates,
 		measured_signals=signals,
 		holdings=maturing,
+		feedback=answers,
+		feedback_as_of=today,
 	)
 	return scored, churn_changes(scored, stored, today)
 
@@ -186,7 +215,7 @@ def run(
 	params = parameters()
 	months = window(as_of, params)
 	templates = reason_templates()
-	signals = measured_signals(months)
+	signals = measured_signals(months, today)
 	summary["as_of"] = str(months[-1].date())
 	timings = {"score": 0.0, "write": 0.0}
 	ranges = store.name_ranges(
@@ -229,7 +258,7 @@ def run(
 		if progress:
 			progress(len(scored))
 
-	reads = store.read_ahead(lambda lo, hi: read_chunk(lo, hi, months), ranges, enabled=read_ahead)
+	reads = store.read_ahead(lambda lo, hi: read_chunk(lo, hi, months, today), ranges, enabled=read_ahead)
 	with store.write_behind(enabled=write_behind) as submit:
 		writing = None
 		for (lo, hi), pending in reads:

@@ -72,5 +72,29 @@ frappe.ui.form.on("Bank Customer Profile", {
 				frm.add_custom_button(__("Reveal Mobile"), () => reveal("mobile_no", "Mobile"), __("Identity"));
 			}
 		}
+		show_satisfaction(frm);
 	},
 });
+
+// satisfaction asked after contacts and events (docs/feedback.md): the onload's summary
+function show_satisfaction(frm) {
+	const s = (frm.doc.__onload || {}).satisfaction;
+	if (!s || (!s.answers && !s.unanswered)) return;
+	const esc = frappe.utils.escape_html;
+	const trend = { up: __("rising"), down: __("falling"), steady: __("steady") }[s.trend] || "";
+	const color = s.average === null ? "gray" : s.average >= 4 ? "green" : s.average > 2 ? "orange" : "red";
+	const scores = s.recent.map((r) => `<span title="${esc(r.date)}">${r.score}</span>`).join(" → ");
+	let html = `<div class="row"><div class="col-sm-6">
+		<div><span class="indicator-pill ${color}">${__("Average {0} of 5", [s.average ?? "-"])}</span>
+		${trend ? `<span class="text-muted ml-2">${trend}</span>` : ""}</div>
+		<div class="mt-2">${__("Recent scores")}: ${scores || "-"}</div>
+		<div class="text-muted">${__("Unanswered requests")}: ${s.unanswered}</div></div>`;
+	if (s.last_negative) {
+		html += `<div class="col-sm-6"><div>${__("Last negative answer")} (${esc(s.last_negative.date)},
+			${s.last_negative.score}/5)</div>
+			<div class="text-muted">${esc(s.last_negative.comment || __("(no comment)"))}</div></div>`;
+	}
+	html += "</div>";
+	frm.dashboard.add_section(html, __("Satisfaction"));
+	frm.dashboard.show();
+}

@@ -21,6 +21,10 @@ class BankCustomerProfile(Document):
 		from branch_crm.audit import may_reveal
 
 		self.set_onload("may_reveal", may_reveal(self))
+		# satisfaction asked after contacts and events (docs/feedback.md)
+		from branch_crm.feedback import profile_summary
+
+		self.set_onload("satisfaction", profile_summary(self.name))
 		render_doc(self, CODED_FIELDS)
 
 	def validate(self):

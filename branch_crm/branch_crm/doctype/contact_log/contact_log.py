@@ -46,6 +46,10 @@ class ContactLog(Document):
 	def after_insert(self):
 		if not self.flags.replanned_by_caller:
 			followups.on_contact_logged(self)
+		# a contact that reached the customer: ask how it went (docs/feedback.md)
+		from branch_crm.feedback import on_contact_logged
+
+		on_contact_logged(self)
 
 
 def on_doctype_update():

@@ -12,7 +12,9 @@ For each seed: a sample ending 2026-09, then
 * churn bands by kind at 2026-09, on the sample (its drifting customers lose balances, activity and
   logins together: "combined") and on a second book written from the seeds' definitions
   (``engine/churn_scenarios.py``: balance-only, activity-only, engagement-only, complaints-only and
-  combined churn; decoys one-month dip, holiday lull, matured deposit, investment loss): per kind the
+  combined churn; decoys one-month dip, holiday lull, matured deposit, investment loss; then again
+  with survey answers planted, ``plant_survey_answers``: customers unhappy before their money moves
+  and noisy answers from everyone else): per kind the
   share in High (for churn: the recall of High) and in High + Medium (for decoys: false alarms), the
   share of churning high-value customers in High (value class MVC on the sample, the top fifth by
   usual AUM on the second book), and the precision of High and of High + Medium;
@@ -35,7 +37,12 @@ import datetime as dt
 import pandas as pd
 
 from branch_crm.engine.churn import SnapshotMatrices, score_churn
-from branch_crm.engine.churn_scenarios import CHURN_KINDS, DECOY_KINDS, generate_churn_scenarios
+from branch_crm.engine.churn_scenarios import (
+	CHURN_KINDS,
+	DECOY_KINDS,
+	generate_churn_scenarios,
+	plant_survey_answers,
+)
 from branch_crm.engine.evaluation import (
 	band_precision,
 	churn_by_kind,
@@ -73,7 +80,7 @@ def _kinds(title: str, scored: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFram
 	"""Print the bands by kind of churn and decoy, and the precision of the bands."""
 	table = churn_by_kind(scored, truth)
 	# kinds of churn in the generator's order, all churn, steady customers, then the decoys
-	order = [*CHURN_KINDS, "combined", "all churn", "steady", "none", *DECOY_KINDS]
+	order = [*CHURN_KINDS, "satisfaction_only", "combined", "all churn", "steady", "none", *DECOY_KINDS]
 	rank = {kind: i for i, kind in enumerate(dict.fromkeys(order))}
 	table = table.sort_values("kind", key=lambda c: c.map(rank).fillna(len(rank)), kind="stable")
 	print(f"  {title}")
@@ -90,6 +97,30 @@ def _kinds(title: str, scored: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFram
 			f"    {band}: {figures['flagged']:,} flagged, precision {_pct(figures['precision'])}, "
 			f"recall {_pct(figures['recall'])}"
 		)
+	return table
+
+
+def _satisfaction(scenarios, without: pd.DataFrame, customers: int, seed: int) -> pd.DataFrame:
+	"""The second book again with survey answers (``plant_survey_answers``): customers unhappy before
+	their money moves (``satisfaction_only``) and everyone else answering 40 % of the time with
+	mostly good scores; the bands with the satisfaction signal, and the bands of those customers and
+	of the steady ones and decoys without it (false alarms added by noisy answers)."""
+	answers, truth = plant_survey_answers(scenarios, seed)
+	scored = score_churn(
+		scenarios.snapshots, None, as_of=AS_OF, render=False, holdings=scenarios.holdings, feedback=answers
+	)
+	table = _kinds(
+		f"churn bands by kind with satisfaction surveys ({len(answers):,} answers; "
+		f"{customers:,} customers, 3 % unhappy before their money moves)",
+		scored,
+		truth,
+	)
+	before = churn_by_kind(without, truth).set_index("kind")
+	print("    without the satisfaction signal (same customers): High+Medium")
+	for kind in ("satisfaction_only", "steady", *DECOY_KINDS):
+		if kind in before.index:
+			row = before.loc[kind]
+			print(f"      {kind:<28}{_pct(row['high_medium_share'])}")
 	return table
 
 
@@ -213,6 +244,7 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 			scenario_scored,
 			scenarios.truth,
 		)
+		kinds_satisfaction = _satisfaction(scenarios, scenario_scored, customers, seed)
 		screened = screen_needs(context, sample.holdings, sample.snapshots, sample.products, render=False)
 		needs = evaluate_needs(screened, sample.truth, sample.snapshots)
 		print("  needs screening (last 3 months):")
@@ -252,6 +284,7 @@ def run(customers: int = 20_000, months: int = 24, seeds=(7, 11, 23)) -> list[di
 				"in_sample": in_sample["methods"],
 				"kinds_sample": kinds_sample,
 				"kinds_scenarios": kinds_scenarios,
+				"kinds_satisfaction": kinds_satisfaction,
 				"needs": needs,
 				"needs_book": needs_book,
 				"groups": sample_groups,

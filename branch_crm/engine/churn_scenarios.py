@@ -205,3 +205,77 @@ def generate_churn_scenarios(
 		}
 	)
 	return ChurnScenarios(snapshots, holdings, truth, as_of)
+
+
+# ---------------------------------------------------------------- satisfaction surveys
+
+# the usual score of customers who are not leaving over satisfaction (most are content, a few not);
+# each answer is their usual score, or one point off it (NOISE_STEP each way)
+NOISE_SCORES = {5: 0.45, 4: 0.40, 3: 0.10, 2: 0.04, 1: 0.01}
+NOISE_STEP = 0.1
+
+
+def plant_survey_answers(
+	scenarios: ChurnScenarios, seed: int, share: float = 0.03, response_rate: float = 0.4
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+	"""Survey answers for a book (issue 18 §1: satisfaction asked after contacts), and its truth with
+	a kind of churn the snapshots cannot show yet: ``satisfaction_only``, ``share`` of the customers
+	taken from the steady ones, whose balances and activity do not move but who told the bank they
+	are unhappy: half answered 1 or 2 in the last 3 months, half answered 4-5 the year before and 2-3
+	lately. Everyone else answers with ``response_rate``: one answer in the last 3 months and one the
+	year before, each their usual score (drawn from ``NOISE_SCORES``) or one point off it with
+	``NOISE_STEP`` each way (the other kinds of churn too: leaving over rates or a move says nothing
+	about service). Returns (answers: customer, answered_on, score; truth).
+	Deterministic for a seed."""
+	rng = np.random.default_rng(seed + 1_000)
+	truth = scenarios.truth.copy()
+	steady = np.flatnonzero(truth["kind"].to_numpy() == "steady")
+	unhappy = rng.choice(steady, size=min(len(steady), round(share * len(truth))), replace=False)
+	truth.loc[truth.index[unhappy], "kind"] = "satisfaction_only"
+	truth.loc[truth.index[unhappy], "churning"] = True
+	end = pd.Timestamp(scenarios.as_of) + pd.offsets.MonthEnd(0)
+
+	def days_back(n: int, low: int, high: int) -> pd.DatetimeIndex:
+		return end - pd.to_timedelta(rng.integers(low, high, size=n), unit="D")
+
+	n = len(truth)
+	customers = truth["customer"].to_numpy()
+	is_unhappy = np.zeros(n, dtype=bool)
+	is_unhappy[unhappy] = True
+	answers = ~is_unhappy & (rng.random(n) < response_rate)
+	m = int(answers.sum())
+	usual = rng.choice(np.array(list(NOISE_SCORES)), size=m, p=np.array(list(NOISE_SCORES.values())))
+	frames = []
+	for low, high in ((5, 85), (120, 450)):  # the last 3 months, then the year before
+		step = rng.choice([-1, 0, 1], size=m, p=[NOISE_STEP, 1 - 2 * NOISE_STEP, NOISE_STEP])
+		frames.append(
+			pd.DataFrame(
+				{
+					"customer": customers[answers],
+					"answered_on": days_back(m, low, high),
+					"score": np.clip(usual + step, 1, 5),
+				}
+			)
+		)
+	low_now = rng.random(len(unhappy)) < 0.5
+	falling = unhappy[~low_now]
+	frames.append(
+		pd.DataFrame(
+			{
+				"customer": customers[unhappy[low_now]],
+				"answered_on": days_back(int(low_now.sum()), 5, 85),
+				"score": rng.integers(1, 3, size=int(low_now.sum())),
+			}
+		)
+	)
+	for (low, high), (s_low, s_high) in (((120, 450), (4, 6)), ((5, 85), (2, 4))):
+		frames.append(
+			pd.DataFrame(
+				{
+					"customer": customers[falling],
+					"answered_on": days_back(len(falling), low, high),
+					"score": rng.integers(s_low, s_high, size=len(falling)),
+				}
+			)
+		)
+	return pd.concat(frames, ignore_index=True), truth

@@ -183,16 +183,36 @@ RESULT_COLUMNS = (
 )
 
 
-def customer_results(tables: Tables) -> pd.DataFrame:
-	"""One row per customer: the recompute's tier, group and value class, the churn score and the
-	needs screening, in the customers' order."""
-	out = tables["customers"][["customer", "customer_name"]].merge(
-		recomputed(tables), on="customer", how="left"
-	)
-	for extra in (churn_scored(tables), needs_screened(tables)):
-		columns = [c for c in RESULT_COLUMNS if c in extra and c not in out]
-		out = out.merge(extra[["customer", *columns]].drop_duplicates("customer"), on="customer", how="left")
-	return out[[c for c in RESULT_COLUMNS if c in out]]
+def customer_results(tables: Tables, rows: slice = slice(None)) -> pd.DataFrame:
+	"""One row per customer (``rows``: a range of them, by position): the recompute's tier, group and
+	value class, the churn score and the needs screening, in the customers' order (every result of
+	``offline.analyse`` is in that order)."""
+	analysis = analysed(tables)
+	out = {
+		"customer": tables["customers"]["customer"].to_numpy()[rows],
+		"customer_name": tables["customers"]["customer_name"].to_numpy()[rows],
+	}
+	for frame in (analysis.recomputed, analysis.churn_scored, analysis.needs_screened):
+		for column in RESULT_COLUMNS:
+			if column in frame and column not in out:
+				out[column] = frame[column].to_numpy()[rows]
+	return pd.DataFrame(out)[[c for c in RESULT_COLUMNS if c in out]]
+
+
+def write_customer_results(tables: Tables, target: Path, rows_at_a_time: int = 100_000) -> None:
+	"""``customer_results`` to CSV, a range of customers at a time (a million rows at once would
+	double the memory the analysis holds)."""
+	total = len(tables["customers"])
+	for start in range(0, max(total, 1), rows_at_a_time):
+		customer_results(tables, slice(start, start + rows_at_a_time)).to_csv(
+			target,
+			mode="w" if start == 0 else "a",
+			header=start == 0,
+			index=False,
+			encoding="utf-8",
+			lineterminator="\n",
+			date_format="%Y-%m-%d",
+		)
 
 
 # rejections.csv: every row left out and every value blanked, with what was done
@@ -319,15 +339,13 @@ def _analyze(data, out, customers, months, branches, seed, as_of, write_inputs, 
 		click.echo("")
 		click.echo(render_text(section.title, result))
 
-	try:
-		per_customer = customer_results(tables)
-	except (KeyError, ValueError) as error:
-		raise click.ClickException(f"Per-customer results: cannot build them from this data ({error})")
-
 	out.mkdir(parents=True, exist_ok=True)
 	written = []
 	target = out / RESULT_FILE
-	per_customer.to_csv(target, index=False, encoding="utf-8", lineterminator="\n", date_format="%Y-%m-%d")
+	try:
+		write_customer_results(tables, target)
+	except (KeyError, ValueError) as error:
+		raise click.ClickException(f"Per-customer results: cannot build them from this data ({error})")
 	written.append(target)
 	for section, result in results:
 		target = out / f"{section.name}.csv"

@@ -270,7 +270,9 @@ def validate_customers(file: Path, today: dt.date) -> tuple[pd.DataFrame, FileRe
 	valid, duplicates = intake.reject_duplicates("customers", valid)
 	report.rejections += duplicates
 	report.blanked = intake.not_duplicates(report.blanked, duplicates)
-	return compact(valid.reset_index(drop=True)), report
+	valid = compact(valid.reset_index(drop=True))
+	release_memory()
+	return valid, report
 
 
 def validate_holdings(
@@ -326,6 +328,8 @@ def validate_holdings(
 		del chunk, valid, kept
 		release_memory()
 	holdings = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+	parts.clear()
+	release_memory()
 	return holdings, report
 
 
@@ -461,16 +465,18 @@ def analyse(
 			last_month=as_of.date(),
 		)
 		recomputed.append(
-			recompute_tables(
-				{"customers": bucket_customers, "snapshots": snapshots},
-				previous=previous,
-				today=history.month_processed_on(as_of),
-				as_of=as_of.date(),
+			_interned(
+				recompute_tables(
+					{"customers": bucket_customers, "snapshots": snapshots},
+					previous=previous,
+					today=history.month_processed_on(as_of),
+					as_of=as_of.date(),
+				)
 			)
 		)
 		bucket_maturing = None if maturing is None else maturing[maturing["customer"].isin(names)]
 		scored = score_churn(snapshots, None, customers=names, holdings=bucket_maturing, as_of=as_of.date())
-		churned.append(scored[[c for c in CHURN_KEPT if c in scored]])
+		churned.append(_interned(scored[[c for c in CHURN_KEPT if c in scored]]))
 		matrices = SnapshotMatrices.from_long(
 			snapshots, months=needs_months, customers=names, columns=NEEDS_SNAPSHOT_COLUMNS
 		)
@@ -485,19 +491,37 @@ def analyse(
 
 	# the value parameters recompute_tables decides with by default
 	recomputed = reclassify_value(pd.concat(recomputed, ignore_index=True), ValueParameters())
-	context = customers.drop(columns=CONTEXT[1:], errors="ignore").merge(
-		recomputed[CONTEXT], on="customer", how="left"
+	# every result is in the customers' order: context is joined by position, without copies
+	_same_order(customers, recomputed)
+	context = customers.drop(columns=CONTEXT[1:], errors="ignore").assign(
+		**{c: recomputed[c].to_numpy() for c in CONTEXT[1:]}
 	)
 	churn = pd.concat(churned, ignore_index=True)
-	people = context[["customer", "customer_name", "branch", "relationship_manager", *CONTEXT[1:]]]
-	churn = churn.merge(people, on="customer", how="left").merge(
-		recomputed[["customer", "aum"]], on="customer"
+	churned.clear()
+	_same_order(customers, churn)
+	churn = churn.assign(
+		**{
+			c: context[c].to_numpy()
+			for c in ("customer_name", "branch", "relationship_manager", *CONTEXT[1:])
+		},
+		aum=recomputed["aum"].to_numpy(),
 	)
 	values = {c: np.concatenate(v) for c, v in needs_values.items()}
 	present = np.concatenate(needs_present)
 	del needs_values, needs_present
 	needs = screen_needs_by_branch(context, holdings, values, present, needs_months, products, as_of)
 	return Analysis(recomputed, churn, needs, pd.concat(latest, ignore_index=True))
+
+
+def _interned(results: pd.DataFrame) -> pd.DataFrame:
+	"""Results whose repeated texts (a tier, a band, a date) are one object each: the engine makes a
+	new string per row, and a million rows of them would not fit."""
+	return compact(results, keep_text=())
+
+
+def _same_order(customers: pd.DataFrame, results: pd.DataFrame) -> None:
+	if not np.array_equal(customers["customer"].to_numpy(), results["customer"].to_numpy()):
+		raise ValueError("results are not in the customers' order")
 
 
 def screen_needs_by_branch(
@@ -526,7 +550,7 @@ def screen_needs_by_branch(
 		)
 		own = holdings.iloc[holdings_by_branch.get(name, [])]
 		result = screen_needs(customers, own, matrices, products, as_of=as_of.date())
-		screened.append(result.drop(columns=list(NEEDS_UNREAD), errors="ignore"))
+		screened.append(_interned(result.drop(columns=list(NEEDS_UNREAD), errors="ignore")))
 		del result, matrices, own
 		release_memory()
 	needs = pd.concat(screened, ignore_index=True)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from branch_crm import offline
+from branch_crm import cli, offline
 from branch_crm.cli import main
 from branch_crm.engine import io as csv_io
 from branch_crm.engine.sample import generate_sample
@@ -82,3 +82,11 @@ def test_value_classes_are_shares_of_everyone(messy_dir, tmp_path, monkeypatch):
 		results["value_class"].tolist()
 		== pd.read_csv(tmp_path / "whole" / "customer_results.csv")["value_class"].tolist()
 	)
+
+
+def test_results_written_a_range_at_a_time_are_the_same_file(messy_dir, tmp_path, monkeypatch):
+	analyse(messy_dir, tmp_path / "whole", monkeypatch, bucket=10**6, chunk=10**7)
+	(tmp_path / "spill").mkdir()
+	loaded = cli.load_intake(messy_dir, validate=True, today=dt.date.today(), spill=tmp_path / "spill")
+	cli.write_customer_results(loaded.tables, tmp_path / "ranges.csv", rows_at_a_time=7)
+	assert filecmp.cmp(tmp_path / "ranges.csv", tmp_path / "whole" / "customer_results.csv", shallow=False)

@@ -325,7 +325,76 @@ def _contact_history(sample: SampleData, seed: int) -> dict:
 		["last_contact_date"],
 	)
 	frappe.db.commit()
-	return {"contact_logs": len(logs), "follow_ups": len(followups)}
+	asked = _feedback_history(logs, sample, seed)
+	return {"contact_logs": len(logs), "follow_ups": len(followups), "feedback_requests": asked}
+
+
+def _feedback_history(logs: pd.DataFrame, sample: SampleData, seed: int) -> int:
+	"""The satisfaction asked after those contacts (docs/feedback.md), answered or expired, written
+	set-based: customers whose balances drift away answered badly in their last months."""
+	from branch_crm.engine.feedback import ASK_AFTER_OUTCOMES, VALID_DAYS
+
+	# written once, with the contact history it follows (skipped when the site has one)
+	truth = getattr(sample, "truth", None)
+	unhappy = (
+		truth.loc[truth["pattern"] == "drifting", "customer"].tolist()
+		if truth is not None and "pattern" in truth
+		else []
+	)
+	asked = history.feedback_history(
+		logs.reset_index(drop=True),
+		frappe.utils.now_datetime(),
+		seed,
+		unhappy=unhappy,
+		ask_after=ASK_AFTER_OUTCOMES,
+		comments={
+			# what customers write, in the site's language
+			"negative": [
+				_("Waited too long at the counter"),
+				_("Nobody explained the fees to me"),
+				_("I was called too often"),
+			],
+			"positive": [_("Very helpful, thank you"), _("Clear advice")],
+		},
+		valid_days=VALID_DAYS,
+	)
+	if asked.empty:
+		return 0
+	asked["contact_log"] = logs["name"].to_numpy()[asked["log"].to_numpy()]
+	asked["customer_name"] = asked["customer"].map(
+		logs.drop_duplicates("customer").set_index("customer")["customer_name"]
+	)
+	asked["naming_series"] = "CRM-FB-.YYYY.-"
+	asked["name"] = _series_names("CRM-FB-" + asked["asked_on"].dt.strftime("%Y") + "-")
+	asked["channel"] = "Given by Staff"
+	asked["staff_member"] = asked["staff_member"].fillna("Administrator")
+	asked["owner"] = asked["modified_by"] = asked["staff_member"]
+	asked["creation"] = asked["asked_on"]
+	asked["modified"] = asked["answered_on"].fillna(asked["asked_on"])
+	asked["answered_on"] = asked["answered_on"].astype(object).where(asked["answered_on"].notna(), None)
+	columns = [
+		"name",
+		"naming_series",
+		"customer",
+		"customer_name",
+		"contact_log",
+		"staff_member",
+		"channel",
+		"status",
+		"asked_on",
+		"expires_on",
+		"score",
+		"answered_on",
+		"comment",
+		"owner",
+		"modified_by",
+		"creation",
+		"modified",
+	]
+	for chunk in store.chunked(asked, HISTORY_CHUNK):
+		store.insert_rows("Customer Feedback", chunk, columns)
+		frappe.db.commit()
+	return len(asked)
 
 
 def _missed_follow_ups(staff: pd.DataFrame, seed: int) -> int:

@@ -246,3 +246,47 @@ def test_surveys_catch_customers_unhappy_before_their_money_moves():
 	)
 	assert with_surveys["satisfaction_only"] >= 0.5 > 0.05 >= without["satisfaction_only"]
 	assert with_surveys["steady"] <= 0.03
+
+
+def test_the_demo_history_asks_after_contacts_that_reached_the_customer_once_a_month():
+	from branch_crm.engine.history import feedback_history
+
+	now = dt.datetime(2026, 12, 4, 12)
+	logs = pd.DataFrame(
+		{
+			"customer": ["a", "a", "a", "a", "b", "b", "c"],
+			"relationship_manager": ["rm@x"] * 7,
+			"contact_time": pd.to_datetime(
+				[
+					"2026-01-05",
+					"2026-01-20",
+					"2026-03-01",
+					"2026-11-20",
+					"2026-10-01",
+					"2026-10-02",
+					"2026-11-30",
+				]
+			),
+			"outcome": ["Reached - Interested", "Product Opened", "No Answer", "Reached - Not Now"] * 1
+			+ ["Reached - Interested", "Reached - Interested", "Reached - Interested"],
+		}
+	)
+	asked = feedback_history(
+		logs,
+		now,
+		seed=3,
+		unhappy=["a"],
+		ask_after=("Reached - Interested", "Reached - Not Now", "Product Opened"),
+		response_rate=1.0,
+		comments={"negative": ["太慢"], "positive": ["好"]},
+	)
+	# a: Jan 5 (Jan 20 is within 30 days, Mar 1 was not answered), Nov 20; b: Oct 1 only; c: Nov 30
+	assert asked["log"].tolist() == [0, 3, 4, 6]
+	assert set(asked["status"]) <= {"Answered", "Asked"}
+	assert asked.loc[asked["log"] == 3, "score"].iloc[0] in (1, 2), "unhappy lately"
+	assert asked["score"].between(1, 5).all()
+	assert (pd.to_datetime(asked["expires_on"]) - pd.to_datetime(asked["asked_on"])).dt.days.eq(14).all()
+	answered = asked[asked["status"] == "Answered"]
+	assert (pd.to_datetime(answered["answered_on"]) < now).all()
+	nobody = feedback_history(logs, now, seed=3, ask_after=("Reached - Interested",), response_rate=0.0)
+	assert set(nobody["status"]) == {"Expired", "Asked"} and (nobody["score"] == 0).all()

@@ -523,3 +523,93 @@ def tiers_before_last_month(
 		frame, aum, contribution, tiers, rules, reason_templates=reason_templates, with_log=False
 	)
 	return final
+
+
+# ---------------------------------------------------------------- satisfaction asked after contacts
+
+FEEDBACK_HISTORY_COLUMNS = (
+	"log",  # row of the contact history the customer was asked about
+	"customer",
+	"staff_member",
+	"asked_on",
+	"expires_on",
+	"status",
+	"score",
+	"answered_on",
+	"comment",
+)
+# the usual score of a customer (most are content, a few not); each answer is that or a point off
+USUAL_SCORES = {5: 0.45, 4: 0.40, 3: 0.10, 2: 0.04, 1: 0.01}
+
+
+def feedback_history(
+	logs: pd.DataFrame,
+	now: dt.datetime,
+	seed: int = 7,
+	*,
+	unhappy: Sequence[str] = (),
+	ask_after: Sequence[str] = (),
+	comments: Mapping[str, Sequence[str]] | None = None,
+	response_rate: float = 0.4,
+	valid_days: int = 14,
+	again_after_days: int = 30,
+) -> pd.DataFrame:
+	"""The feedback requests two years of contacts leave (``FEEDBACK_HISTORY_COLUMNS``): after each
+	contact with an outcome in ``ask_after``, unless the customer was asked in the last
+	``again_after_days`` (as ``engine.feedback.should_ask`` decides one at a time); ``response_rate``
+	of them answered within 3 days with the customer's usual score (``USUAL_SCORES``) or a point off
+	it, the others expired (or still open when asked in the last ``valid_days``). Customers in
+	``unhappy`` (those whose balances drift away) answer 1-2 in their last 3 months. ``comments``:
+	"negative" / "positive" -> texts a customer might write, one in three answers has one.
+	``logs``: customer, relationship_manager, contact_time, outcome (the contact history)."""
+	rng = np.random.default_rng(seed + 18)
+	rows = logs.reset_index(drop=True)
+	rows = rows[rows["outcome"].isin(ask_after)].sort_values(["customer", "contact_time"], kind="stable")
+	customers = rows["customer"].to_numpy()
+	times = pd.to_datetime(rows["contact_time"]).to_numpy()
+	gap = np.timedelta64(again_after_days, "D")
+	keep = np.zeros(len(rows), dtype=bool)
+	last_customer, last_time = None, None
+	for i in range(len(rows)):
+		if customers[i] != last_customer or times[i] - last_time >= gap:
+			keep[i] = True
+			last_customer, last_time = customers[i], times[i]
+	asked = rows[keep]
+	n = len(asked)
+	asked_on = pd.to_datetime(asked["contact_time"]).dt.floor("s").to_numpy() + np.timedelta64(2, "h")
+	expires_on = asked_on + np.timedelta64(valid_days, "D")
+	answered_on = asked_on + (rng.random(n) * 3 * 86_400).astype("timedelta64[s]")
+	answered = (rng.random(n) < response_rate) & (answered_on < np.datetime64(now))
+	usual_by_customer = pd.Series(
+		rng.choice(list(USUAL_SCORES), size=asked["customer"].nunique(), p=list(USUAL_SCORES.values())),
+		index=asked["customer"].unique(),
+	)
+	step = rng.choice([-1, 0, 1], size=n, p=[0.1, 0.8, 0.1])
+	score = np.clip(asked["customer"].map(usual_by_customer).to_numpy() + step, 1, 5)
+	late = asked_on >= np.datetime64(now) - np.timedelta64(90, "D")
+	sour = asked["customer"].isin(set(unhappy)).to_numpy() & late
+	score = np.where(sour, rng.integers(1, 3, size=n), score)
+	status = np.where(answered, "Answered", np.where(expires_on < np.datetime64(now), "Expired", "Asked"))
+	comments = comments or {}
+	texts = np.full(n, None, dtype=object)
+	with_comment = answered & (rng.random(n) < 1 / 3)
+	for kind, mask in (("negative", score <= 2), ("positive", score >= 4)):
+		choices = list(comments.get(kind) or [])
+		pick = with_comment & mask
+		if choices and pick.any():
+			texts[pick] = np.asarray(choices, dtype=object)[
+				rng.integers(0, len(choices), size=int(pick.sum()))
+			]
+	return pd.DataFrame(
+		{
+			"log": asked.index.to_numpy(),
+			"customer": customers[keep],
+			"staff_member": asked["relationship_manager"].to_numpy(),
+			"asked_on": asked_on,
+			"expires_on": expires_on,
+			"status": status,
+			"score": np.where(answered, score, 0).astype(int),
+			"answered_on": np.where(answered, answered_on, np.datetime64("NaT")),
+			"comment": np.where(answered, texts, None),
+		}
+	)

@@ -166,7 +166,9 @@ class TestFeedback(testing.BranchCRMTestCase):
 		asked = feedback.ask(contact_log=log.name)
 		token = token_of(asked["url"])
 
-		tampered = token.replace(asked["name"], asked["name"][:-1] + "9")
+		other = asked["name"][:-1] + ("1" if asked["name"][-1] != "1" else "2")  # another request
+		tampered = token.replace(asked["name"], other)
+		self.assertNotEqual(tampered, token)
 		self.assertEqual(as_guest(tampered)["state"], "invalid")
 		self.assertEqual(frappe.local.response.get("http_status_code"), 403)
 		self.assertEqual(as_guest(token[:-2] + "00")["state"], "invalid")
@@ -248,6 +250,66 @@ class TestFeedback(testing.BranchCRMTestCase):
 		frappe.set_user(user("rm2"))
 		with self.assertRaises(frappe.PermissionError):
 			frappe.get_doc(PROFILE, "_T-CRM-0001").check_permission("read")
+
+
+class TestDemoFeedback(testing.BranchCRMTestCase):
+	"""The demo's feedback history, written set-based, reads like requests made one by one."""
+
+	def setUp(self):
+		# requests other tests' jobs left committed (event attendance asks too)
+		frappe.db.delete(FEEDBACK, {"customer": ("like", "_T-CRM-%")})
+
+	def tearDown(self):
+		frappe.db.delete(FEEDBACK, {"customer": ("like", "_T-CRM-%")})
+		frappe.db.delete("Contact Log", {"customer": ("like", "_T-CRM-%")})
+		frappe.db.commit()
+		super().tearDown()
+
+	def test_the_demo_writes_answered_and_expired_requests_after_its_contacts(self):
+		from types import SimpleNamespace
+
+		import pandas as pd
+
+		from branch_crm.demo import _feedback_history
+
+		logs = []
+		for i, customer in enumerate(("_T-CRM-0001", "_T-CRM-0004", "_T-CRM-0005")):
+			log = frappe.get_doc(
+				{
+					"doctype": "Contact Log",
+					"customer": customer,
+					"channel": "Phone",
+					"outcome": "No Answer",
+					"contact_time": frappe.utils.add_days(frappe.utils.now_datetime(), -20 - i),
+				}
+			)
+			log.flags.replanned_by_caller = True
+			log.insert()
+			logs.append({**log.as_dict(), "outcome": "Reached - Interested"})
+		frame = pd.DataFrame(logs)[
+			["name", "customer", "customer_name", "relationship_manager", "contact_time", "outcome"]
+		]
+		truth = pd.DataFrame({"customer": ["_T-CRM-0004"], "pattern": ["drifting"]})
+		written = _feedback_history(frame, SimpleNamespace(truth=truth), seed=5)
+		self.assertEqual(written, 3)
+		rows = frappe.get_all(
+			FEEDBACK,
+			filters={"customer": ("like", "_T-CRM-%")},
+			fields=["name", "customer", "contact_log", "status", "score", "staff_member"],
+		)
+		self.assertEqual({r.contact_log for r in rows}, set(frame["name"]))
+		self.assertTrue(all(r.name.startswith("CRM-FB-") for r in rows))
+		self.assertTrue(all(r.status in ("Answered", "Expired") for r in rows))
+		unhappy = next(r for r in rows if r.customer == "_T-CRM-0004")
+		self.assertIn(unhappy.score, (0, 1, 2), "drifting customers answer badly (or not at all)")
+		frappe.set_user(user("rm2"))
+		self.assertEqual(
+			{
+				r["customer"]
+				for r in frappe.client.get_list(FEEDBACK, fields=["customer"], limit_page_length=0)
+			},
+			{"_T-CRM-0004", "_T-CRM-0005"},
+		)
 
 
 class TestSatisfactionInChurn(testing.BranchCRMTestCase):

@@ -536,6 +536,7 @@ def _validate(files: dict[str, Path], tables: Tables, today: dt.date, bucket_siz
 		"customers", customers, offline.customer_links(tables, customers), LINK_LABELS
 	)
 	report.blanked = sorted(report.blanked + unknown, key=lambda r: r.index)
+	offline.release_memory()
 	known_customers = pd.Index(customers["customer"])
 	rejected_customers = {
 		r.key: r.index + 2 for r in report.rejections if r.key and r.key not in known_customers

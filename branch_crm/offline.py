@@ -35,7 +35,7 @@ from branch_crm.engine.value import ValueParameters
 # customers analysed together: the snapshots of one bucket (24 months) take ~130 bytes a row
 BUCKET_CUSTOMERS = 25_000
 # values of a file read and validated at a time (rows × columns), or a number of rows when set
-CHUNK_CELLS = 3_000_000
+CHUNK_CELLS = 2_000_000
 CHUNK_ROWS: int | None = None
 # what the analysis reads of a customer; the rest is validated and then left out of memory
 ANALYSED_CUSTOMER_COLUMNS = (

@@ -532,7 +532,7 @@ def check_references(
 				)
 			)
 		bad |= missing
-	return frame[~bad], rejections
+	return (frame[~bad] if bad.any() else frame), rejections
 
 
 def _is_numeric(series: pd.Series) -> bool:

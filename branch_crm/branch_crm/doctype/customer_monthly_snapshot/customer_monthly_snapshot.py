@@ -23,7 +23,6 @@ def on_doctype_update():
 	frappe.db.add_unique(
 		"Customer Monthly Snapshot", ["customer", "month"], constraint_name="unique_customer_month"
 	)
-	frappe.db.add_index("Customer Monthly Snapshot", ["month"])
 	# covers the nightly recompute's customer × month pivot, so it never touches the table's rows
 	frappe.db.add_index(
 		"Customer Monthly Snapshot",
@@ -31,7 +30,9 @@ def on_doctype_update():
 		index_name="customer_month_balances",
 	)
 	# covers the nightly churn scoring (a name range of customers, month by month) and needs
-	# screening (a branch's customers over three months): the job never touches the table's rows
+	# screening (a branch's customers over three months): the job never touches the table's rows;
+	# its leading month serves every look-up by month, so no index on month alone is kept (each
+	# index costs every intake insert)
 	frappe.db.add_index(
 		"Customer Monthly Snapshot",
 		[

@@ -324,6 +324,9 @@ def _analyze(data, out, customers, months, branches, seed, as_of, write_inputs, 
 	read = time.perf_counter()
 	analysis = analysed(tables)
 	tables.setdefault("snapshots", analysis.latest)  # validated files: the analysis month's rows
+	if not write_inputs:  # no section reads the holdings once needs and churn are known
+		tables.pop("holdings", None)
+		offline.release_memory()
 	click.echo(
 		f"Read and checked in {read - started:.1f} s; tiers, churn and needs of "
 		f"{len(analysis.recomputed):,} customers in {time.perf_counter() - read:.1f} s"

@@ -27,7 +27,7 @@ from branch_crm.engine import history, intake, schema
 from branch_crm.engine import io as csv_io
 from branch_crm.engine.churn import SnapshotMatrices, score_churn
 from branch_crm.engine.defaults import DEFAULT_PRODUCTS, DEFAULT_TIERS
-from branch_crm.engine.needs import NEEDS_SNAPSHOT_COLUMNS, NeedsParameters, screen_needs
+from branch_crm.engine.needs import NEEDS_SNAPSHOT_COLUMNS, NeedsParameters, render_needs, screen_needs
 from branch_crm.engine.recompute import reclassify_value, recompute_tables
 from branch_crm.engine.tiering import TierRules
 from branch_crm.engine.value import ValueParameters
@@ -96,6 +96,9 @@ def release_memory() -> None:
 		ctypes.CDLL("libc.so.6").malloc_trim(0)
 	except (OSError, AttributeError):  # not glibc: the allocator keeps what it keeps
 		pass
+
+
+RENDER_ROWS = 50_000
 
 
 def chunk_rows(columns: int) -> int:
@@ -549,9 +552,15 @@ def screen_needs_by_branch(
 			present=present[rows],
 		)
 		own = holdings.iloc[holdings_by_branch.get(name, [])]
-		result = screen_needs(customers, own, matrices, products, as_of=as_of.date())
-		screened.append(_interned(result.drop(columns=list(NEEDS_UNREAD), errors="ignore")))
-		del result, matrices, own
+		result = screen_needs(customers, own, matrices, products, as_of=as_of.date(), render=False)
+		del matrices, own
+		release_memory()
+		# in words a range at a time: a branch's texts all at once would double its memory
+		for start in range(0, len(result), RENDER_ROWS):
+			part = result.iloc[start : start + RENDER_ROWS].copy()
+			part["gaps"], part["next_action"] = render_needs(part)
+			screened.append(_interned(part.drop(columns=list(NEEDS_UNREAD), errors="ignore")))
+		del result, part
 		release_memory()
 	needs = pd.concat(screened, ignore_index=True)
 	order = pd.Index(needs["customer"]).get_indexer(context["customer"])

@@ -39,9 +39,10 @@ def messy_dir(tmp_path_factory):
 	return folder
 
 
-def analyse(folder, out, monkeypatch, bucket, chunk):
+def analyse(folder, out, monkeypatch, bucket, chunk, render=50_000):
 	monkeypatch.setattr(offline, "BUCKET_CUSTOMERS", bucket)
 	monkeypatch.setattr(offline, "CHUNK_ROWS", chunk)
+	monkeypatch.setattr(offline, "RENDER_ROWS", render)
 	result = CliRunner().invoke(main, ["analyze", "--data", str(folder), "--out", str(out), "--write-inputs"])
 	assert result.exit_code == 0, result.output
 	return result
@@ -49,7 +50,7 @@ def analyse(folder, out, monkeypatch, bucket, chunk):
 
 def test_buckets_and_chunks_change_nothing(messy_dir, tmp_path, monkeypatch):
 	whole = analyse(messy_dir, tmp_path / "whole", monkeypatch, bucket=10**6, chunk=10**7)
-	parts = analyse(messy_dir, tmp_path / "parts", monkeypatch, bucket=37, chunk=301)
+	parts = analyse(messy_dir, tmp_path / "parts", monkeypatch, bucket=37, chunk=301, render=13)
 	files = sorted(p.name for p in (tmp_path / "whole").glob("*.csv"))
 	assert "customer_results.csv" in files and "rejections.csv" in files
 	_, mismatch, errors = filecmp.cmpfiles(tmp_path / "whole", tmp_path / "parts", files, shallow=False)

@@ -114,6 +114,24 @@ def churn_scored(tables: Tables) -> pd.DataFrame:
 	return analysed(tables).churn_scored
 
 
+# what the contact schedule reads of a customer (a copy of every column, a million times, would not fit)
+SCHEDULE_COLUMNS = (
+	"customer",
+	"branch",
+	"relationship_manager",
+	"status",
+	"date_of_birth",
+	"channel_preference",
+	"do_not_contact",
+	"intent_level",
+	"acquired_on",
+)
+
+
+def _only(frame: pd.DataFrame, columns) -> pd.DataFrame:
+	return frame[[c for c in columns if c in frame.columns]]
+
+
 SECTIONS: list[Section] = [
 	Section(
 		"customer_overview",
@@ -132,8 +150,8 @@ SECTIONS: list[Section] = [
 		"Contact Schedule",
 		# the next 14 days from the day after the data ends, DEFAULT_CADENCE, capacity by staff role
 		lambda t: build_contact_schedule(
-			t["customers"],
-			recomputed(t),
+			_only(t["customers"], SCHEDULE_COLUMNS),
+			recomputed(t)[["customer", "tier", "value_class", "lifetime_value"]],
 			t.get("staff"),
 			(analysis_month(t) + pd.offsets.MonthBegin(1)).date(),
 		),

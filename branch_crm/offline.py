@@ -274,6 +274,8 @@ def validate_customers(file: Path, today: dt.date) -> tuple[pd.DataFrame, FileRe
 	report.rejections += duplicates
 	report.blanked = intake.not_duplicates(report.blanked, duplicates)
 	valid = compact(valid.reset_index(drop=True))
+	for column in ("customer", "customer_name"):
+		valid[column] = _fresh(valid[column])
 	release_memory()
 	return valid, report
 
@@ -324,9 +326,13 @@ def validate_holdings(
 			"holdings", valid[~repeat], {"customer": customers, "product": products}, LINK_LABELS
 		)
 		report.rejections += unknown
-		rows = customers.get_indexer(kept["customer"])
+		# customers and products as the objects of their own tables: no string of the chunk
+		# outlives it, so the chunk's memory is wholly freed
 		parts.append(
-			compact(kept[list(ANALYSED_HOLDING_COLUMNS)]).assign(customer=customers.to_numpy()[rows])
+			kept[list(ANALYSED_HOLDING_COLUMNS)].assign(
+				customer=_same_objects(customers, kept["customer"]),
+				product=_same_objects(products, kept["product"]),
+			)
 		)
 		del chunk, valid, kept
 		release_memory()
@@ -334,6 +340,19 @@ def validate_holdings(
 	parts.clear()
 	release_memory()
 	return holdings, report
+
+
+def _same_objects(known: pd.Index, values: pd.Series) -> np.ndarray:
+	"""``values`` (all in ``known``) as the very objects of ``known``."""
+	return known.to_numpy()[known.get_indexer(values)]
+
+
+def _fresh(values: pd.Series) -> pd.Series:
+	"""The same texts as new objects, made one after the other: kept strings born among a chunk's
+	millions of others would keep the whole chunk's memory from being freed."""
+	return pd.Series(
+		[v[:1] + v[1:] if isinstance(v, str) else v for v in values], index=values.index, dtype=object
+	)
 
 
 def _merged(keys, values, more_keys, more_values):

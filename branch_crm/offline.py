@@ -9,6 +9,7 @@ needs screening (peers), on the per-customer results and three months of matrice
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import gc
@@ -531,8 +532,35 @@ def analyse(
 	values = {c: np.concatenate(v) for c, v in needs_values.items()}
 	present = np.concatenate(needs_present)
 	del needs_values, needs_present
-	needs = screen_needs_by_branch(context, holdings, values, present, needs_months, products, as_of)
-	return Analysis(recomputed, churn, needs, pd.concat(latest, ignore_index=True))
+	# the needs screening of a branch is the largest step: the finished results wait on disk
+	with _set_aside(store.folder, churn=churn, recomputed=recomputed) as kept:
+		del churn, recomputed
+		release_memory()
+		needs = screen_needs_by_branch(context, holdings, values, present, needs_months, products, as_of)
+		del values, present, context
+		release_memory()
+	return Analysis(kept["recomputed"], kept["churn"], needs, pd.concat(latest, ignore_index=True))
+
+
+@contextlib.contextmanager
+def _set_aside(folder: Path | None, **frames: pd.DataFrame):
+	"""Hold ``frames`` in ``folder`` (pickled) for the duration, or in memory without a folder; the
+	yielded mapping has them back afterwards."""
+	kept: dict[str, pd.DataFrame] = {}
+	if folder is None:
+		kept.update(frames)
+		frames.clear()
+		yield kept
+		return
+	paths = {}
+	for name, frame in frames.items():
+		paths[name] = folder / f"set-aside-{name}.pkl"
+		frame.to_pickle(paths[name], protocol=pickle.HIGHEST_PROTOCOL)
+	frames.clear()
+	yield kept
+	for name, path in paths.items():
+		kept[name] = pd.read_pickle(path)
+		path.unlink(missing_ok=True)
 
 
 def _interned(results: pd.DataFrame) -> pd.DataFrame:

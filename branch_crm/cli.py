@@ -222,15 +222,20 @@ def write_customer_results(tables: Tables, target: Path, rows_at_a_time: int = 1
 	double the memory the analysis holds)."""
 	total = len(tables["customers"])
 	for start in range(0, max(total, 1), rows_at_a_time):
-		customer_results(tables, slice(start, start + rows_at_a_time)).to_csv(
-			target,
-			mode="w" if start == 0 else "a",
-			header=start == 0,
-			index=False,
-			encoding="utf-8",
-			lineterminator="\n",
-			date_format="%Y-%m-%d",
-		)
+		append_csv(customer_results(tables, slice(start, start + rows_at_a_time)), target, first=start == 0)
+
+
+def append_csv(frame: pd.DataFrame, target: Path, *, first: bool) -> None:
+	"""One part of a CSV file written part by part: the first starts the file with the header."""
+	frame.to_csv(
+		target,
+		mode="w" if first else "a",
+		header=first,
+		index=False,
+		encoding="utf-8",
+		lineterminator="\n",
+		date_format="%Y-%m-%d",
+	)
 
 
 # rejections.csv: every row left out and every value blanked, with what was done
@@ -422,16 +427,7 @@ def write_analysed_inputs(tables: Tables, folder: Path) -> list[Path]:
 	for b in range(store.buckets):
 		frame = store.load(b)
 		frame = frame[frame["month"] <= month].sort_values("_index")
-		frame = frame[list(csv_io.TABLES["snapshots"].columns)]
-		frame.to_csv(
-			target,
-			mode="w" if b == 0 else "a",
-			header=b == 0,
-			index=False,
-			encoding="utf-8",
-			date_format="%Y-%m-%d",
-			lineterminator="\n",
-		)
+		append_csv(frame[list(csv_io.TABLES["snapshots"].columns)], target, first=b == 0)
 	return [*written, target]
 
 
@@ -554,7 +550,7 @@ def _validate(files: dict[str, Path], tables: Tables, today: dt.date, bucket_siz
 	snapshots stay."""
 	customers, report = offline.validate_customers(files["customers"], today)
 	customers, unknown = intake.blank_unknown_references(
-		"customers", customers, offline.customer_links(tables, customers), LINK_LABELS
+		"customers", customers, offline.customer_links(tables, customers), offline.LINK_LABELS
 	)
 	report.blanked = sorted(report.blanked + unknown, key=lambda r: r.index)
 	offline.release_memory()
@@ -608,17 +604,6 @@ def _report(report: offline.FileReport, valid: int, rejected_customers: dict) ->
 	return found
 
 
-LINK_LABELS = {
-	"customer": "customer",
-	"product": "product",
-	"branch": "branch",
-	"relationship_manager": "staff member",
-	"first_served_by": "staff member",
-	"referred_by_staff": "staff member",
-	"referred_by_customer": "customer",
-}
-
-
 def _reason(rejection: intake.Rejection, rejected_customers: dict) -> str:
 	"""The rejection in words, with line numbers: a row of a customer rejected earlier says so instead
 	of "does not exist", a duplicate names the line it repeats."""
@@ -633,7 +618,6 @@ def _reason(rejection: intake.Rejection, rejected_customers: dict) -> str:
 # dates that cannot be in the future, by intake file (the validation rejects them; unvalidated, the
 # value is blanked and the row kept)
 FUTURE_DATES = {"customers": ("date_of_birth", "acquired_on"), "holdings": ("opened_on",)}
-KEYS = {"customers": schema.CUSTOMER_KEY, "holdings": schema.HOLDING_KEY, "snapshots": schema.SNAPSHOT_KEY}
 
 
 def screen_unvalidated(kind: str, frame: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, list[dict]]:
@@ -642,7 +626,7 @@ def screen_unvalidated(kind: str, frame: pd.DataFrame, today: dt.date) -> tuple[
 	months after the current one are left out. Returns the frame (indexed by row position) and the
 	problems found."""
 	file = csv_io.file_name(kind)
-	key = list(KEYS[kind])
+	key = list(intake.KEYS[kind])
 	problems: list[dict] = []
 	keys = frame[key].astype(object).where(frame[key].notna(), "")
 	repeated = keys.duplicated(keep="first")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from branch_crm import books, data_intake, store, testing
-from branch_crm.engine.assignment import assign_new_customers
+from branch_crm.engine.assignment import assign_new_customers, book_loads
 from branch_crm.engine.information import CONFIRMED_FIELDS
 
 test_ignore = testing.TEST_IGNORE
@@ -194,6 +194,41 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		self.assertEqual(placed["relationship_manager"].tolist(), expected["relationship_manager"].tolist())
 		self.assertEqual(placed["assignment_reason"].tolist(), expected["reason"].tolist())
 		self.assertTrue(placed["relationship_manager"].notna().all())
+
+	def test_branch_loads_count_books_as_the_engine_does(self):
+		# scored on different days (the index the database groups in starts with branch and the
+		# scoring date), a negative AUM (counts as 0), a blank manager and one in the other branch
+		frappe.db.sql(
+			f"update `tab{PROFILE}` set `churn_scored_on` = %(d)s, `aum` = -50 where name = '_T-CRM-0002'",
+			{"d": dt.date(2026, 1, 31)},
+		)
+		store.upsert(
+			PROFILE,
+			pd.DataFrame(
+				{
+					"name": ["_T-IW-L1", "_T-IW-L2", "_T-IW-L3"],
+					"customer_name": ["L1", "L2", "L3"],
+					"branch": [testing.BRANCH_A, testing.BRANCH_A, testing.BRANCH_B],
+					"relationship_manager": [testing.user("rm2"), "  ", testing.user("rm1")],
+					"aum": [1000.5, 7.0, 99.0],
+				}
+			).assign(customer=lambda f: f["name"]),
+			["name", "customer", "customer_name", "branch", "relationship_manager", "aum"],
+		)
+		staff = books._staff(testing.BRANCH_A)
+		whole = store.read_frame(
+			PROFILE,
+			["customer", "relationship_manager", "aum"],
+			where="`branch` = %(b)s",
+			values={"b": testing.BRANCH_A},
+		)
+		expected = book_loads(whole)
+		expected = expected[expected["user"].isin(staff["user"])].set_index("user").sort_index()
+		loads = books.branch_loads((testing.BRANCH_A,), staff["user"]).set_index("user").sort_index()
+		self.assertEqual(loads.index.tolist(), expected.index.tolist())
+		self.assertEqual(loads["customers"].tolist(), expected["customers"].astype(float).tolist())
+		np.testing.assert_allclose(loads["aum"].to_numpy(float), expected["aum"].to_numpy(float))
+		self.assertTrue(books.branch_loads((), staff["user"]).empty)
 
 	def test_a_batch_of_new_and_changed_customers_confirms_each_as_alone(self):
 		long_ago = dt.date(2020, 1, 1)

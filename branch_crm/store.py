@@ -282,11 +282,29 @@ def _insert_values(
 	rows = _value_rows(frame, columns)
 	if slots:
 		rows = ["(" + slots + row[1:] for row in rows]
-	affected = 0
-	for chunk in chunked(rows, chunk_size):
-		frappe.db.sql(head + ", ".join(chunk) + tail)
-		affected += max(frappe.db._cursor.rowcount, 0)
-	return affected
+	return sum(_execute_write(head + ", ".join(chunk) + tail) for chunk in chunked(rows, chunk_size))
+
+
+def _execute_write(query: str) -> int:
+	"""One write statement whose values are already SQL literals, run as ``frappe.db.sql`` runs it
+	(counted as a write of the transaction, deadlocks and timeouts raised as Frappe's errors), but
+	without ``frappe.db.sql`` rewriting every ``ifnull(`` in the text to ``coalesce(``: in a
+	statement of literals that would change a customer's text that happens to hold those letters,
+	and scanning the text case-insensitively costs about 8 ms per 1,000 profiles. Returns the rows
+	the database reports affected."""
+	db = frappe.db
+	if not db._conn:
+		db.connect()
+	db.check_transaction_status(query)
+	try:
+		db._cursor.execute(query)
+	except Exception as error:
+		if db.is_deadlocked(error):
+			raise frappe.QueryDeadlockError(error) from error
+		if db.is_timedout(error):
+			raise frappe.QueryTimeoutError(error) from error
+		raise
+	return max(db._cursor.rowcount, 0)
 
 
 # ---------------------------------------------------------------- reads

@@ -141,6 +141,18 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		after = modified()
 		self.assertEqual({name for name in after if after[name] != before[name]}, {"_T-IW-B03"})
 
+	def test_text_holding_sql_words_is_stored_as_sent(self):
+		# frappe.db.sql rewrites "ifnull(" to "coalesce(" anywhere in a statement; the intake's
+		# statements of literals must not touch a customer's text
+		texts = ["IFNULL(a, b)", "x ifnull( y", "coalesce(", "%s %%"]
+		frame = pd.DataFrame({"name": [f"_T-IW-F{i}" for i in range(len(texts))], "customer_name": texts})
+		frame["customer"] = frame["name"]
+		writes = frappe.db.transaction_writes
+		store.upsert(PROFILE, frame, ["name", "customer", "customer_name"], update_columns=["customer_name"])
+		self.assertGreater(frappe.db.transaction_writes, writes)
+		stored = store.read_frame(PROFILE, ["name", "customer_name"], where="`name` like '_T-IW-F%%'")
+		self.assertEqual(stored.sort_values("name")["customer_name"].tolist(), texts)
+
 	def test_insert_ignore_counts_the_rows_the_database_took(self):
 		frame = edge_frame("_T-IW-C")
 		columns = ["name", "customer", "customer_name", "branch"]

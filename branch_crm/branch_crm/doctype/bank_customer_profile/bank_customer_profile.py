@@ -56,6 +56,9 @@ class BankCustomerProfile(Document):
 # indexes hold all they read (the long texts come later, for the listed rows only), so a branch of
 # 100,000 is one index range instead of a row lookup per customer (about 1 s). They fit InnoDB's
 # 3,072-byte key limit because the codes they hold are short (value class, band, gap types).
+# Both lead with branch, so they serve every look-up by branch and no index on branch alone is kept
+# (each index costs every intake insert); the intake's book loads are grouped in the order of
+# branch_churn_report (books.branch_loads).
 BRANCH_REPORT_INDEXES = {
 	"branch_churn_report": [
 		"branch",

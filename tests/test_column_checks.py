@@ -103,6 +103,15 @@ DATE_VALUES = [
 	"2020/01/05",
 	"20200105",
 	"2020-01-05T00:00:00",
+	"2020-01-05 00:00:00",
+	"2026-11-21 00:00:00",
+	"2020-02-30 00:00:00",
+	"1899-12-31T00:00:00",
+	"2020-01-05 00:00:01",
+	"2020-01-05 00:00",
+	"2020-01-05 00:00:00\n",
+	"2020-01-05\n",
+	"2020-01-05t00:00:00",
 	dt.date(2020, 1, 5),
 	0,
 	"",
@@ -278,3 +287,31 @@ def test_dates_before_1900_are_rejected_by_the_model_too():
 		"customers", [{"customer": "C1", "customer_name": "张伟", "date_of_birth": "1899-12-31"}], today=TODAY
 	)
 	assert [(r.field, r.reason) for r in rejections] == [("date_of_birth", "1899-12-31 is before 1900")]
+
+
+def test_dates_at_midnight_are_plain():
+	"""Dates as databases and spreadsheets write them ("2020-01-05 00:00:00") are judged column-wise,
+	as the models judge them; a time of day still goes to the model."""
+	seen = []
+	real = intake.validate_by_model
+
+	def counting(kind, records, *, today):
+		seen.extend(records)
+		return real(kind, records, today=today)
+
+	records = [
+		{"customer": "C1", "customer_name": "张伟", "date_of_birth": "1980-01-02 00:00:00"},
+		{"customer": "C2", "customer_name": "张伟", "acquired_on": "2020-01-05T00:00:00"},
+		{"customer": "C3", "customer_name": "张伟", "date_of_birth": "2026-11-21 00:00:00"},
+		{"customer": "C4", "customer_name": "张伟", "date_of_birth": "1980-01-02 10:30:00"},
+	]
+	with pytest.MonkeyPatch.context() as patch:
+		patch.setattr(intake, "validate_by_model", counting)
+		valid, rejections = intake.validate_records("customers", records, today=TODAY)
+	assert seen == [2, 3]  # every rejection comes from the model
+	assert valid["date_of_birth"].tolist()[:2] == [dt.date(1980, 1, 2), None]
+	assert valid["acquired_on"].tolist()[1] == dt.date(2020, 1, 5)
+	assert [(r.index, r.field, r.reason) for r in rejections] == [
+		(2, "date_of_birth", "2026-11-21 is in the future"),
+		(3, "date_of_birth", "must be a valid date (YYYY-MM-DD)"),
+	]

@@ -361,6 +361,89 @@ def test_check_references_reports_each_bad_link_of_a_row():
 	assert {r.index for r in rejections} == {0}
 
 
+def _references_row_by_row(kind, frame, known, labels):
+	"""check_references as it was written first, a row at a time: the reference for the vectorised one."""
+	bad = pd.Series(False, index=frame.index)
+	rejections = []
+	for column, values in known.items():
+		present = frame[column].notna() & (frame[column] != "")
+		missing = present & ~frame[column].isin(values)
+		for idx in frame.index[missing]:
+			rejections.append(
+				Rejection(
+					int(frame.at[idx, "_index"]),
+					record_key(kind, frame.loc[idx].to_dict()),
+					column,
+					"{doctype} {value} does not exist",
+					{"doctype": labels.get(column, column), "value": frame.at[idx, column]},
+				)
+			)
+		bad |= missing
+	return frame[~bad], rejections
+
+
+@pytest.mark.parametrize("kind", schema.INTAKE_KINDS)
+def test_check_references_rejects_as_row_by_row(kind):
+	rng = np.random.default_rng(7)
+	n = 600
+	if kind == "customers":
+		records = [
+			customer(
+				customer=f"C{i:05d}",
+				branch=rng.choice(["Chaoyang Branch", "Nowhere", None, ""]),
+				relationship_manager=rng.choice(["rm01@bank.example", "ghost@bank.example", None]),
+				referred_by_customer=rng.choice([f"C{(i + 7) % n:05d}", "C99999", None]),
+			)
+			for i in range(n)
+		]
+		known = {
+			"branch": {"Chaoyang Branch"},
+			"relationship_manager": {"rm01@bank.example"},
+			"referred_by_customer": {f"C{i:05d}" for i in range(0, n, 2)},
+		}
+	elif kind == "holdings":
+		records = [
+			{
+				"customer": f"C{i % 50:05d}",
+				"product": rng.choice(["TD", "WM", "NOPE"]),
+				"account_no": rng.choice(["", f"A{i}"]),
+			}
+			for i in range(n)
+		]
+		known = {"customer": {f"C{i:05d}" for i in range(0, 50, 3)}, "product": {"TD", "WM"}}
+	else:
+		records = [snapshot(customer=f"C{i % 300:05d}", month=f"2024-{1 + i // 300:02d}") for i in range(n)]
+		known = {"customer": {f"C{i:05d}" for i in range(0, 300, 4)}}
+	frame, _ = validate_records(kind, records, today=TODAY)
+	labels = {"branch": "Branch", "customer": "Bank Customer Profile"}
+	kept, rejections = check_references(kind, frame, known, labels)
+	expected_kept, expected = _references_row_by_row(kind, frame, known, labels)
+	assert [r.as_dict() for r in rejections] == [r.as_dict() for r in expected]
+	assert kept.equals(expected_kept)
+	assert rejections and len(kept)
+
+
+def test_comparable_text_is_as_mapped_value_by_value():
+	from branch_crm.engine.intake import _comparable, _is_blank
+
+	def mapped(series):
+		text = series.map(lambda v: "" if _is_blank(v) else str(v))
+		return text.str.replace(r" 00:00:00$", "", regex=True)
+
+	columns = [
+		["C1", " ", "", None, np.nan, "2025-02-01 00:00:00", "x 00:00:00 y", "李娜", "a 00:00:00\n"],
+		[None, None],
+		[np.nan, None, pd.NaT],
+		[dt.date(2025, 2, 1), "2025-02-01 00:00:00", None, pd.Timestamp("2025-02-01"), Decimal("1.50"), 3],
+		[],
+	]
+	for values in columns:
+		series = pd.Series(values, dtype=object)
+		assert _comparable(series, False).tolist() == mapped(series).tolist(), values
+	dates = pd.Series([pd.Timestamp("2025-02-01"), pd.NaT, pd.Timestamp("2025-03-04 10:00")])
+	assert _comparable(dates, False).tolist() == mapped(dates).tolist()
+
+
 # ---------------------------------------------------------------- change detection
 
 

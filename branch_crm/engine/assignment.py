@@ -406,8 +406,9 @@ def assign_new_customers(
 		STAFF_REFERRAL: "staff_referrer",
 		CUSTOMER_REFERRAL: "customer_referrer",
 	}
+	roles_of = serving.to_numpy(dtype=object)
 	for i in order:
-		role, b, x = serving.iat[i], branch[i], aum[i]
+		role, b, x = roles_of[i], branch[i], aum[i]
 		if role is None:
 			codes[i] = "unknown_tier"
 			continue

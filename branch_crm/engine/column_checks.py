@@ -115,7 +115,9 @@ FIELDS: dict[str, dict[str, Any]] = {
 	},
 }
 
-_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# a date, or a date at midnight as databases and spreadsheets write it (the models take both: a
+# datetime with no time is that date); anything else, a time of day included, goes to the model
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T]00:00:00)?"
 _ISO_MONTH = r"^[0-9]{4}-(?:0[1-9]|1[0-2])(?:-[0-9]{2})?$"
 _FLAGS = {"0": False, "1": True, "false": False, "true": True}
 # the models' limits: what the site's decimal(21,9) and int(11) columns can hold, and the earliest
@@ -256,8 +258,9 @@ def _count(cells: _Cells) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _date(cells: _Cells, spec: Date, today: pd.Timestamp | None) -> tuple[np.ndarray, np.ndarray]:
-	spelled = cells.is_text & cells.text.str.match(_ISO_DATE, na=False).to_numpy()
-	dates = pd.to_datetime(cells.text.where(spelled), format="%Y-%m-%d", errors="coerce").to_numpy()
+	spelled = cells.is_text & cells.text.str.fullmatch(_ISO_DATE, na=False).to_numpy()
+	days = cells.text.where(spelled).str.slice(0, 10)
+	dates = pd.to_datetime(days, format="%Y-%m-%d", errors="coerce").to_numpy()
 	ok = spelled & ~np.isnat(dates) & (dates >= _EARLIEST.to_datetime64())
 	if spec.not_future and today is not None:
 		ok &= dates <= today.to_datetime64()

@@ -516,23 +516,39 @@ def check_references(
 	"""Reject rows whose link columns name records that do not exist. ``known`` maps a column to the
 	set of values that exist (in the site, or earlier in the same batch)."""
 	labels = labels or {}
-	bad = pd.Series(False, index=frame.index)
+	bad = np.zeros(len(frame), dtype=bool)
 	rejections: list[Rejection] = []
 	for column, values in known.items():
 		present = frame[column].notna() & (frame[column] != "")
-		missing = present & ~frame[column].isin(values)
-		for idx in frame.index[missing]:
-			rejections.append(
+		missing = (present & ~frame[column].isin(values)).to_numpy()
+		if missing.any():
+			rows = frame[missing]
+			doctype = labels.get(column, column)
+			rejections.extend(
 				Rejection(
-					int(frame.at[idx, "_index"]),
-					record_key(kind, frame.loc[idx].to_dict()),
+					int(index),
+					key,
 					column,
 					"{doctype} {value} does not exist",
-					{"doctype": labels.get(column, column), "value": frame.at[idx, column]},
+					{"doctype": doctype, "value": value},
+				)
+				for index, key, value in zip(
+					rows["_index"].tolist(), _record_keys(kind, rows), rows[column].tolist(), strict=True
 				)
 			)
 		bad |= missing
 	return (frame[~bad] if bad.any() else frame), rejections
+
+
+def _record_keys(kind: str, rows: pd.DataFrame) -> list[str | None]:
+	"""``record_key`` of each validated row, a column at a time rather than a row's dict at a time."""
+	parts = zip(*(rows[column].tolist() for column in KEYS[kind]), strict=True)
+	return [
+		None
+		if all(p in (None, "") for p in values)
+		else "/".join("" if p is None else str(p) for p in values)
+		for values in parts
+	]
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -544,8 +560,19 @@ def _comparable(series: pd.Series, numeric: bool) -> pd.Series:
 	what a batch sends (float, date, None)."""
 	if numeric:
 		return pd.to_numeric(series, errors="coerce").astype(float).round(6).fillna(0.0)
-	text = series.map(lambda v: "" if _is_blank(v) else str(v))
-	return text.str.replace(r" 00:00:00$", "", regex=True)
+	values = series.astype(object)
+	if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+		# text and blanks only (names, codes, ids): column-wise, as the mapping below would give it
+		text = values.where(values.notna(), "")
+		text = text.where(text.str.strip() != "", "")
+	else:  # dates, numbers, mixed: each value as str() writes it
+		text = values.map(lambda v: "" if _is_blank(v) else str(v))
+	# a datetime rendered as text compares as its date
+	midnight = text.str.contains(" 00:00:00", regex=False).to_numpy()
+	if midnight.any():
+		text = text.copy()
+		text[midnight] = text[midnight].str.replace(r" 00:00:00$", "", regex=True)
+	return text
 
 
 def _comparable_frame(frame: pd.DataFrame, columns: list[str], numeric: dict[str, bool]) -> pd.DataFrame:

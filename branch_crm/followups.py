@@ -691,6 +691,8 @@ def insert_followups(rows: pd.DataFrame) -> tuple[int, dict]:
 		"todo",
 		"open_key",
 	]
+	if "campaign" in rows:
+		columns.append("campaign")
 	store.insert_rows(FOLLOWUP, rows, columns, ignore_duplicates=True)
 	taken = set(store.read_by_values(FOLLOWUP, ["todo"], "todo", rows["todo"])["todo"])
 	rows = rows[rows["todo"].isin(taken)]
@@ -931,14 +933,20 @@ def notify_relationship_managers(by_manager: dict) -> None:
 		frappe.publish_realtime("notification", after_commit=True, user=user)
 
 
-def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: dt.date | None = None) -> dict:
+def queue_for(
+	customers: pd.DataFrame,
+	reason: str = "Needs Screening",
+	today: dt.date | None = None,
+	campaign: str | None = None,
+) -> dict:
 	"""Follow-ups raised outside the daily job (a relationship manager picking rows of the Needs
-	Screening report; the daily information review, ``information.queue_stale``): ``customers``
+	Screening report; the daily information review, ``information.queue_stale``; a campaign's
+	launch, ``campaigns.launch``, which names its ``campaign``): ``customers``
 	has customer and optionally details (the gap found, the date last confirmed) or message. They
 	queue like the job's, within each manager's capacity and one open per customer and reason.
 	Returns {"created": n, "skipped": customers left out (do-not-contact, already open, no room in
 	the horizon)}."""
-	if reason not in ("Needs Screening", "Retention", "Update Information"):
+	if reason not in ("Needs Screening", "Retention", "Update Information", "Campaign"):
 		frappe.throw(_("Follow-ups for {0} are queued by the daily job only").format(_(reason)))
 	config = load_config(today)
 	names = customers["customer"].dropna().unique().tolist()
@@ -957,9 +965,10 @@ def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: d
 		{"managers": managers, "customers": tuple(names)},
 	)
 	candidates = {
-		"Needs Screening": (None, customers, None),
-		"Retention": (customers, None, None),
-		"Update Information": (None, None, customers),
+		"Needs Screening": (None, customers, None, None),
+		"Retention": (customers, None, None, None),
+		"Update Information": (None, None, customers, None),
+		"Campaign": (None, None, None, customers),
 	}[reason]
 	due = due_followups(
 		None,
@@ -970,6 +979,7 @@ def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: d
 		existing,
 		customers=context,
 		update_information=candidates[2],
+		campaign=candidates[3],
 		fallback_assignees=config.fallback,
 		non_working_assignees=config.non_working,
 		templates=config.templates,
@@ -979,9 +989,8 @@ def queue_for(customers: pd.DataFrame, reason: str = "Needs Screening", today: d
 		due, config.capacity, config.today, config.horizon_days, holidays=config.calendars, booked=booked
 	)
 	new = scheduled[scheduled["schedule_status"] == "scheduled"]
-	created, by_manager = insert_followups(
-		new.assign(customer_name=new["customer"].map(context.set_index("customer")["customer_name"]))
-	)
+	new = new.assign(customer_name=new["customer"].map(context.set_index("customer")["customer_name"]))
+	created, by_manager = insert_followups(new.assign(campaign=campaign) if campaign else new)
 	notify_relationship_managers(by_manager)
 	done = set(new["customer"])
 	return {"created": created, "skipped": [c for c in names if c not in done]}

@@ -25,6 +25,7 @@ doctype_js = {
 	"Customer": "public/js/customer.js",
 	"Lead": "public/js/lead.js",
 	"ToDo": "public/js/todo.js",
+	"Campaign": "public/js/campaign.js",
 }
 
 # Fixtures: the app's roles (branch_crm/roles.py names them) and its approval workflows.
@@ -81,6 +82,9 @@ permission_query_conditions = {
 	"Issue": "branch_crm.permissions.complaint_query",
 	"Profile Change Request": "branch_crm.permissions.change_request_query",
 	"Customer Feedback": "branch_crm.permissions.feedback_query",
+	# campaigns: ERPNext's Campaign with the bank's selection, and who it reached (branch_crm.campaigns)
+	"Campaign": "branch_crm.permissions.campaign_query",
+	"Bank Campaign Member": "branch_crm.permissions.campaign_member_query",
 }
 has_permission = {
 	"Bank Customer Profile": "branch_crm.permissions.has_profile_permission",
@@ -96,6 +100,8 @@ has_permission = {
 	"Issue": "branch_crm.permissions.has_complaint_permission",
 	"Profile Change Request": "branch_crm.permissions.has_change_request_permission",
 	"Customer Feedback": "branch_crm.permissions.has_feedback_permission",
+	"Campaign": "branch_crm.permissions.has_campaign_permission",
+	"Bank Campaign Member": "branch_crm.permissions.has_campaign_member_permission",
 }
 
 # Frappe endpoints that skip permissions, replaced by versions that apply them
@@ -127,6 +133,10 @@ doc_events = {
 	"Issue": {
 		# a complaint of a bank customer: its response deadline by tier, its first response
 		"validate": "branch_crm.complaints.validate",
+	},
+	"Campaign": {
+		# a bank campaign's selection and settings; its selection is fixed once launched
+		"validate": "branch_crm.campaigns.validate",
 	},
 	"User": {
 		# a to-do is written in its reader's language: written again when they change it

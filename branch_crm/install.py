@@ -115,10 +115,13 @@ def before_tests():
 
 
 def ensure_complaints() -> None:
-	"""Complaints are ERPNext Issues: their custom fields and the roles' rights (branch_crm.complaints)."""
+	"""Complaints are ERPNext Issues: their custom fields and the roles' rights (branch_crm.complaints);
+	campaigns are ERPNext Campaigns: theirs likewise (branch_crm.campaigns)."""
+	from branch_crm import campaigns
 	from branch_crm.complaints import ensure_setup
 
 	ensure_setup()
+	campaigns.ensure_setup()
 
 
 def before_uninstall():
@@ -129,9 +132,11 @@ def before_uninstall():
 	for workflow in frappe.get_all("Workflow", filters={"document_type": ("in", doctypes)}, pluck="name"):
 		frappe.delete_doc("Workflow", workflow, force=True, ignore_permissions=True)
 	frappe.db.delete("Custom Field", {"dt": ("in", doctypes)})
+	from branch_crm import campaigns
 	from branch_crm.complaints import remove_setup
 
 	remove_setup()
+	campaigns.remove_setup()
 	frappe.db.delete("Property Setter", {"doc_type": ("in", doctypes)})
 	for role in ALL_ROLES:
 		frappe.db.delete("Has Role", {"role": role})

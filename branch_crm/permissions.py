@@ -342,6 +342,45 @@ def has_change_request_permission(doc, ptype="read", user=None, debug=False) -> 
 	return _fact_permission(doc, ptype, get_scope(user), customer_visible)
 
 
+# Campaigns (branch_crm.campaigns): ERPNext's Campaign with the bank's selection. Branch staff read
+# their branch's campaigns and those of every branch (no branch set); only the branch manager
+# changes their branch's, and only the unrestricted roles the network-wide ones. Users outside the
+# bank's roles (ERPNext's sales roles) keep Campaign as ERPNext has it. Members follow the profile.
+
+
+def campaign_query(user: str | None = None, doctype: str | None = None) -> str:
+	if _unrestricted(user) or not _bank_staff(user):
+		return ""
+	branch = staff_branch(user)
+	if not branch:
+		return "1=0"
+	return f"ifnull(`tabCampaign`.`bank_campaign_branch`, '') in ('', {frappe.db.escape(branch)})"
+
+
+def has_campaign_permission(doc, ptype="read", user=None, debug=False) -> bool:
+	if _unrestricted(user) or not _bank_staff(user):
+		return True
+	branch = staff_branch(user)
+	if not branch:
+		return False
+	if ptype in WRITE_TYPES or ptype == "create":
+		if roles.BRANCH_MANAGER not in frappe.get_roles(user or frappe.session.user):
+			return False
+		stored = _stored(doc, ["bank_campaign_branch"])
+		return doc.get("bank_campaign_branch") == branch and (
+			stored is None or stored.bank_campaign_branch == branch
+		)
+	return (doc.get("bank_campaign_branch") or branch) == branch
+
+
+def campaign_member_query(user: str | None = None, doctype: str | None = None) -> str:
+	return _customer_in(get_scope(user), "`tabBank Campaign Member`.`customer`")
+
+
+def has_campaign_member_permission(doc, ptype="read", user=None, debug=False) -> bool:
+	return _fact_permission(doc, ptype, get_scope(user), customer_visible)
+
+
 # Files attached to a customer's records (ID scans, statements) are sensitive: they follow the
 # record's row rules and need its perm level 1 (tellers and lobby managers never get them).
 FILE_GUARDED = (

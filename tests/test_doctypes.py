@@ -77,6 +77,7 @@ EXTERNAL_DOCTYPES = {
 	"Territory",
 	"Holiday List",
 	"Issue",
+	"Campaign",
 }
 KNOWN_ROLES = set(roles.ALL_ROLES) | {"System Manager"}
 

@@ -30,7 +30,7 @@ import pandas as pd
 from branch_crm.engine.cadence import DEFAULT_WEEKMASK, _column, _day, _days, _is_text, calendars
 from branch_crm.engine.text import format_columns, template_fields
 
-REASONS = ("Plan Due", "Care Touch", "Retention", "Needs Screening", "Update Information")
+REASONS = ("Plan Due", "Care Touch", "Retention", "Needs Screening", "Update Information", "Campaign")
 # the Contact Log "reason" Select options: follow-up reasons plus contacts nobody planned
 CONTACT_REASONS = (*REASONS, "Customer Initiated", "Event")
 CONTACT_OUTCOMES = (
@@ -48,6 +48,7 @@ REASON_WEIGHTS = {
 	"Needs Screening": 15,
 	"Care Touch": 10,
 	"Update Information": 5,
+	"Campaign": 15,
 }
 VALUE_CLASS_WEIGHTS = {"MVC": 30, "MGC": 20, "Standard": 10, "BZC": 0}
 UNKNOWN_VALUE_WEIGHT = 10  # no value class yet
@@ -121,6 +122,7 @@ FOLLOWUP_TEMPLATES = {
 	"needs_screening": "Needs screening for {customer_name}: {details}",
 	"update_information": "Confirm the information of {customer_name} (identity, contact, occupation and income): last confirmed {details}",
 	"update_information_never": "Confirm the information of {customer_name} (identity, contact, occupation and income): never confirmed",
+	"campaign": "Campaign {details}: offer it to {customer_name}",
 	"escalation": "{reason} follow-up for {customer_name} is {days_overdue} day(s) overdue (due {due_date}, assigned to {relationship_manager})",
 	"event_attended": "Attended {event}",
 }
@@ -208,6 +210,7 @@ def due_followups(
 	*,
 	customers: pd.DataFrame | None = None,
 	update_information: pd.DataFrame | None = None,
+	campaign: pd.DataFrame | None = None,
 	lookahead_days: int = 0,
 	fallback_assignees: Mapping | None = None,
 	non_working_assignees: Collection | None = None,
@@ -222,9 +225,9 @@ def due_followups(
 	  relationship_manager, branch, lifetime_value, value_class, do_not_contact, customer_name.
 	  A plan is due when its next date is on or before today + ``lookahead_days``.
 	* ``care_touches``: ``care_touches()``' output (customer, due_date, occasion, message).
-	* ``retention``, ``needs``, ``update_information``: customer, and optionally due_date (default
-	  today), details (the churn reasons / the gap found / the date the information was last
-	  confirmed: goes into the message) or a ready message.
+	* ``retention``, ``needs``, ``update_information``, ``campaign``: customer, and optionally
+	  due_date (default today), details (the churn reasons / the gap found / the date the
+	  information was last confirmed / the campaign: goes into the message) or a ready message.
 	* ``open_followups``: existing follow-ups: customer, reason, and optionally status (default
 	  "Open") and due_date. An open one blocks its customer and reason. A closed or cancelled one
 	  blocks a candidate with the same customer, reason and due date, so a care touch closed today is
@@ -268,6 +271,7 @@ def due_followups(
 		("Retention", retention),
 		("Needs Screening", needs),
 		("Update Information", update_information),
+		("Campaign", campaign),
 	):
 		source = _frame(source)
 		if source.empty:
@@ -453,6 +457,7 @@ def _followup_messages(
 			"update_information_never",
 			todo & (out["reason"] == "Update Information") & (_strings(out["details"]) == ""),
 		),
+		("campaign", todo & (out["reason"] == "Campaign")),
 	):
 		if not rows.any():
 			continue

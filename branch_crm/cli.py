@@ -334,7 +334,11 @@ def analyze(data, out, customers, months, branches, seed, as_of, write_inputs, v
 
 def _analyze(data, out, customers, months, branches, seed, as_of, write_inputs, validate, spill, started):
 	if data is not None:
-		loaded = load_intake(data, validate=validate, today=dt.date.today(), spill=spill)
+		# the sample's answers (truth.csv) are read only to be written back with the inputs
+		small_tables = SMALL_TABLES if write_inputs else tuple(t for t in SMALL_TABLES if t != "truth")
+		loaded = load_intake(
+			data, validate=validate, today=dt.date.today(), spill=spill, small_tables=small_tables
+		)
 	else:
 		sample = generate_sample(
 			customers=customers, months=months, branches=branches, as_of=as_of, seed=seed
@@ -441,6 +445,7 @@ def load_intake(
 	today: dt.date,
 	bucket_size: int | None = None,
 	spill: Path | None = None,
+	small_tables: tuple[str, ...] | None = None,
 ) -> Loaded:
 	"""Read the intake CSVs in ``folder``; with ``validate``, keep only records the site's intake would
 	accept (and whose links resolve), reporting the rest per file. Either way nothing is changed
@@ -449,8 +454,10 @@ def load_intake(
 
 	Validated files are read in chunks (``offline.chunk_rows``) and their snapshots kept by bucket of
 	``bucket_size`` customers (default ``offline.BUCKET_CUSTOMERS``) in ``spill`` (a folder the caller
-	removes), so that memory grows with the customers, not with customers × months."""
+	removes), so that memory grows with the customers, not with customers × months. ``small_tables``:
+	the optional small files read (default ``SMALL_TABLES``)."""
 	bucket_size = bucket_size or offline.BUCKET_CUSTOMERS
+	small_tables = SMALL_TABLES if small_tables is None else small_tables
 	try:
 		with warnings.catch_warnings(record=True) as caught:
 			warnings.simplefilter("always")
@@ -458,13 +465,15 @@ def load_intake(
 				files = csv_io.find_tables(folder)
 				raw = {
 					name: csv_io.read_table(name, files[name], parse=False)
-					for name in SMALL_TABLES
+					for name in small_tables
 					if name in files
 				}
 				for kind in schema.INTAKE_KINDS:
 					csv_io.read_table(kind, files[kind], parse=False, nrows=0)  # the header, checked
 			else:
 				raw = csv_io.read_csv_dir(folder, parse=True)
+				for name in set(SMALL_TABLES) - set(small_tables):
+					raw.pop(name, None)
 	except (FileNotFoundError, ValueError) as error:
 		raise click.ClickException(str(error))
 	for warning in caught:
@@ -472,7 +481,7 @@ def load_intake(
 
 	tables: Tables = {}
 	try:
-		for name in SMALL_TABLES:
+		for name in small_tables:
 			if name in raw:
 				tables[name] = csv_io.coerce_table(name, raw[name]) if validate else raw[name]
 	except ValueError as error:

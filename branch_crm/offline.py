@@ -532,14 +532,26 @@ def analyse(
 	values = {c: np.concatenate(v) for c, v in needs_values.items()}
 	present = np.concatenate(needs_present)
 	del needs_values, needs_present
-	# the needs screening of a branch is the largest step: the finished results wait on disk
-	with _set_aside(store.folder, churn=churn, recomputed=recomputed) as kept:
+	# the needs screening of a branch is the largest step: the finished results wait on disk, without
+	# the customers' ids and names, which would come back from disk as a second million strings each
+	order = {"churn": list(churn.columns), "recomputed": list(recomputed.columns)}
+	own = [c for c in ("customer", "customer_name") if c in customers]
+	with _set_aside(
+		store.folder,
+		churn=churn.drop(columns=own, errors="ignore"),
+		recomputed=recomputed.drop(columns=own, errors="ignore"),
+	) as kept:
 		del churn, recomputed
 		release_memory()
 		needs = screen_needs_by_branch(context, holdings, values, present, needs_months, products, as_of)
 		del values, present, context
 		release_memory()
-	return Analysis(kept["recomputed"], kept["churn"], needs, pd.concat(latest, ignore_index=True))
+	shared = {c: customers[c].to_numpy() for c in own}
+	recomputed, churn = (
+		kept[name].assign(**{c: v for c, v in shared.items() if c in order[name]})[order[name]]
+		for name in ("recomputed", "churn")
+	)
+	return Analysis(recomputed, churn, needs, pd.concat(latest, ignore_index=True))
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -193,3 +194,32 @@ def test_contact_schedule_includes_plans_falling_due_within_the_horizon():
 	)
 	assert sum(row["plan_due"] for row in result.data) > 0
 	assert all(row["date"].weekday() < 5 for row in result.data)
+
+
+def test_contact_schedule_in_parts_adds_up_to_the_whole():
+	from branch_crm.engine.recompute import recompute_tables
+	from branch_crm.reports.plan_effect import _parts_by_assignee
+
+	tables = generate_sample(customers=600, months=6, branches=2, as_of=dt.date(2026, 9, 1), seed=5).tables()
+	customers = tables["customers"].copy()
+	# some customers without a manager: the branch's lobby manager takes them, in one part
+	customers.loc[customers.index[::7], "relationship_manager"] = None
+	recomputed = recompute_tables({**tables, "customers": customers})
+	whole = build_contact_schedule(customers, recomputed, tables["staff"], dt.date(2026, 10, 1))
+	parted = build_contact_schedule(
+		customers, recomputed, tables["staff"], dt.date(2026, 10, 1), part_rows=60
+	)
+	assert parted.data == whole.data
+	assert parted.summary == whole.summary
+	assert whole.frame()["followups"].sum() > 0
+
+	lobby = tables["staff"][tables["staff"]["role_type"] == "Lobby Manager"].drop_duplicates("branch")
+	fallback = dict(zip(lobby["branch"], lobby["user"], strict=True))
+	parts = _parts_by_assignee(customers, fallback, 60)
+	assert len(parts) == 10
+	assert sorted(np.concatenate(parts)) == list(range(len(customers)))
+	assignee = customers["relationship_manager"].fillna(customers["branch"].map(fallback))
+	part_of = {}
+	for p, rows in enumerate(parts):
+		for who in set(assignee.iloc[rows].dropna()):
+			assert part_of.setdefault(who, p) == p, f"{who} is scheduled in two parts"

@@ -18,6 +18,7 @@ Rows belong to a branch through the customer's plan (or the follow-up's own bran
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -221,6 +222,10 @@ def _opened_after_contact(logs: pd.DataFrame, holdings: pd.DataFrame, days: int)
 # ---------------------------------------------------------------- offline contact schedule
 
 
+# customers scheduled at a time: a million customers' candidate follow-ups at once would need ~1 GB
+SCHEDULE_PART_ROWS = 200_000
+
+
 def build_contact_schedule(
 	customers: pd.DataFrame,
 	recomputed: pd.DataFrame,
@@ -232,6 +237,7 @@ def build_contact_schedule(
 	tiers=None,
 	festivals=None,
 	last_contacts: pd.DataFrame | None = None,
+	part_rows: int = SCHEDULE_PART_ROWS,
 ) -> ReportResult:
 	"""The follow-ups of the next ``horizon_days`` for a branch network, capacity applied, one row per
 	working day: the CLI's view of what the daily job would queue.
@@ -240,65 +246,56 @@ def build_contact_schedule(
 	(one row per customer, same order); ``staff``: user, role_type, branch (capacity by role, lobby
 	managers take customers without a relationship manager). ``last_contacts``: customer,
 	last_contact_date (without it nobody has been contacted yet, so every plan is due today and
-	capacity spreads them out)."""
-	from branch_crm.engine.cadence import calendars, plan_contacts
-	from branch_crm.engine.defaults import DEFAULT_CADENCE, DEFAULT_TIERS
-	from branch_crm.engine.followups import (
-		capacity_from_staff,
-		care_touches,
-		due_followups,
-		schedule_with_capacity,
-	)
+	capacity spreads them out). Customers are scheduled ``part_rows`` at a time, each manager's
+	customers in one part: capacity is a manager's own, so the parts add up to the whole."""
+	from branch_crm.engine.cadence import calendars
 
-	plans = customers.reset_index(drop=True).copy()
-	extra = recomputed.reset_index(drop=True)
-	for field in ("tier", "value_class", "lifetime_value"):
-		plans[field] = extra[field].to_numpy()
-	plans["last_contact_date"] = pd.NaT
+	fallback, capacity = None, None
+	if staff is not None and len(staff) and {"user", "role_type", "branch"} <= set(staff.columns):
+		from branch_crm.engine.followups import capacity_from_staff
+
+		lobby = staff[staff["role_type"] == "Lobby Manager"].drop_duplicates("branch")
+		fallback = dict(zip(lobby["branch"], lobby["user"], strict=True))
+		capacity = capacity_from_staff(staff)
+	customers = customers.reset_index(drop=True)
+	recomputed = recomputed.reset_index(drop=True)
+	last = None
 	if last_contacts is not None and len(last_contacts):
 		last = last_contacts.drop_duplicates("customer", keep="last").set_index("customer")[
 			"last_contact_date"
 		]
-		plans["last_contact_date"] = pd.to_datetime(plans["customer"].map(last))
-	planned = plan_contacts(plans, cadence or DEFAULT_CADENCE, tiers or DEFAULT_TIERS, None, today)
-	context = pd.concat(
-		[plans.drop(columns=["channel_preference"]), planned.drop(columns="customer")], axis=1
-	)
-	touches = care_touches(plans, festivals, today, horizon_days)
-	fallback, capacity = None, None
-	if staff is not None and len(staff) and {"user", "role_type", "branch"} <= set(staff.columns):
-		lobby = staff[staff["role_type"] == "Lobby Manager"].drop_duplicates("branch")
-		fallback = dict(zip(lobby["branch"], lobby["user"], strict=True))
-		capacity = capacity_from_staff(staff)
-	# the schedule covers the coming days: plans falling due within them belong in it
-	due = due_followups(
-		context, touches, None, None, today, None, lookahead_days=horizon_days, fallback_assignees=fallback
-	)
-	scheduled = schedule_with_capacity(due, capacity, today, horizon_days)
-
-	on = scheduled[scheduled["schedule_status"] == "scheduled"]
-	by_day = on.groupby(["scheduled_date", "reason"]).size().unstack(fill_value=0)
+	tallies = [
+		_schedule_part(
+			customers.iloc[rows],
+			recomputed.iloc[rows],
+			today,
+			horizon_days,
+			cadence=cadence,
+			tiers=tiers,
+			festivals=festivals,
+			last=last,
+			fallback=fallback,
+			capacity=capacity,
+		)
+		for rows in _parts_by_assignee(customers, fallback, part_rows)
+	]
+	by_day = pd.concat([t.by_day for t in tallies]).groupby(level=0).sum()
 	# every working day of the horizon, busy or not
 	days = pd.DatetimeIndex(calendars().working_days(None, today, horizon_days).astype("datetime64[ns]"))
-	by_day = by_day.reindex(index=days.union(by_day.index), columns=list(REASONS), fill_value=0)
+	by_day = by_day.reindex(index=days.union(by_day.index), fill_value=0)
 	rows = pd.DataFrame(
 		{
 			"date": by_day.index,
-			"followups": by_day.sum(axis=1).to_numpy(),
+			"followups": by_day[list(REASONS)].sum(axis=1).to_numpy(),
 			"plan_due": by_day["Plan Due"].to_numpy(),
 			"care_touch": by_day["Care Touch"].to_numpy(),
-			"staff": on.groupby("scheduled_date")["relationship_manager"]
-			.nunique()
-			.reindex(by_day.index)
-			.to_numpy(),
-			"overdue": on.assign(late=on["days_overdue"] > 0)
-			.groupby("scheduled_date")["late"]
-			.sum()
-			.reindex(by_day.index, fill_value=0)
-			.astype(int)
-			.to_numpy(),
+			"staff": by_day["staff"].to_numpy(),
+			"overdue": by_day["overdue"].to_numpy(),
 		}
 	)
+	status = pd.concat([t.status for t in tallies]).groupby(level=0).sum()
+	due_count = sum(t.due for t in tallies)
+	do_not_contact = sum(t.do_not_contact for t in tallies)
 	columns = [
 		column("date", "Date", "Date", 110),
 		column("followups", "Follow-ups", "Int", 100),
@@ -307,13 +304,12 @@ def build_contact_schedule(
 		column("staff", "Staff with Follow-ups", "Int", 160),
 		column("overdue", "Overdue", "Int", 90),
 	]
-	status = scheduled["schedule_status"].value_counts()
 	summary = [
-		card(len(due), "Follow-ups Due"),
+		card(due_count, "Follow-ups Due"),
 		card(int(status.get("scheduled", 0)), "Scheduled", indicator="Green"),
 		card(int(status.get("beyond_horizon", 0)), "Beyond Horizon", indicator="Orange"),
 		card(int(status.get("unassigned", 0)), "Unassigned", indicator="Red"),
-		card(int((planned["reason_code"] == "do_not_contact").sum()), "Do Not Contact", indicator="Grey"),
+		card(do_not_contact, "Do Not Contact", indicator="Grey"),
 	]
 	day_labels = [pd.Timestamp(d).strftime("%m-%d") for d in rows["date"]]
 	schedule = chart(
@@ -322,3 +318,69 @@ def build_contact_schedule(
 		type="bar",
 	)
 	return ReportResult(columns, records(rows), schedule, summary)
+
+
+@dataclass
+class _ScheduleTally:
+	by_day: pd.DataFrame  # per scheduled day: a count per reason, staff with follow-ups, overdue ones
+	status: pd.Series  # follow-ups per schedule status
+	due: int
+	do_not_contact: int
+
+
+def _parts_by_assignee(customers: pd.DataFrame, fallback: dict | None, part_rows: int) -> list[np.ndarray]:
+	"""Row positions in parts of about ``part_rows``, each assignee's customers (their manager, else
+	the branch's fallback, as ``due_followups`` assigns them) all in one part."""
+	n = len(customers)
+	parts = max(1, -(-n // max(1, part_rows)))
+	if parts == 1:
+		return [np.arange(n)]
+	manager = customers["relationship_manager"]
+	assignee = manager.where(manager.notna(), customers["branch"].map(fallback or {}))
+	codes, _ = pd.factorize(assignee.to_numpy(dtype=object))
+	part = np.where(codes >= 0, codes % parts, 0)
+	return [np.flatnonzero(part == p) for p in range(parts)]
+
+
+def _schedule_part(
+	customers: pd.DataFrame,
+	recomputed: pd.DataFrame,
+	today: dt.date,
+	horizon_days: int,
+	*,
+	cadence,
+	tiers,
+	festivals,
+	last: pd.Series | None,
+	fallback: dict | None,
+	capacity,
+) -> _ScheduleTally:
+	from branch_crm.engine.cadence import plan_contacts
+	from branch_crm.engine.defaults import DEFAULT_CADENCE, DEFAULT_TIERS
+	from branch_crm.engine.followups import care_touches, due_followups, schedule_with_capacity
+
+	plans = customers.reset_index(drop=True).copy()
+	for field in ("tier", "value_class", "lifetime_value"):
+		plans[field] = recomputed[field].to_numpy()
+	plans["last_contact_date"] = pd.NaT if last is None else pd.to_datetime(plans["customer"].map(last))
+	planned = plan_contacts(plans, cadence or DEFAULT_CADENCE, tiers or DEFAULT_TIERS, None, today)
+	context = pd.concat(
+		[plans.drop(columns=["channel_preference"]), planned.drop(columns="customer")], axis=1
+	)
+	touches = care_touches(plans, festivals, today, horizon_days)
+	# the schedule covers the coming days: plans falling due within them belong in it
+	due = due_followups(
+		context, touches, None, None, today, None, lookahead_days=horizon_days, fallback_assignees=fallback
+	)
+	scheduled = schedule_with_capacity(due, capacity, today, horizon_days)
+	on = scheduled[scheduled["schedule_status"] == "scheduled"]
+	by_day = on.groupby(["scheduled_date", "reason"]).size().unstack(fill_value=0)
+	by_day = by_day.reindex(columns=list(REASONS), fill_value=0)
+	by_day["staff"] = on.groupby("scheduled_date")["relationship_manager"].nunique()
+	by_day["overdue"] = (on["days_overdue"] > 0).groupby(on["scheduled_date"]).sum()
+	return _ScheduleTally(
+		by_day.fillna(0).astype(np.int64),
+		scheduled["schedule_status"].value_counts(),
+		len(due),
+		int((planned["reason_code"] == "do_not_contact").sum()),
+	)

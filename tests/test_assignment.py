@@ -16,6 +16,7 @@ from branch_crm.engine.assignment import (
 	auto_balance,
 	book_loads,
 	book_transfer_plan,
+	consulted_staff,
 	propose_books,
 	rehome_proposals,
 	render_assignment_reasons,
@@ -25,6 +26,12 @@ from branch_crm.engine.assignment import (
 from branch_crm.engine.defaults import DEFAULT_TIERS
 
 B1, B2 = "Branch One", "Branch Two"
+ACQUISITION_CHANNELS_FOR_TEST = (
+	"Natural Walk-in",
+	"Staff Referral",
+	"Customer Referral",
+	"Outbound Marketing",
+)
 CORE_AUM, MASS_AUM, PB_AUM = 500_000.0, 20_000.0, 8_000_000.0
 
 
@@ -86,6 +93,59 @@ def assign(rows, staff=None, books=None, params=None, **kwargs):
 
 
 # ---------------------------------------------------------------- acquisition rules
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_loads_of_the_consulted_staff_place_as_everyones(seed):
+	"""An intake reads the books of the staff the placement consults, not every book of the branch:
+	the placement must come out the same."""
+	rng = np.random.default_rng(seed)
+	staff = staff_frame(
+		t2={"max_customers": 25}, rm2={"max_customers": 16}, pb1={"max_customers": 3}, lobby={"is_active": 0}
+	)
+	books = books_frame(
+		{
+			"rm1": (12, 6e6),
+			"rm2": (15, 7e6),
+			"t1": (20, 4e5),
+			"t2": (24, 4e5),
+			"pb1": (2, 2e7),
+			"rm9": (5, 1e6),
+		},
+		extra=[(f"OLD-X-{i}", rng.choice([None, "", "gone@bank"]), 1000.0) for i in range(4)],
+	)
+	rows = []
+	for i in range(120):
+		channel = rng.choice([*ACQUISITION_CHANNELS_FOR_TEST, None])
+		rows.append(
+			new(
+				f"N{i}",
+				channel,
+				aum=float(rng.choice([0.0, MASS_AUM, CORE_AUM, PB_AUM])),
+				branch=rng.choice([B1, B1, B2]),
+				first=rng.choice(["t1", "t2", "lobby", "rm1", "stranger", None]),
+				staff_ref=rng.choice(["rm1", "t9", "lobby", "bm", None]),
+				customer_ref=rng.choice([*books["customer"].head(30), f"N{max(i - 3, 0)}", "NOBODY", None]),
+			)
+		)
+	frame = pd.DataFrame(rows)
+	everyone = assign_new_customers(frame, staff, books, DEFAULT_TIERS)
+	consulted = consulted_staff(frame, staff, books, DEFAULT_TIERS)
+	assert "rm9" in consulted and "lobby" in consulted  # named, though inactive
+	# each consulted book counted as far as asked (the rows a database would stop at: any of them)
+	counted = pd.concat(
+		[
+			mine if cap is None else mine.sample(frac=1, random_state=seed).head(cap)
+			for user, cap in consulted.items()
+			for mine in [books[books["relationship_manager"] == user]]
+		]
+	)
+	only = assign_new_customers(frame, staff, books, DEFAULT_TIERS, loads=book_loads(counted))
+	pd.testing.assert_frame_equal(only, everyone)
+	# the pools' staff are counted whole; the branch manager, named by referrals but in no pool, only
+	# up to the 50 customers that make the book full (it holds 60)
+	assert consulted["t1"] is None and consulted["t9"] is None and consulted["bm"] == 50
+	assert everyone["reason_code"].nunique() > 4
 
 
 def test_walk_in_goes_to_first_server():

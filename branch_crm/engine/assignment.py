@@ -361,11 +361,7 @@ def assign_new_customers(
 	tier, serving = customer_tiers(frame, tiers)
 	branch = _text_column(frame, "branch").to_numpy(dtype=object)
 	aum = _amounts(frame, "aum")
-	channel = _text_column(frame, "acquisition_channel")
-	rule = channel.where(channel.isin(ACQUISITION_CHANNELS), None).to_numpy(dtype=object)
-	first_served = _text_column(frame, "first_served_by").to_numpy(dtype=object)
-	referring_staff = _text_column(frame, "referred_by_staff").to_numpy(dtype=object)
-	referrer = _text_column(frame, "referred_by_customer").to_numpy(dtype=object)
+	rule, referrer, referrer_rm, candidate = _channel_candidates(frame, books)
 
 	st = staff_table(staff)
 	users = st["user"].to_numpy(dtype=object)
@@ -380,20 +376,7 @@ def assign_new_customers(
 	for (b, r), group in st[st["is_active"]].groupby(["branch", "role_type"], sort=False):
 		pools[(b, r)] = group.index.to_numpy()  # already in user order
 
-	# the rule's candidate, vectorised; in-batch referrers resolved in the loop
-	existing_rm = pd.Series(dtype=object)
-	if books is not None and not books.empty:
-		latest = books.drop_duplicates("customer", keep="last")
-		existing_rm = pd.Series(
-			_text_column(latest, "relationship_manager").to_numpy(dtype=object), index=latest["customer"]
-		)
-	referrer_rm = pd.Series(referrer).map(existing_rm).to_numpy(dtype=object)
-	referrer_rm = np.where(pd.isna(referrer_rm), None, referrer_rm)
-	candidate = np.select(
-		[rule == WALK_IN, rule == STAFF_REFERRAL, rule == CUSTOMER_REFERRAL],
-		[first_served, referring_staff, referrer_rm],
-		None,
-	).astype(object)
+	# in-batch referrers resolved in the loop
 	batch_referrer = pd.Index(frame["customer"]).get_indexer(pd.Index(referrer))
 	batch_referrer = np.where((rule == CUSTOMER_REFERRAL) & pd.isna(referrer_rm), batch_referrer, -1)
 	order = _referrers_first(batch_referrer)
@@ -478,6 +461,65 @@ def assign_new_customers(
 				customers=same["customer"],
 			)
 	return result[list(ASSIGN_COLUMNS)]
+
+
+def _channel_candidates(
+	frame: pd.DataFrame, books: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+	"""Per new customer, vectorised: the rule (their acquisition channel), the referring customer,
+	that customer's manager in ``books`` (None when not there: a referrer in the same batch), and
+	the staff member the rule names as candidate (first server, referring staff or the referrer's
+	manager)."""
+	channel = _text_column(frame, "acquisition_channel")
+	rule = channel.where(channel.isin(ACQUISITION_CHANNELS), None).to_numpy(dtype=object)
+	first_served = _text_column(frame, "first_served_by").to_numpy(dtype=object)
+	referring_staff = _text_column(frame, "referred_by_staff").to_numpy(dtype=object)
+	referrer = _text_column(frame, "referred_by_customer").to_numpy(dtype=object)
+	existing_rm = pd.Series(dtype=object)
+	if books is not None and not books.empty:
+		latest = books.drop_duplicates("customer", keep="last")
+		existing_rm = pd.Series(
+			_text_column(latest, "relationship_manager").to_numpy(dtype=object), index=latest["customer"]
+		)
+	referrer_rm = pd.Series(referrer).map(existing_rm).to_numpy(dtype=object)
+	referrer_rm = np.where(pd.isna(referrer_rm), None, referrer_rm)
+	candidate = np.select(
+		[rule == WALK_IN, rule == STAFF_REFERRAL, rule == CUSTOMER_REFERRAL],
+		[first_served, referring_staff, referrer_rm],
+		None,
+	).astype(object)
+	return rule, referrer, referrer_rm, candidate
+
+
+def consulted_staff(customers: pd.DataFrame, staff, books: pd.DataFrame | None, tiers) -> dict:
+	"""The staff whose current load ``assign_new_customers`` consults when it places ``customers``
+	(same inputs), each mapped to how many customers of their book it needs counted: None, all of
+	them, for the active staff of each customer's pool (their branch and their tier's serving role),
+	whose loads are compared; their maximum number of customers, for a candidate their channel names
+	who is in no pool: the placement only asks whether such a candidate has room, and a book that
+	holds their maximum is full whatever else it holds, while a smaller one is counted whole. A
+	customer referred by one placed in the same batch is offered to whoever took the referrer, one of
+	those already. Passing ``loads`` counted so places the batch exactly as the loads of everyone
+	would, so a caller reads only these books, and of a full candidate's book only its maximum (an
+	intake batch of Mass customers reads the tellers' books, not the branch's)."""
+	frame = customers.reset_index(drop=True)
+	if frame.empty:
+		return {}
+	_tier, serving = customer_tiers(frame, tiers)
+	wanted = set(zip(_text_column(frame, "branch").tolist(), serving.tolist(), strict=True))
+	st = staff_table(staff)
+	active = st[st["is_active"]]
+	members = {
+		user
+		for user, b, r in zip(active["user"], active["branch"], active["role_type"], strict=True)
+		if (b, r) in wanted
+	}
+	named = {c for c in _channel_candidates(frame, books)[3] if c is not None}
+	most = dict(zip(st["user"], st["max_customers"], strict=True))
+	consulted = {user: None for user in members}
+	for user in sorted(named.intersection(most) - members):
+		consulted[user] = int(most[user]) if np.isfinite(most[user]) else None
+	return dict(sorted(consulted.items()))
 
 
 def _load_arrays(load: pd.DataFrame, position: pd.Index) -> tuple[np.ndarray, np.ndarray]:

@@ -241,6 +241,14 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		self.assertEqual(loads["customers"].tolist(), expected["customers"].astype(float).tolist())
 		np.testing.assert_allclose(loads["aum"].to_numpy(float), expected["aum"].to_numpy(float))
 		self.assertTrue(books.branch_loads((), staff["user"]).empty)
+		# a capped book is counted up to its cap, and whole below it
+		rm1, rm2 = testing.user("rm1"), testing.user("rm2")
+		capped = books.branch_loads((testing.BRANCH_A,), {rm1: 2, rm2: 50}).set_index("user")
+		self.assertEqual(capped.at[rm1, "customers"], 2)
+		self.assertEqual(capped.at[rm2, "customers"], expected.at[rm2, "customers"])
+		self.assertAlmostEqual(capped.at[rm2, "aum"], expected.at[rm2, "aum"])
+		whole_and_capped = books.branch_loads((testing.BRANCH_A,), {rm1: None, rm2: 50}).set_index("user")
+		self.assertEqual(whole_and_capped.at[rm1, "customers"], expected.at[rm1, "customers"])
 
 	def test_a_batch_of_new_and_changed_customers_confirms_each_as_alone(self):
 		long_ago = dt.date(2020, 1, 1)

@@ -251,7 +251,10 @@ def _text_column(frame: pd.DataFrame, column: str) -> pd.Series:
 	if column not in frame:
 		return pd.Series(None, index=frame.index, dtype=object)
 	values = frame[column].astype(object)
-	blank = values.isna() | (values.astype(str).str.strip() == "")
+	# each distinct value judged once: a batch repeats a few branches, channels and staff
+	codes, distinct = pd.factorize(values, use_na_sentinel=True)
+	blank_distinct = np.fromiter((str(v).strip() == "" for v in distinct), dtype=bool, count=len(distinct))
+	blank = (codes < 0) | np.append(blank_distinct, True)[codes]
 	return values.where(~blank, None)
 
 
@@ -560,11 +563,16 @@ def _unbalanced(c: int, pool: np.ndarray, x: float, count, held, params: Assignm
 def _least_loaded(pool: np.ndarray, x: float, count, held, max_c, max_a) -> int:
 	"""Fewest customers, then least AUM, then user order (``pool`` is in user order and lexsort is
 	stable), among those with room for one more customer of AUM ``x``; -1 if nobody has room."""
-	room = (count[pool] + 1 <= max_c[pool]) & (held[pool] + x <= max_a[pool])
-	if not room.any():
-		return -1
-	candidates = pool[room]
-	return int(candidates[np.lexsort((held[candidates], count[candidates]))[0]])
+	best, best_key = -1, None
+	for c in pool.tolist():  # a pool is a branch's staff of one role: a few, in user order
+		customers, aum = count[c], held[c]
+		if (
+			customers + 1 <= max_c[c]
+			and aum + x <= max_a[c]
+			and (best_key is None or (customers, aum) < best_key)
+		):
+			best, best_key = c, (customers, aum)
+	return best
 
 
 # ---------------------------------------------------------------- auto-balance

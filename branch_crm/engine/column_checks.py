@@ -157,6 +157,11 @@ def _cells(values: pd.Series, strip: bool = True) -> _Cells:
 	values = values.astype(object)  # dates, categories: judged value by value
 	missing = values.isna().to_numpy()
 	kind = pd.api.types.infer_dtype(values, skipna=True)
+	if kind == "string" and not missing.any():  # all text (the distinct values of a column): no masks
+		stripped = values.str.strip() if strip else values
+		if not (stripped == "").any():
+			all_text = ~none
+			return _Cells(none, all_text, values, none, np.full(n, np.nan), none, none, stripped)
 	if kind in ("string", "empty"):
 		is_text = ~missing
 		is_number = is_bool = other = none

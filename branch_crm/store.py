@@ -307,6 +307,34 @@ def _execute_write(query: str) -> int:
 	return max(db._cursor.rowcount, 0)
 
 
+class _Literals:
+	"""Values already written as SQL literals (``_in_list``): PyMySQL puts them into the statement
+	as they are, through the encoder ``_in_list`` registers on the connection."""
+
+	__slots__ = ("text",)
+
+	def __init__(self, text: str):
+		self.text = text
+
+
+def _as_written(value: _Literals, mapping=None) -> str:
+	return value.text
+
+
+def _in_list(values: Sequence) -> _Literals:
+	"""``values`` as the parameter of an ``in %(...)s``: the same text PyMySQL writes for a tuple
+	(each value escaped by the connection's own functions, column-wise as in ``_value_rows``), made
+	without its lookup of an escape function for every value (a quarter of reading 5,000 rows by
+	name). Substituted as a parameter, after ``frappe.db.sql`` has rewritten the statement, so a
+	value's text is never rewritten."""
+	if not frappe.db._conn:
+		frappe.db.connect()
+	conn = frappe.db._conn
+	conn.encoders.setdefault(_Literals, _as_written)
+	literals = _column_literals(pd.Series(list(values), dtype=object), conn)
+	return _Literals("(" + ",".join(literals) + ")")
+
+
 # ---------------------------------------------------------------- reads
 
 
@@ -348,7 +376,7 @@ def read_by_values(
 	_checked_columns(doctype, [key])
 	read = read_frame_fast if fast else read_frame
 	frames = [
-		read(doctype, columns, where=f"`{key}` in %(keys)s", values={"keys": tuple(chunk)})
+		read(doctype, columns, where=f"`{key}` in %(keys)s", values={"keys": _in_list(chunk)})
 		for chunk in chunked(keys, READ_CHUNK)
 	]
 	return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))

@@ -153,6 +153,21 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		stored = store.read_frame(PROFILE, ["name", "customer_name"], where="`name` like '_T-IW-F%%'")
 		self.assertEqual(stored.sort_values("name")["customer_name"].tolist(), texts)
 
+	def test_in_lists_are_written_as_pymysql_would_write_them(self):
+		keys = [t for t in TEXTS if isinstance(t, str)] + ["%(x)s %s ifnull(", "_T-CRM-0001"]
+		frappe.db.sql("select 1")  # connected
+		cursor = frappe.db._conn.cursor()
+		self.assertEqual(
+			cursor.mogrify("%(k)s", {"k": store._in_list(keys)}).replace(",", ""),
+			cursor.mogrify("%(k)s", {"k": tuple(keys)}).replace(",", ""),
+		)
+		frame = pd.DataFrame({"name": [f"_T-IW-G{i}" for i in range(len(keys))], "customer_name": keys})
+		frame["customer"] = frame["name"]
+		store.upsert(PROFILE, frame, ["name", "customer", "customer_name"])
+		for fast in (False, True):
+			found = store.read_by_values(PROFILE, ["name", "customer_name"], "customer_name", keys, fast=fast)
+			self.assertEqual(sorted(found["name"]), sorted(frame["name"]))
+
 	def test_insert_ignore_counts_the_rows_the_database_took(self):
 		frame = edge_frame("_T-IW-C")
 		columns = ["name", "customer", "customer_name", "branch"]

@@ -147,6 +147,8 @@ def load_demo_data(
 	results["recompute"] = recompute.run()
 	results["churn"] = churn.run()
 	results["needs"] = needs.run()
+	# a campaign launched weeks before the last month, measured against its control group
+	results["campaign"] = finished_campaign(seed=seed)
 	results["follow-ups"] = followups.run()
 	frappe.db.commit()
 	return results
@@ -627,3 +629,130 @@ def _branch_events(staff: pd.DataFrame, seed: int) -> dict:
 		counts[doc.status] = counts.get(doc.status, 0) + 1
 		frappe.db.commit()
 	return counts
+
+
+# ---------------------------------------------------------------- a finished campaign
+
+
+def finished_campaign(seed: int = 7) -> dict:
+	"""A campaign the Branch CRM Admin launched to every branch (docs/campaigns.md): wealth products
+	for customers who lack what similar customers hold, launched ten days into the month two months
+	before the last complete one, with a 15% control group drawn at launch. Its follow-ups were
+	worked and closed; afterwards more of the campaign group than of the control group opened a
+	wealth-management product (which brought part of its amount in as new money), on top of what
+	the sample's customers open anyway. Skipped when the site has a launched campaign."""
+	from branch_crm import campaigns
+	from branch_crm.engine.campaigns import CAMPAIGN
+	from branch_crm.jobs.balances import refresh
+	from branch_crm.language import coded
+
+	if frappe.db.exists("Campaign", {"bank_campaign_status": "Launched"}):
+		return {}
+	today = frappe.utils.getdate()
+	launch = frappe.utils.add_days(frappe.utils.add_months(last_complete_month(today), -2), 9)
+	products = frappe.get_all("Bank Product", filters={"category": "Wealth Management"}, pluck="name")
+	if not products:
+		return {}
+	with _as_user(DEMO_ADMIN):
+		doc = frappe.get_doc(
+			{
+				"doctype": "Campaign",
+				"campaign_name": _("Stable wealth products for customers who lack them"),
+				"description": _(
+					"Customers who lack what similar customers hold are offered a stable wealth-management product."
+				),
+				"bank_gap_type": "Lacks what similar customers hold",
+				"bank_target_category": "Wealth Management",
+				"bank_follow_up_message": _("Offer the stable wealth product; explain its low risk"),
+				"bank_control_share": 15,
+				"bank_measure_weeks": 10,
+				"bank_draw_seed": f"demo-{seed}",
+			}
+		).insert()
+		counts = campaigns.run_launch(doc.name, user=DEMO_ADMIN, today=launch, queue_followups=False)
+	members = store.read_frame(
+		campaigns.MEMBER,
+		["customer", "customer_name", "campaign_group", "branch", "relationship_manager", "had_target"],
+		where="`campaign` = %(c)s",
+		values={"c": doc.name},
+	)
+	rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
+	reached = members[members["campaign_group"] == CAMPAIGN].reset_index(drop=True)
+	# the campaign group's follow-ups, worked within the first two weeks and closed
+	offset = rng.integers(0, 14, len(reached))
+	scheduled = pd.to_datetime(launch) + pd.to_timedelta(offset, unit="D")
+	followups = pd.DataFrame(
+		{
+			"customer": reached["customer"],
+			"customer_name": reached["customer_name"],
+			"reason": "Campaign",
+			"status": "Closed",
+			"due_date": launch,
+			"scheduled_date": scheduled.date,
+			"relationship_manager": reached["relationship_manager"],
+			"branch": reached["branch"],
+			"priority": 25,
+			"message": format_columns(
+				coded("followup")["campaign"],
+				{
+					"details": pd.Series(doc.campaign_name, index=reached.index),
+					"customer_name": reached["customer_name"].fillna("").astype(str),
+				},
+				reached.index,
+			),
+			"closed_on": (scheduled + pd.Timedelta(hours=15)).to_pydatetime(),
+			"campaign": doc.name,
+		}
+	)
+	store.insert_rows("Customer Follow-up", followups, list(followups.columns))
+	campaigns.link_follow_ups(doc.name)
+	frappe.db.set_value("Campaign", doc.name, "bank_follow_ups_queued", len(followups))
+	# who took the product up after launch: more of those the managers called
+	end = min(today, frappe.utils.add_days(launch, 10 * 7))
+	open_to = members[members["had_target"] == 0].reset_index(drop=True)
+	# on top of what customers open anyway (the control group shows that rate)
+	chance = np.where(open_to["campaign_group"] == CAMPAIGN, 0.14, 0.0)
+	takers = open_to[rng.random(len(open_to)) < chance].reset_index(drop=True)
+	days = max((end - launch).days, 1)
+	opened = [frappe.utils.add_days(launch, int(d)) for d in rng.integers(3, days, len(takers))]
+	amounts = np.round(rng.uniform(50, 300, len(takers))) * 1000
+	holdings = [
+		{
+			"customer": customer,
+			"product": str(rng.choice(products)),
+			"account_no": f"CMP{seed}{number:05d}",
+			"balance": float(amount),
+			"opened_on": str(day),
+		}
+		for number, (customer, amount, day) in enumerate(
+			zip(takers["customer"], amounts, opened, strict=True)
+		)
+	]
+	if holdings:
+		data_intake.run("holdings", holdings)
+		_new_money(takers["customer"].tolist(), opened, amounts * 0.5)
+		refresh(customers=takers["customer"].tolist())
+	frappe.db.commit()
+	return {**counts, "follow_ups": len(followups), "took_up": len(takers)}
+
+
+def _new_money(customers: list[str], opened: list, amounts) -> None:
+	"""The customers' snapshots from the month each opened the product on carry its new money."""
+	snapshots = store.read_query(
+		"""select `name`, `customer`, `month`, cast(`aum` as double) as `aum`,
+		cast(`investments` as double) as `investments` from `tabCustomer Monthly Snapshot`
+		where `customer` in %(customers)s""",
+		{"customers": tuple(customers)},
+	)
+	start = pd.Series(
+		[pd.Timestamp(day).replace(day=1) for day in opened], index=customers, dtype="datetime64[ns]"
+	)
+	added = pd.Series(amounts, index=customers)
+	after = pd.to_datetime(snapshots["month"]) >= snapshots["customer"].map(start)
+	rows = snapshots[after.to_numpy()].copy()
+	extra = rows["customer"].map(added)
+	rows["aum"] = rows["aum"] + extra
+	rows["investments"] = rows["investments"] + extra
+	store.update_rows(
+		"Customer Monthly Snapshot", rows[["name", "aum", "investments"]], ["aum", "investments"]
+	)

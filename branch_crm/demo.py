@@ -711,7 +711,7 @@ def finished_campaign(seed: int = 7) -> dict:
 	end = min(today, frappe.utils.add_days(launch, 10 * 7))
 	open_to = members[members["had_target"] == 0].reset_index(drop=True)
 	# on top of what customers open anyway (the control group shows that rate)
-	chance = np.where(open_to["campaign_group"] == CAMPAIGN, 0.14, 0.0)
+	chance = np.where(open_to["campaign_group"] == CAMPAIGN, 0.18, 0.0)
 	takers = open_to[rng.random(len(open_to)) < chance].reset_index(drop=True)
 	days = max((end - launch).days, 1)
 	opened = [frappe.utils.add_days(launch, int(d)) for d in rng.integers(3, days, len(takers))]

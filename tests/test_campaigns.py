@@ -323,6 +323,7 @@ def test_report_shape_rows_chart_and_cards():
 
 def test_report_of_one_branch_has_no_branch_rows_and_empty_is_empty():
 	out = outcomes_frame(30, 10)
-	assert len(build_campaign_effect(out[out["branch"] == "A"]).data) == 3
+	one = build_campaign_effect(out[out["branch"] == "A"]).data
+	assert len(one) == 3 and {row["branch"] for row in one} == {"A"}
 	empty = build_campaign_effect(out.iloc[0:0])
 	assert empty.data == [] and empty.chart is None and empty.columns

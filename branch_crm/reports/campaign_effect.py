@@ -60,8 +60,9 @@ def build_campaign_effect(outcomes: pd.DataFrame) -> ReportResult:
 	]
 	if outcomes.empty:
 		return ReportResult(columns, [], None, [])
-	data = effect_rows(outcomes, CAMPAIGN_TEMPLATES["all_branches"])
 	branches = sorted(outcomes["branch"].dropna().unique()) if "branch" in outcomes else []
+	# a reader who sees one branch reads its name, not "all branches"
+	data = effect_rows(outcomes, branches[0] if len(branches) == 1 else CAMPAIGN_TEMPLATES["all_branches"])
 	if len(branches) > 1:
 		for branch in branches:
 			data += effect_rows(outcomes[outcomes["branch"] == branch], branch)

@@ -278,14 +278,20 @@ def _same_rows(stored: pd.DataFrame | None, proposed: pd.DataFrame) -> bool:
 def assign_new(frame: pd.DataFrame) -> pd.DataFrame:
 	"""Relationship managers for new customers who came without one (intake), by how they came in;
 	returns customer, relationship_manager, assignment_reason."""
+	return place_new(frame, placement_inputs(frame))
+
+
+def placement_inputs(frame: pd.DataFrame) -> dict | None:
+	"""What placing the new customers of ``frame`` reads from the site (``place_new`` then uses no
+	database): the branches' staff, the tiers, the managers of the customers who referred someone,
+	and the loads of the staff the placement consults (engine.assignment.consulted_staff), summed
+	by the database, so an intake batch reads the books it places into, not whole branches. None when
+	no customer names a branch."""
 	branches = tuple(frame["branch"].dropna().unique())
 	if not branches:
-		return pd.DataFrame(columns=["customer", "relationship_manager", "assignment_reason"])
+		return None
 	staff = _staff(*branches)
 	tiers = _tiers()
-	# the managers of the customers who referred someone, and the loads of the staff the placement
-	# consults (engine.assignment.consulted_staff), summed by the database: an intake batch reads
-	# the books it places into, not whole branches
 	referrers = (
 		tuple(frame["referred_by_customer"].dropna().unique()) if "referred_by_customer" in frame else ()
 	)
@@ -295,16 +301,33 @@ def assign_new(frame: pd.DataFrame) -> pd.DataFrame:
 		where="`branch` in %(b)s and `customer` in %(r)s",
 		values={"b": branches, "r": referrers or ("",)},
 	)
-	customers = frame.assign(aum=0.0, tier=None)
-	loads = branch_loads(branches, consulted_staff(customers, staff, books, tiers))
+	consulted = consulted_staff(_as_new(frame), staff, books, tiers)
+	return {
+		"staff": staff,
+		"tiers": tiers,
+		"books": books,
+		"loads": branch_loads(branches, consulted),
+		"templates": _templates(),
+		"labels": _names(staff),
+	}
+
+
+def _as_new(frame: pd.DataFrame) -> pd.DataFrame:
+	return frame.assign(aum=0.0, tier=None)
+
+
+def place_new(frame: pd.DataFrame, inputs: dict | None) -> pd.DataFrame:
+	"""``assign_new`` from what ``placement_inputs`` read (no database)."""
+	if inputs is None:
+		return pd.DataFrame(columns=["customer", "relationship_manager", "assignment_reason"])
 	result = assign_new_customers(
-		customers,
-		staff,
-		books,
-		tiers,
-		loads=loads,
-		templates=_templates(),
-		labels=_names(staff),
+		_as_new(frame),
+		inputs["staff"],
+		inputs["books"],
+		inputs["tiers"],
+		loads=inputs["loads"],
+		templates=inputs["templates"],
+		labels=inputs["labels"],
 	)
 	return result.rename(columns={"reason": "assignment_reason"})[
 		["customer", "relationship_manager", "assignment_reason"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from frappe import _
 
-from branch_crm import store
+from branch_crm import books, store
 from branch_crm.audit import logged_run
 from branch_crm.engine import intake, masking, schema
 from branch_crm.engine.information import CONFIRMED_FIELDS, confirmed_on
@@ -157,38 +157,45 @@ def _write_customers(frame: pd.DataFrame):
 		territory=settings.default_territory or "All Territories",
 	)
 	# New ERPNext Customers are created; existing ones only follow the name core banking sends.
-	store.upsert(
+	customer_statements = store.upsert_statements(
 		"Customer",
 		erp_customers,
 		["name", "customer_name", "customer_type", "customer_group", "territory"],
 		update_columns=["customer_name"],
 	)
-	profiles = changed.assign(
-		name=changed["customer"],
-		do_not_contact=changed["do_not_contact"].astype(int),
-		id_number_masked=masking.mask_id_numbers(changed["id_number"]),
-		mobile_masked=masking.mask_mobiles(changed["mobile_no"]),
-	)
-	# what core banking sent new or changed is confirmed today (engine.information); a new customer
-	# has every part confirmed today, so only the updated ones are compared
-	today = frappe.utils.getdate()
-	dates = pd.DataFrame({field: [today] * len(inserted) for field in confirmed})
-	if not updated.empty:
-		dates = pd.concat([dates, confirmed_on(updated, existing, today)[confirmed]], ignore_index=True)
-	profiles = profiles.assign(**{field: dates[field].to_numpy() for field in confirmed})
-	columns = ["name", "customer", *PROFILE_FIELDS, *MASKED_FIELDS, *confirmed]
-	# new customers sent without a manager are placed by how they came in
+	# new customers sent without a manager are placed by how they came in; what that reads is read
+	# now, so that the Customers can be written while the profiles are made
 	unplaced = inserted[inserted["relationship_manager"].isna() & inserted["branch"].notna()]
-	if not unplaced.empty:
-		from branch_crm.books import assign_new
-
-		assigned = assign_new(unplaced).set_index("customer")
-		profiles = profiles.set_index("customer", drop=False)
-		profiles.loc[assigned.index, "relationship_manager"] = assigned["relationship_manager"]
-		profiles.loc[assigned.index, "assignment_reason"] = assigned["assignment_reason"]
-		profiles = profiles.reset_index(drop=True)
-		columns.append("assignment_reason")
-	store.upsert(PROFILE, profiles, columns, update_columns=[*PROFILE_FIELDS, *MASKED_FIELDS, *confirmed])
+	placing = books.placement_inputs(unplaced) if not unplaced.empty else None
+	today = frappe.utils.getdate()
+	frappe.get_meta(PROFILE)  # in the cache (the read above), so making the statements reads nothing
+	# the database inserts the Customers on one core while Python masks, dates and places the
+	# profiles on the other; the profiles follow in the same transaction
+	with store.sent_behind(customer_statements):
+		profiles = changed.assign(
+			name=changed["customer"],
+			do_not_contact=changed["do_not_contact"].astype(int),
+			id_number_masked=masking.mask_id_numbers(changed["id_number"]),
+			mobile_masked=masking.mask_mobiles(changed["mobile_no"]),
+		)
+		# what core banking sent new or changed is confirmed today (engine.information); a new
+		# customer has every part confirmed today, so only the updated ones are compared
+		dates = pd.DataFrame({field: [today] * len(inserted) for field in confirmed})
+		if not updated.empty:
+			dates = pd.concat([dates, confirmed_on(updated, existing, today)[confirmed]], ignore_index=True)
+		profiles = profiles.assign(**{field: dates[field].to_numpy() for field in confirmed})
+		columns = ["name", "customer", *PROFILE_FIELDS, *MASKED_FIELDS, *confirmed]
+		if not unplaced.empty:
+			assigned = books.place_new(unplaced, placing).set_index("customer")
+			profiles = profiles.set_index("customer", drop=False)
+			profiles.loc[assigned.index, "relationship_manager"] = assigned["relationship_manager"]
+			profiles.loc[assigned.index, "assignment_reason"] = assigned["assignment_reason"]
+			profiles = profiles.reset_index(drop=True)
+			columns.append("assignment_reason")
+		profile_statements = store.upsert_statements(
+			PROFILE, profiles, columns, update_columns=[*PROFILE_FIELDS, *MASKED_FIELDS, *confirmed]
+		)
+	store.send(profile_statements)
 	return inserted, updated, unchanged
 
 

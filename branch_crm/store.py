@@ -251,7 +251,12 @@ def _column_literals(values: pd.Series, conn) -> list[str]:
 			return [conn.literal(_sql_value(v)) for v in values.tolist()]
 		codes, distinct = pd.factorize(values, use_na_sentinel=True)
 		distinct = list(distinct)
-		texts = _quoted(distinct, conn) if inferred == "string" else [conn.literal(v) for v in distinct]
+		if inferred == "string":
+			texts = _quoted(distinct, conn)
+		elif all(type(v) is dt.date for v in distinct):  # escape_date's text: '2020-01-05'
+			texts = [f"'{v.isoformat()}'" for v in distinct]
+		else:
+			texts = [conn.literal(v) for v in distinct]
 	# code -1 (missing) takes the last: NULL
 	return np.array([*texts, "NULL"], dtype=object)[codes].tolist()
 
@@ -273,6 +278,15 @@ def _insert_values(
 ) -> int:
 	"""``verb into table (columns) values (...), (...) tail`` per chunk of rows; returns the rows the
 	database reports affected."""
+	return sum(
+		_execute_write(statement)
+		for statement in _insert_statements(doctype, frame, columns, verb, tail, chunk_size)
+	)
+
+
+def _insert_statements(
+	doctype: str, frame: pd.DataFrame, columns: list[str], verb: str, tail: str, chunk_size: int
+) -> list[str]:
 	names, slots = list(columns), ""
 	if "name" not in columns and frappe.get_meta(doctype).autoname == "autoincrement":
 		# autoincrement doctypes draw their names from a MariaDB sequence, as Frappe's insert does
@@ -282,7 +296,7 @@ def _insert_values(
 	rows = _value_rows(frame, columns)
 	if slots:
 		rows = ["(" + slots + row[1:] for row in rows]
-	return sum(_execute_write(head + ", ".join(chunk) + tail) for chunk in chunked(rows, chunk_size))
+	return [head + ", ".join(chunk) + tail for chunk in chunked(rows, chunk_size)]
 
 
 def _execute_write(query: str) -> int:
@@ -414,8 +428,23 @@ def upsert(
 
 	``modified``/``modified_by`` move only when a value really changes, so a repeated batch leaves
 	the row exactly as it was. Returns the number of rows sent."""
+	for statement in upsert_statements(doctype, frame, columns, update_columns, chunk_size=chunk_size):
+		_execute_write(statement)
+	return len(frame)
+
+
+def upsert_statements(
+	doctype: str,
+	frame: pd.DataFrame,
+	columns: Sequence[str],
+	update_columns: Sequence[str] | None = None,
+	*,
+	chunk_size: int = WRITE_CHUNK,
+) -> list[str]:
+	"""The statements ``upsert`` sends, built without using the database (the doctype's meta
+	comes from the cache once read): for ``sent_behind``."""
 	if frame.empty:
-		return 0
+		return []
 	now, user = frappe.utils.now_datetime(), frappe.session.user
 	frame = _stamp(frame, now, user)
 	columns = _checked_columns(
@@ -433,8 +462,68 @@ def upsert(
 		assignments = ["`name` = `name`"]
 	frame = _with_numeric_zeros(doctype, frame, columns)
 	tail = " on duplicate key update " + ", ".join(assignments)
-	_insert_values(doctype, frame, columns, "insert", tail, chunk_size)
-	return len(frame)
+	return _insert_statements(doctype, frame, columns, "insert", tail, chunk_size)
+
+
+class _Sending:
+	"""``frappe.db`` while ``sent_behind`` sends statements on the connection: escaping may read the
+	connection's settings; anything else first waits until the statements are done and gives the
+	database back, so code that needs it (a meta missing from the cache) is slower, never wrong."""
+
+	def __init__(self, db, done: Future):
+		self.__dict__.update(_db=db, _done=done)
+
+	def __getattr__(self, name: str):
+		db = self.__dict__["_db"]
+		if name == "_conn":
+			return db._conn
+		self.__dict__["_done"].exception()  # wait for the statements
+		frappe.local.db = db
+		return getattr(db, name)
+
+	def __setattr__(self, name: str, value):
+		self.__getattr__("_wait")
+		setattr(self.__dict__["_db"], name, value)
+
+
+@contextmanager
+def sent_behind(statements: Sequence[str]) -> Iterator[None]:
+	"""Send ``statements`` (writes, as ``upsert_statements`` builds them) on this connection, in
+	this transaction, in order, from a thread, while the block computes: the database writes on one
+	core while Python works on the other. The block should not need the database: ``frappe.db``
+	waits for the statements before it serves anything but escaping (``_Sending``). Leaving the
+	block waits for the statements and raises their error, if any, as ``_execute_write`` would."""
+	db = frappe.local.db  # the connection itself, not the proxy that frappe.db is
+	if not db._conn:
+		db.connect()
+	for statement in statements:
+		db.check_transaction_status(statement)
+	cursor = db._cursor
+
+	def send():
+		for statement in statements:
+			cursor.execute(statement)
+
+	with ThreadPoolExecutor(max_workers=1, thread_name_prefix="branch_crm_send") as pool:
+		done = pool.submit(send)
+		frappe.local.db = _Sending(db, done)
+		try:
+			yield
+		finally:
+			error = done.exception()
+			frappe.local.db = db
+	if error is not None:
+		if db.is_deadlocked(error):
+			raise frappe.QueryDeadlockError(error) from error
+		if db.is_timedout(error):
+			raise frappe.QueryTimeoutError(error) from error
+		raise error
+
+
+def send(statements: Sequence[str]) -> None:
+	"""Run statements ``upsert_statements`` built, in order, on this connection."""
+	for statement in statements:
+		_execute_write(statement)
 
 
 def insert_rows(

@@ -13,6 +13,7 @@ import time
 import frappe
 import numpy as np
 import pandas as pd
+import pymysql
 
 from branch_crm import books, data_intake, store, testing
 from branch_crm.engine.assignment import assign_new_customers, book_loads
@@ -111,6 +112,30 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		]
 		self.assertEqual(store._value_rows(frame, columns), expected)
 
+	def test_date_columns_are_written_as_pymysql_would_write_them(self):
+		frame = pd.DataFrame(
+			{
+				"day": [
+					dt.date(1980, 1, 2),
+					None,
+					dt.date(1, 1, 1),
+					dt.date(2026, 12, 31),
+					dt.date(1980, 1, 2),
+				],
+				"mixed": [
+					dt.date(1980, 1, 2),
+					dt.datetime(1970, 1, 1, 0, 0, 1),
+					None,
+					np.nan,
+					dt.date(1, 1, 1),
+				],
+			}
+		)
+		frappe.db.sql("select 1")  # connected
+		cursor = frappe.db._conn.cursor()
+		expected = [cursor.mogrify("(%s, %s)", row) for row in store._rows(frame, ["day", "mixed"])]
+		self.assertEqual(store._value_rows(frame, ["day", "mixed"]), expected)
+
 	def test_upsert_stores_the_values_and_a_repeat_moves_nothing(self):
 		frame = edge_frame("_T-IW-B")
 		columns = list(frame.columns)
@@ -167,6 +192,36 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		for fast in (False, True):
 			found = store.read_by_values(PROFILE, ["name", "customer_name"], "customer_name", keys, fast=fast)
 			self.assertEqual(sorted(found["name"]), sorted(frame["name"]))
+
+	def test_statements_sent_behind_are_part_of_the_transaction(self):
+		frame = pd.DataFrame({"name": ["_T-IW-H1", "_T-IW-H2"], "customer_name": ["H1", "H2"]})
+		frame["customer"] = frame["name"]
+		statements = store.upsert_statements(PROFILE, frame, ["name", "customer", "customer_name"])
+		writes = frappe.db.transaction_writes
+		with store.sent_behind(statements):
+			masked = frame["customer_name"].str.lower().tolist()  # the block computes meanwhile
+			# a block that does need the database waits for the statements, then has it
+			seen = frappe.db.sql(f"select count(*) from `tab{PROFILE}` where name like '_T-IW-H%%'")[0][0]
+		self.assertEqual((masked, seen), (["h1", "h2"], 2))
+		self.assertEqual(frappe.db.transaction_writes, writes + len(statements))
+		frappe.db.rollback()
+		self.assertFalse(frappe.db.exists(PROFILE, "_T-IW-H1"))
+
+	def test_a_statement_sent_behind_that_fails_raises_on_leaving(self):
+		frame = pd.DataFrame({"name": ["_T-IW-J1"], "customer_name": ["J1"], "customer": ["_T-IW-J1"]})
+		store.insert_rows(PROFILE, frame, ["name", "customer", "customer_name"])
+		twice = store._insert_statements(
+			PROFILE,
+			store._stamp(frame, frappe.utils.now_datetime(), "Administrator"),
+			["name", "customer", "customer_name", "creation", "modified", "owner", "modified_by"],
+			"insert",
+			"",
+			10,
+		)
+		with self.assertRaises(pymysql.err.IntegrityError):
+			with store.sent_behind(twice):
+				pass
+		self.assertEqual(frappe.db.sql("select 1")[0][0], 1)  # the connection is still usable
 
 	def test_insert_ignore_counts_the_rows_the_database_took(self):
 		frame = edge_frame("_T-IW-C")

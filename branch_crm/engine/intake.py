@@ -8,6 +8,7 @@ translates ``template`` and fills in ``params``; ``reason`` is the same text in 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -555,24 +556,26 @@ def _is_numeric(series: pd.Series) -> bool:
 	return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
 
 
+_MIDNIGHT = re.compile(r" 00:00:00$")
+
+
 def _comparable(series: pd.Series, numeric: bool) -> pd.Series:
 	"""Normalise values so that what the database returns (Decimal, date, NULL) compares equal to
 	what a batch sends (float, date, None)."""
 	if numeric:
 		return pd.to_numeric(series, errors="coerce").astype(float).round(6).fillna(0.0)
 	values = series.astype(object)
+	# a datetime rendered as text compares as its date (plain lists: pandas' string methods infer
+	# the column's type again on every call, most of the time of comparing a batch)
 	if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-		# text and blanks only (names, codes, ids): column-wise, as the mapping below would give it
-		text = values.where(values.notna(), "")
-		text = text.where(text.str.strip() != "", "")
-	else:  # dates, numbers, mixed: each value as str() writes it
-		text = values.map(lambda v: "" if _is_blank(v) else str(v))
-	# a datetime rendered as text compares as its date
-	midnight = text.str.contains(" 00:00:00", regex=False).to_numpy()
-	if midnight.any():
-		text = text.copy()
-		text[midnight] = text[midnight].str.replace(r" 00:00:00$", "", regex=True)
-	return text
+		# text and blanks only (names, codes, ids), each distinct text once; what is not text is missing
+		codes, distinct = pd.factorize(values, use_na_sentinel=True)
+		text = [_MIDNIGHT.sub("", v) if " 00:00:00" in v else v if v.strip() else "" for v in distinct]
+		return pd.Series(np.array([*text, ""], dtype=object)[codes], index=series.index, dtype=object)
+	# dates, numbers, mixed: each value as str() writes it
+	text = ["" if _is_blank(v) else str(v) for v in values.tolist()]
+	text = [_MIDNIGHT.sub("", t) if " 00:00:00" in t else t for t in text]
+	return pd.Series(text, index=series.index, dtype=object)
 
 
 def _comparable_frame(frame: pd.DataFrame, columns: list[str], numeric: dict[str, bool]) -> pd.DataFrame:

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from branch_crm.engine.churn import NO_SCORE, ChurnParameters, retention_priority, value_risk_matrix
-from branch_crm.reports.base import ReportResult, card, chart, column, customer_columns, limited
+from branch_crm.reports.base import (
+	ReportResult,
+	card,
+	chart,
+	column,
+	customer_columns,
+	every_row_or,
+	listed_in_order,
+)
 from branch_crm.reports.needs_screening import as_list, fast_records
 
 FILTER_FIELDS = ("branch", "relationship_manager", "tier", "bank_customer_group", "value_class")
@@ -27,7 +35,7 @@ def filter_scored(scored: pd.DataFrame, filters: dict | None) -> pd.DataFrame:
 	if bands:
 		band = scored["churn_band"].where(scored["churn_band"].notna(), NO_SCORE)
 		mask &= band.isin(bands).to_numpy()
-	return scored[mask]
+	return every_row_or(scored, mask)
 
 
 def from_stored(profiles: pd.DataFrame) -> pd.DataFrame:
@@ -54,12 +62,18 @@ def build_churn_warning(
 		if "lifetime_value" in rows
 		else pd.Series(0.0, index=rows.index)
 	)
-	rows = rows.assign(retention_priority=retention_priority(rows, params), _value=lifetime)
-	rows = rows.sort_values(
-		["retention_priority", "churn_score", "_value", "customer"],
-		ascending=[False, False, False, True],
-		kind="stable",
-		na_position="last",
+	priority = retention_priority(rows, params).to_numpy()
+	listed = listed_in_order(
+		rows,
+		{
+			"retention_priority": priority,
+			"churn_score": rows["churn_score"],
+			"_value": lifetime,
+			"customer": rows["customer"],
+		},
+		[False, False, False, True],
+		filters,
+		extra={"retention_priority": priority},
 	)
 
 	has_value = "value_class" in rows or "lifetime_value" in rows
@@ -85,7 +99,6 @@ def build_churn_warning(
 		colors=["#FF5858", "#FFA00A", "#28A745", "#8D99A6"],
 	)
 
-	listed = limited(rows, filters)
 	columns = [
 		*customer_columns(),
 		column("value_class", "Value Class", "Data", 100),

@@ -17,7 +17,15 @@ from branch_crm.engine.needs import (
 	NeedsParameters,
 	gap_flags,
 )
-from branch_crm.reports.base import ReportResult, card, chart, column, customer_columns, limited
+from branch_crm.reports.base import (
+	ReportResult,
+	card,
+	chart,
+	column,
+	customer_columns,
+	every_row_or,
+	listed_in_order,
+)
 
 FILTER_FIELDS = ("branch", "relationship_manager", "tier", "bank_customer_group")
 
@@ -53,7 +61,7 @@ def filter_screened(screened: pd.DataFrame, filters: dict | None) -> pd.DataFram
 	if codes:
 		flags = gap_flags(screened)
 		mask &= np.logical_or.reduce([flags[code] for code in codes])
-	return screened[mask]
+	return every_row_or(screened, mask)
 
 
 def fast_records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
@@ -132,13 +140,11 @@ def build_needs_screening(
 	params = params or NeedsParameters()
 	filters = filters or {}
 	rows = filter_screened(screened, filters)
-	rows = rows.assign(
-		_aum=pd.to_numeric(rows["aum"], errors="coerce").fillna(0.0),
-		_priority=pd.to_numeric(rows["priority_score"], errors="coerce").fillna(0.0),
-	).sort_values(["_priority", "_aum", "customer"], ascending=[False, False, True], kind="stable")
+	priority = pd.to_numeric(rows["priority_score"], errors="coerce").fillna(0.0).to_numpy()
+	aum = pd.to_numeric(rows["aum"], errors="coerce").fillna(0.0).to_numpy()
 
 	flags = gap_flags(rows)
-	high = (rows["_priority"] >= params.high_priority).to_numpy()
+	high = priority >= params.high_priority
 	counts = [int(flags[code].sum()) for code in GAP_TYPES]
 	high_counts = [int((flags[code] & high).sum()) for code in GAP_TYPES]
 	labels = [NEEDS_GAP_LABEL_TEMPLATES[code] for code in GAP_TYPES]
@@ -149,7 +155,12 @@ def build_needs_screening(
 		colors=["#5E64FF", "#FF5858"],
 	)
 
-	listed = limited(rows, filters)
+	listed = listed_in_order(
+		rows,
+		{"_priority": priority, "_aum": aum, "customer": rows["customer"]},
+		[False, False, True],
+		filters,
+	)
 	columns = [
 		*customer_columns(),
 		column("bank_customer_group", "Customer Segment", "Link", 160, options="Bank Customer Group"),

@@ -91,6 +91,16 @@ LOCKED_FIELDS = (
 	"bank_control_share",
 	"bank_draw_seed",
 )
+# written by the launch only (validate keeps them as stored)
+LAUNCH_RECORD = (
+	"bank_campaign_status",
+	"bank_launch_date",
+	"bank_launched_by",
+	"bank_draw_seed",
+	"bank_campaign_members",
+	"bank_control_members",
+	"bank_follow_ups_queued",
+)
 _LAUNCHED = "eval:['Launching', 'Launched'].includes(doc.bank_campaign_status)"
 
 
@@ -337,16 +347,10 @@ def _label(doc) -> str:
 	return f"{_('Campaign')} {doc.name or _('(new)')}"
 
 
-def is_bank_campaign(doc) -> bool:
-	return bool(doc.get("bank_campaign_status") and doc.get("bank_campaign_status") != "Draft") or any(
-		doc.get(field) for field in LOCKED_FIELDS if field not in ("bank_control_share", "bank_draw_seed")
-	)
-
-
 def validate(doc, method=None) -> None:
 	"""Campaign.validate: bounds of the control share and the weeks measured; once launched, the
 	selection, the target and the control share are what the launch used."""
-	doc.bank_campaign_status = doc.get("bank_campaign_status") or "Draft"
+	_keep_launch_record(doc)
 	share = frappe.utils.flt(doc.get("bank_control_share"))
 	if share < 0 or share > MAX_CONTROL_SHARE:
 		frappe.throw(
@@ -368,8 +372,18 @@ def validate(doc, method=None) -> None:
 			_("{0} is launched: its {1} cannot change any more").format(_label(doc), labels),
 			title=_("Campaign launched"),
 		)
-	if doc.bank_campaign_status != before.bank_campaign_status:
-		doc.bank_campaign_status = before.bank_campaign_status
+
+
+def _keep_launch_record(doc) -> None:
+	"""What the launch records (status, date, who, the seed, the group sizes) is written by the
+	launch only: a form or REST call that sends other values keeps the stored ones, so nobody marks a
+	campaign launched without its members, nor picks the seed that draws a control group they like."""
+	if doc.flags.from_launch:
+		return
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	for field in LAUNCH_RECORD:
+		doc.set(field, before.get(field) if before is not None else None)
+	doc.bank_campaign_status = doc.get("bank_campaign_status") or "Draft"
 
 
 def _value(doc, field: str):

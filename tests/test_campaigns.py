@@ -318,7 +318,7 @@ def test_report_shape_rows_chart_and_cards():
 	assert graph["data"]["datasets"][1]["values"] == [10.0, 1.0]
 	labels = [card["label"] for card in summary]
 	assert labels[0] == "Campaign Group" and summary[0]["value"] == 100
-	assert summary[2]["value"] == 20.0 and summary[2]["indicator"] == "Green"
+	assert summary[2]["value"] == "+20.0" and summary[2]["indicator"] == "Green"
 
 
 def test_report_of_one_branch_has_no_branch_rows_and_empty_is_empty():

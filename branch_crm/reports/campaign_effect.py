@@ -87,9 +87,9 @@ def build_campaign_effect(outcomes: pd.DataFrame) -> ReportResult:
 		card(take_up["campaign_customers"], "Campaign Group"),
 		card(take_up["control_customers"], "Control Group", indicator="Grey"),
 		card(
-			take_up["uplift"] if take_up["uplift"] is not None else 0,
+			"" if take_up["uplift"] is None else f"{take_up['uplift']:+.1f}",
 			"Take-up Uplift (percentage points)",
-			"Float",
+			"Data",
 			INDICATOR.get(verdict_code, "Blue"),
 		),
 		card(take_up["verdict"], "Take-up Difference", "Data", INDICATOR.get(verdict_code, "Grey")),

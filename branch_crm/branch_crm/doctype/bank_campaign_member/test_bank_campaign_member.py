@@ -190,6 +190,34 @@ class TestCampaigns(FrappeAPITestCase):
 		self.assertFalse(campaign_followups(other))
 		self.assertEqual(len(members(other)), len(members(name)))
 
+	def test_a_large_selection_launches_once_on_the_long_queue(self):
+		from unittest.mock import patch
+
+		name = new_campaign("bm")
+		with (
+			patch.object(campaigns, "LAUNCH_IN_BACKGROUND", 2),
+			patch.object(frappe, "enqueue") as enqueue,
+			patch.object(frappe.db, "commit"),
+		):
+			queued = as_user("bm", campaigns.launch, name)
+			again = as_user("bm", campaigns.launch, name)
+		self.assertTrue(queued["queued"])
+		self.assertEqual((queued["status"], again["status"]), ("Launching", "Launching"))
+		self.assertFalse(again.get("queued"))
+		enqueue.assert_called_once()
+		kwargs = enqueue.call_args.kwargs
+		self.assertEqual(enqueue.call_args.args, ("branch_crm.campaigns.run_launch_job",))
+		self.assertEqual(
+			(kwargs["queue"], kwargs["job_id"], kwargs["deduplicate"], kwargs["campaign"]),
+			("long", f"branch_crm:launch_campaign:{name}", True, name),
+		)
+		self.assertFalse(members(name))
+		# the job itself, as the worker runs it
+		with patch.object(frappe.db, "commit"):
+			campaigns.run_launch_job(name, user=user("bm"))
+		self.assertEqual(frappe.db.get_value("Campaign", name, "bank_campaign_status"), "Launched")
+		self.assertEqual(len(members(name)), len(CUSTOMERS))
+
 	def test_members_are_written_by_the_launch_only(self):
 		name = new_campaign("admin")
 		as_user("admin", campaigns.launch, name)
@@ -254,6 +282,17 @@ class TestCampaigns(FrappeAPITestCase):
 				headers=self.auth("bm"),
 			).status_code,
 			403,
+		)
+		# what the launch records is the launch's: a request that sends it changes nothing of it
+		forged = self.put(
+			self.resource("Campaign", mine),
+			{"bank_campaign_status": "Launched", "bank_draw_seed": "chosen", "bank_campaign_members": 9},
+			headers=self.auth("bm"),
+		)
+		self.assertEqual(forged.status_code, 200, forged.text[:300])
+		self.assertEqual(
+			(forged.json["data"]["bank_campaign_status"], forged.json["data"].get("bank_draw_seed")),
+			("Draft", None),
 		)
 		# the launch over REST: refused to a relationship manager, done once for the branch manager
 		launch = "branch_crm.campaigns.launch"

@@ -63,7 +63,7 @@ def execute(filters=None):
 		filters=filters,
 	)
 	for card in summary:
-		if card["datatype"] == "Data":
+		if card["datatype"] == "Data" and card["value"] and card["value"][0] not in "+-":
 			card["value"] = _(card["value"])
 	target = campaign.get("bank_target_product") or campaign.get("bank_target_category")
 	context = _(

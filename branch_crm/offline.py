@@ -9,7 +9,6 @@ needs screening (peers), on the per-customer results and three months of matrice
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import datetime as dt
 import gc
@@ -427,14 +426,48 @@ def deduplicate(store: SnapshotStore) -> tuple[list, Coverage]:
 # ---------------------------------------------------------------- the analysis, bucket by bucket
 
 
+class SetAside:
+	"""A result frame kept on disk (pickled) until first asked for, or in memory without a folder. The
+	customers' own ids and names are left out of the file and attached again from ``customers`` (the
+	same order): read back from disk they would be a second million strings each."""
+
+	def __init__(self, frame: pd.DataFrame, folder: Path | None, name: str, customers: pd.DataFrame):
+		self._frame: pd.DataFrame | None = frame
+		self._path: Path | None = None
+		self._columns = list(frame.columns)
+		self._customers = customers
+		self._own = [c for c in ("customer", "customer_name") if c in frame and c in customers]
+		if folder is not None:
+			self._path = folder / f"set-aside-{name}.pkl"
+			frame.drop(columns=self._own).to_pickle(self._path, protocol=pickle.HIGHEST_PROTOCOL)
+			self._frame = None
+
+	def frame(self) -> pd.DataFrame:
+		if self._frame is None:
+			kept = pd.read_pickle(self._path)
+			self._path.unlink(missing_ok=True)
+			shared = {c: self._customers[c].to_numpy() for c in self._own}
+			self._frame = kept.assign(**shared)[self._columns]
+		return self._frame
+
+
 @dataclass
 class Analysis:
-	"""The per-customer results of the whole population."""
+	"""The per-customer results of the whole population. The tiers and churn scores wait on disk while
+	needs are screened, and are read back when first asked for (by then the caller has let the
+	holdings go)."""
 
-	recomputed: pd.DataFrame
-	churn_scored: pd.DataFrame
+	kept: dict[str, SetAside]
 	needs_screened: pd.DataFrame
 	latest: pd.DataFrame  # the analysis month's snapshots: customer, month, aum
+
+	@property
+	def recomputed(self) -> pd.DataFrame:
+		return self.kept["recomputed"].frame()
+
+	@property
+	def churn_scored(self) -> pd.DataFrame:
+		return self.kept["churn_scored"].frame()
 
 
 def maturing_holdings(holdings: pd.DataFrame | None, products: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -532,47 +565,17 @@ def analyse(
 	values = {c: np.concatenate(v) for c, v in needs_values.items()}
 	present = np.concatenate(needs_present)
 	del needs_values, needs_present
-	# the needs screening of a branch is the largest step: the finished results wait on disk, without
-	# the customers' ids and names, which would come back from disk as a second million strings each
-	order = {"churn": list(churn.columns), "recomputed": list(recomputed.columns)}
-	own = [c for c in ("customer", "customer_name") if c in customers]
-	with _set_aside(
-		store.folder,
-		churn=churn.drop(columns=own, errors="ignore"),
-		recomputed=recomputed.drop(columns=own, errors="ignore"),
-	) as kept:
-		del churn, recomputed
-		release_memory()
-		needs = screen_needs_by_branch(context, holdings, values, present, needs_months, products, as_of)
-		del values, present, context
-		release_memory()
-	shared = {c: customers[c].to_numpy() for c in own}
-	recomputed, churn = (
-		kept[name].assign(**{c: v for c, v in shared.items() if c in order[name]})[order[name]]
-		for name in ("recomputed", "churn")
-	)
-	return Analysis(recomputed, churn, needs, pd.concat(latest, ignore_index=True))
-
-
-@contextlib.contextmanager
-def _set_aside(folder: Path | None, **frames: pd.DataFrame):
-	"""Hold ``frames`` in ``folder`` (pickled) for the duration, or in memory without a folder; the
-	yielded mapping has them back afterwards."""
-	kept: dict[str, pd.DataFrame] = {}
-	if folder is None:
-		kept.update(frames)
-		frames.clear()
-		yield kept
-		return
-	paths = {}
-	for name, frame in frames.items():
-		paths[name] = folder / f"set-aside-{name}.pkl"
-		frame.to_pickle(paths[name], protocol=pickle.HIGHEST_PROTOCOL)
-	frames.clear()
-	yield kept
-	for name, path in paths.items():
-		kept[name] = pd.read_pickle(path)
-		path.unlink(missing_ok=True)
+	# the needs screening of a branch is the largest step: the finished results wait on disk
+	kept = {
+		"recomputed": SetAside(recomputed, store.folder, "recomputed", customers),
+		"churn_scored": SetAside(churn, store.folder, "churn", customers),
+	}
+	del churn, recomputed
+	release_memory()
+	needs = screen_needs_by_branch(context, holdings, values, present, needs_months, products, as_of)
+	del values, present, context
+	release_memory()
+	return Analysis(kept, needs, pd.concat(latest, ignore_index=True))
 
 
 def _interned(results: pd.DataFrame) -> pd.DataFrame:

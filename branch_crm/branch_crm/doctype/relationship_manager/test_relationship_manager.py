@@ -14,6 +14,8 @@ class TestRelationshipManager(testing.BranchCRMTestCase):
 		email = testing.ensure_user("_test.crm.pb@bank.example", "Test PB")
 		frappe.db.delete("Relationship Manager", {"user": email})
 		frappe.db.delete("Has Role", {"parent": email, "role": "Private Banker"})
+		frappe.db.set_value("User", email, "module_profile", None)
+		frappe.db.delete("Block Module", {"parent": email})
 		frappe.clear_cache(user=email)
 		self.assertNotIn("Private Banker", frappe.get_roles(email))
 		manager = frappe.get_doc(
@@ -27,6 +29,15 @@ class TestRelationshipManager(testing.BranchCRMTestCase):
 		self.assertEqual(manager.name, email)
 		self.assertIn("Private Banker", frappe.get_roles(email))
 		self.assertEqual(frappe.db.get_value("User", email, "default_workspace"), "Branch CRM")
+		# and sees that workspace alone in the sidebar, not ERPNext's
+		frappe.set_user(email)
+		try:
+			from frappe.desk.desktop import get_workspace_sidebar_items
+
+			pages = {page["name"] for page in get_workspace_sidebar_items()["pages"]}
+		finally:
+			frappe.set_user("Administrator")
+		self.assertEqual(pages, {"Branch CRM"})
 
 	def test_staff_loaded_in_bulk_get_a_working_desk(self):
 		import pandas as pd

@@ -374,6 +374,15 @@ def validate(doc, method=None) -> None:
 		)
 
 
+def onload(doc, method=None) -> None:
+	"""Campaign.onload: what the reader may do with this campaign, for the form's buttons. The desk
+	takes a form's rights from the roles, and Frappe asks the row rule (``has_campaign_permission``)
+	only whether the reader may read it: a branch manager's role writes Campaigns, but not one of
+	every branch, which they read and may neither save nor launch."""
+	doc.set_onload("bank_may_write", bool(doc.has_permission("write")))
+	doc.set_onload("bank_may_launch", may_launch(doc))
+
+
 def _keep_launch_record(doc) -> None:
 	"""What the launch records (status, date, who, the seed, the group sizes) is written by the
 	launch only: a form or REST call that sends other values keeps the stored ones, so nobody marks a

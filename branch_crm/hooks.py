@@ -137,6 +137,8 @@ doc_events = {
 	"Campaign": {
 		# a bank campaign's selection and settings; its selection is fixed once launched
 		"validate": "branch_crm.campaigns.validate",
+		# what the reader may do with it (save, launch), for the form's buttons
+		"onload": "branch_crm.campaigns.onload",
 	},
 	"User": {
 		# a to-do is written in its reader's language: written again when they change it

@@ -11,17 +11,26 @@ frappe.ui.form.on("Campaign", {
 	refresh(frm) {
 		if (frm.is_new()) return;
 		const status = frm.doc.bank_campaign_status || "Draft";
+		// the form's rights come from the roles; the campaign's own say what this reader may do
+		// (a branch manager reads a campaign of every branch but neither saves nor launches it)
+		const may = frm.doc.__onload || {};
+		if (may.bank_may_write === false) frm.disable_form();
 		frm.add_custom_button(__("Preview Selection"), () => branch_crm_campaign.preview(frm));
-		if (status === "Draft" && frm.perm[0] && frm.perm[0].write) {
+		if (status === "Draft" && may.bank_may_launch) {
 			frm.add_custom_button(__("Launch"), () => branch_crm_campaign.launch(frm)).addClass("btn-primary");
 		}
 		if (status === "Launched") {
-			frm.add_custom_button(__("Campaign Effect"), () =>
-				frappe.set_route("query-report", "Campaign Effect", { campaign: frm.doc.name })
-			);
-			frm.add_custom_button(__("Members"), () =>
-				frappe.set_route("List", "Bank Campaign Member", { campaign: frm.doc.name })
-			);
+			// lobby managers read campaigns, not their effect or members
+			if ((frappe.boot.user.all_reports || {})["Campaign Effect"]) {
+				frm.add_custom_button(__("Campaign Effect"), () =>
+					frappe.set_route("query-report", "Campaign Effect", { campaign: frm.doc.name })
+				);
+			}
+			if (frappe.model.can_read("Bank Campaign Member")) {
+				frm.add_custom_button(__("Members"), () =>
+					frappe.set_route("List", "Bank Campaign Member", { campaign: frm.doc.name })
+				);
+			}
 		}
 		if (status === "Launching") {
 			frm.dashboard.set_headline(__("The launch runs in the background; reload in a minute."));

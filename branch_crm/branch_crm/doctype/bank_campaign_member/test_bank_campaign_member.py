@@ -124,6 +124,27 @@ class TestCampaigns(FrappeAPITestCase):
 		with self.assertRaises(frappe.PermissionError):
 			new_campaign("rm")
 
+	def test_the_form_offers_only_what_the_reader_may_do(self):
+		# the desk's form rights come from the roles (a branch manager's role writes Campaigns);
+		# the campaign's onload says what this reader may do with this one, for Save and Launch
+		from frappe.desk.form.load import run_onload
+
+		def offered(key: str, name: str) -> tuple[bool, bool]:
+			def load():
+				doc = frappe.get_doc("Campaign", name)
+				run_onload(doc)
+				return doc.get_onload().bank_may_write, doc.get_onload().bank_may_launch
+
+			return as_user(key, load)
+
+		mine = new_campaign("bm")
+		network = new_campaign("admin", branch=None)
+		self.assertEqual(offered("bm", mine), (True, True))
+		self.assertEqual(offered("bm", network), (False, False))
+		self.assertEqual(offered("admin", network), (True, True))
+		for key in ("rm", "pb", "lobby"):
+			self.assertEqual(offered(key, mine), (False, False), key)
+
 	def test_launch_holds_out_the_control_group_and_queues_follow_ups_for_the_campaign_group(self):
 		frappe.db.set_value(PROFILE, "_T-ACC-0007", "do_not_contact", 1)
 		name = new_campaign("bm", bank_control_share=30, bank_follow_up_message="稳健理财")

@@ -379,7 +379,8 @@ def onload(doc, method=None) -> None:
 	takes a form's rights from the roles, and Frappe asks the row rule (``has_campaign_permission``)
 	only whether the reader may read it: a branch manager's role writes Campaigns, but not one of
 	every branch, which they read and may neither save nor launch."""
-	doc.set_onload("bank_may_write", bool(doc.has_permission("write")))
+	# frappe.has_permission, not doc.has_permission: asked without raising, it prints no "not allowed"
+	doc.set_onload("bank_may_write", frappe.has_permission(CAMPAIGN_DOCTYPE, "write", doc=doc))
 	doc.set_onload("bank_may_launch", may_launch(doc))
 
 

@@ -132,7 +132,10 @@ class TestCampaigns(FrappeAPITestCase):
 		def offered(key: str, name: str) -> tuple[bool, bool]:
 			def load():
 				doc = frappe.get_doc("Campaign", name)
+				frappe.clear_messages()
 				run_onload(doc)
+				# asking shows the reader nothing (no "not allowed" message on opening the form)
+				self.assertEqual(frappe.get_message_log(), [], key)
 				return doc.get_onload().bank_may_write, doc.get_onload().bank_may_launch
 
 			return as_user(key, load)

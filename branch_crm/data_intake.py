@@ -170,8 +170,9 @@ def _write_customers(frame: pd.DataFrame):
 	today = frappe.utils.getdate()
 	frappe.get_meta(PROFILE)  # in the cache (the read above), so making the statements reads nothing
 	# the database inserts the Customers on one core while Python masks, dates and places the
-	# profiles on the other; the profiles follow in the same transaction
-	with store.sent_behind(customer_statements):
+	# profiles on the other; each statement of profiles follows as soon as it is written, in the
+	# same transaction
+	with store.sent_behind(list(customer_statements)) as send:
 		profiles = changed.assign(
 			name=changed["customer"],
 			do_not_contact=changed["do_not_contact"].astype(int),
@@ -192,10 +193,10 @@ def _write_customers(frame: pd.DataFrame):
 			profiles.loc[assigned.index, "assignment_reason"] = assigned["assignment_reason"]
 			profiles = profiles.reset_index(drop=True)
 			columns.append("assignment_reason")
-		profile_statements = store.upsert_statements(
+		for statement in store.upsert_statements(
 			PROFILE, profiles, columns, update_columns=[*PROFILE_FIELDS, *MASKED_FIELDS, *confirmed]
-		)
-	store.send(profile_statements)
+		):
+			send(statement)
 	return inserted, updated, unchanged
 
 

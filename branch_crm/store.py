@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -286,17 +288,24 @@ def _insert_values(
 
 def _insert_statements(
 	doctype: str, frame: pd.DataFrame, columns: list[str], verb: str, tail: str, chunk_size: int
-) -> list[str]:
+) -> Iterator[str]:
 	names, slots = list(columns), ""
 	if "name" not in columns and frappe.get_meta(doctype).autoname == "autoincrement":
 		# autoincrement doctypes draw their names from a MariaDB sequence, as Frappe's insert does
 		names.insert(0, "name")
 		slots = f"nextval(`{frappe.scrub(doctype)}_id_seq`), "
 	head = f"{verb} into {_table(doctype)} ({', '.join(f'`{c}`' for c in names)}) values "
-	rows = _value_rows(frame, columns)
-	if slots:
-		rows = ["(" + slots + row[1:] for row in rows]
-	return [head + ", ".join(chunk) + tail for chunk in chunked(rows, chunk_size)]
+
+	def statements() -> Iterator[str]:
+		# a chunk's rows are written when its statement is asked for, so that a statement can be
+		# in the database while the next is being written (sent_behind)
+		for start in range(0, len(frame), chunk_size):
+			rows = _value_rows(frame.iloc[start : start + chunk_size], columns)
+			if slots:
+				rows = ["(" + slots + row[1:] for row in rows]
+			yield head + ", ".join(rows) + tail
+
+	return statements()
 
 
 def _execute_write(query: str) -> int:
@@ -440,11 +449,11 @@ def upsert_statements(
 	update_columns: Sequence[str] | None = None,
 	*,
 	chunk_size: int = WRITE_CHUNK,
-) -> list[str]:
-	"""The statements ``upsert`` sends, built without using the database (the doctype's meta
-	comes from the cache once read): for ``sent_behind``."""
+) -> Iterator[str]:
+	"""The statements ``upsert`` sends, each written when asked for, without using the database
+	(the doctype's meta comes from the cache once read): for ``sent_behind``."""
 	if frame.empty:
-		return []
+		return iter(())
 	now, user = frappe.utils.now_datetime(), frappe.session.user
 	frame = _stamp(frame, now, user)
 	columns = _checked_columns(
@@ -467,63 +476,92 @@ def upsert_statements(
 
 class _Sending:
 	"""``frappe.db`` while ``sent_behind`` sends statements on the connection: escaping may read the
-	connection's settings; anything else first waits until the statements are done and gives the
-	database back, so code that needs it (a meta missing from the cache) is slower, never wrong."""
+	connection's settings; anything else first hands the database back (the statements sent so far
+	done, the later ones sent in line), so code that needs it (a meta missing from the cache) is
+	slower, never wrong."""
 
-	def __init__(self, db, done: Future):
-		self.__dict__.update(_db=db, _done=done)
+	def __init__(self, db, hand_back: Callable[[], None]):
+		self.__dict__.update(_db=db, _hand_back=hand_back)
 
 	def __getattr__(self, name: str):
 		db = self.__dict__["_db"]
 		if name == "_conn":
 			return db._conn
-		self.__dict__["_done"].exception()  # wait for the statements
-		frappe.local.db = db
+		self.__dict__["_hand_back"]()
 		return getattr(db, name)
 
 	def __setattr__(self, name: str, value):
-		self.__getattr__("_wait")
+		self.__dict__["_hand_back"]()
 		setattr(self.__dict__["_db"], name, value)
 
 
 @contextmanager
-def sent_behind(statements: Sequence[str]) -> Iterator[None]:
-	"""Send ``statements`` (writes, as ``upsert_statements`` builds them) on this connection, in
-	this transaction, in order, from a thread, while the block computes: the database writes on one
-	core while Python works on the other. The block should not need the database: ``frappe.db``
-	waits for the statements before it serves anything but escaping (``_Sending``). Leaving the
-	block waits for the statements and raises their error, if any, as ``_execute_write`` would."""
+def sent_behind(statements: Iterable[str] = ()) -> Iterator[Callable[[str], None]]:
+	"""Send ``statements`` (writes, as ``upsert_statements`` builds them), and those the block
+	passes to the function it is given, on this connection, in this transaction, in order, from a
+	thread, while the block computes: the database writes on one core while Python works on the
+	other. The block should not need the database: ``frappe.db`` then waits for the statements sent
+	so far and sends the later ones in line (``_Sending``). Leaving the block waits for the
+	statements and raises the first error, if any, as ``_execute_write`` would; a block that raises
+	sends nothing more."""
 	db = frappe.local.db  # the connection itself, not the proxy that frappe.db is
 	if not db._conn:
 		db.connect()
-	for statement in statements:
-		db.check_transaction_status(statement)
 	cursor = db._cursor
+	pending: queue.Queue = queue.Queue()
+	failed: list[BaseException] = []
+	state = {"in_line": False, "stopped": False}
 
-	def send():
+	def work() -> None:
+		while True:
+			statement = pending.get()
+			try:
+				if statement is None:
+					return
+				if not failed and not state["stopped"]:
+					cursor.execute(statement)
+			except BaseException as error:
+				failed.append(error)
+			finally:
+				pending.task_done()
+
+	def send(statement: str) -> None:
+		db.check_transaction_status(statement)
+		if not state["in_line"]:
+			pending.put(statement)
+			return
+		if not failed:
+			try:
+				cursor.execute(statement)
+			except Exception as error:
+				failed.append(error)
+
+	def hand_back() -> None:
+		state["in_line"] = True
+		pending.join()  # the connection is free: the thread waits for work that will not come
+		frappe.local.db = db
+
+	sender = threading.Thread(target=work, name="branch_crm_send", daemon=True)
+	sender.start()
+	try:
 		for statement in statements:
-			cursor.execute(statement)
-
-	with ThreadPoolExecutor(max_workers=1, thread_name_prefix="branch_crm_send") as pool:
-		done = pool.submit(send)
-		frappe.local.db = _Sending(db, done)
-		try:
-			yield
-		finally:
-			error = done.exception()
-			frappe.local.db = db
-	if error is not None:
+			send(statement)
+		frappe.local.db = _Sending(db, hand_back)
+		yield send
+	except BaseException:
+		state["stopped"] = True
+		raise
+	finally:
+		pending.put(None)
+		sender.join()
+		frappe.local.db = db
+	if failed:
+		error = failed[0]
 		if db.is_deadlocked(error):
 			raise frappe.QueryDeadlockError(error) from error
 		if db.is_timedout(error):
 			raise frappe.QueryTimeoutError(error) from error
 		raise error
-
-
-def send(statements: Sequence[str]) -> None:
-	"""Run statements ``upsert_statements`` built, in order, on this connection."""
-	for statement in statements:
-		_execute_write(statement)
 
 
 def insert_rows(

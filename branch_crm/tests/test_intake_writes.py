@@ -196,14 +196,24 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 	def test_statements_sent_behind_are_part_of_the_transaction(self):
 		frame = pd.DataFrame({"name": ["_T-IW-H1", "_T-IW-H2"], "customer_name": ["H1", "H2"]})
 		frame["customer"] = frame["name"]
-		statements = store.upsert_statements(PROFILE, frame, ["name", "customer", "customer_name"])
+		statements = list(store.upsert_statements(PROFILE, frame, ["name", "customer", "customer_name"]))
+		later = frame.assign(name=frame["name"] + "b", customer=frame["name"] + "b")
+		last = frame.assign(name=frame["name"] + "c", customer=frame["name"] + "c")
+		columns = ["name", "customer", "customer_name"]
 		writes = frappe.db.transaction_writes
-		with store.sent_behind(statements):
+		with store.sent_behind(list(statements)) as send:
 			masked = frame["customer_name"].str.lower().tolist()  # the block computes meanwhile
+			for statement in store.upsert_statements(PROFILE, later, columns):
+				send(statement)
 			# a block that does need the database waits for the statements, then has it
 			seen = frappe.db.sql(f"select count(*) from `tab{PROFILE}` where name like '_T-IW-H%%'")[0][0]
-		self.assertEqual((masked, seen), (["h1", "h2"], 2))
-		self.assertEqual(frappe.db.transaction_writes, writes + len(statements))
+			for statement in store.upsert_statements(PROFILE, last, columns):
+				send(statement)  # in line now
+		self.assertEqual((masked, seen), (["h1", "h2"], 4))
+		self.assertEqual(frappe.db.transaction_writes, writes + 3)
+		self.assertEqual(
+			frappe.db.sql(f"select count(*) from `tab{PROFILE}` where name like '_T-IW-H%%'")[0][0], 6
+		)
 		frappe.db.rollback()
 		self.assertFalse(frappe.db.exists(PROFILE, "_T-IW-H1"))
 
@@ -221,6 +231,11 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		with self.assertRaises(pymysql.err.IntegrityError):
 			with store.sent_behind(twice):
 				pass
+		# a block that raises has its own error raised
+		with self.assertRaises(ZeroDivisionError):
+			with store.sent_behind([]) as send:
+				send(next(store.upsert_statements(PROFILE, frame.assign(name="_T-IW-J2"), ["name"])))
+				1 / 0
 		self.assertEqual(frappe.db.sql("select 1")[0][0], 1)  # the connection is still usable
 
 	def test_insert_ignore_counts_the_rows_the_database_took(self):

@@ -446,8 +446,10 @@ class SetAside:
 		if self._frame is None:
 			kept = pd.read_pickle(self._path)
 			self._path.unlink(missing_ok=True)
-			shared = {c: self._customers[c].to_numpy() for c in self._own}
-			self._frame = kept.assign(**shared)[self._columns]
+			# put back in place: assign and a column selection would each copy the whole frame
+			for column in sorted(self._own, key=self._columns.index):
+				kept.insert(self._columns.index(column), column, self._customers[column].to_numpy())
+			self._frame = kept
 		return self._frame
 
 
@@ -625,8 +627,12 @@ def screen_needs_by_branch(
 		del result, part
 		release_memory()
 	needs = pd.concat(screened, ignore_index=True)
-	order = pd.Index(needs["customer"]).get_indexer(context["customer"])
-	return needs.iloc[order].reset_index(drop=True)
+	screened.clear()
+	release_memory()
+	# one copy in the customers' order (reset_index would make another)
+	needs = needs.take(pd.Index(needs["customer"]).get_indexer(context["customer"]))
+	needs.index = pd.RangeIndex(len(needs))
+	return needs
 
 
 CONTEXT = ["customer", "tier", "bank_customer_group", "value_class", "lifetime_value"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -309,16 +310,19 @@ def test_report_shape_rows_chart_and_cards():
 	first = data[0]
 	assert (first["branch"], first["measure"]) == ("All branches", "Took up the target product")
 	assert (first["campaign_value"], first["control_value"], first["uplift"]) == (30.0, 10.0, 20.0)
-	assert first["verdict"] == "Significant (95%)"
+	assert first["verdict"] == "Better (significant, 95%)"
 	assert (first["campaign_customers"], first["control_customers"]) == (100, 100)
 	assert {row["branch"] for row in data[3:]} == {"A", "B"}
-	assert graph["data"]["labels"] == ["Took up the product", "Churned"]
+	assert graph["data"]["labels"] == ["Took up the product (% of customers)", "Churned (% of customers)"]
+	# the desk formats the chart's values (its tooltips) as percentages
+	assert graph["fieldtype"] == "Percent"
 	assert [d["name"] for d in graph["data"]["datasets"]] == ["Campaign group", "Control group"]
 	assert graph["data"]["datasets"][0]["values"] == [30.0, 0.0]
 	assert graph["data"]["datasets"][1]["values"] == [10.0, 1.0]
 	labels = [card["label"] for card in summary]
-	assert labels[0] == "Campaign Group" and summary[0]["value"] == 100
-	assert summary[2]["value"] == "+20.0" and summary[2]["indicator"] == "Green"
+	assert labels[0] == "Customers, campaign / control group" and summary[0]["value"] == "100 / 100"
+	assert labels[1:] == [c.CAMPAIGN_TEMPLATES[f"label_{m}"] for m in c.MEASURES]
+	assert summary[1]["value"] == "+20.0 pts (better)" and summary[1]["indicator"] == "Green"
 
 
 def test_report_of_one_branch_has_no_branch_rows_and_empty_is_empty():
@@ -327,3 +331,108 @@ def test_report_of_one_branch_has_no_branch_rows_and_empty_is_empty():
 	assert len(one) == 3 and {row["branch"] for row in one} == {"A"}
 	empty = build_campaign_effect(out.iloc[0:0])
 	assert empty.data == [] and empty.chart is None and empty.columns
+
+
+# ---------------------------------------------------------------- what a difference means
+
+# the rule, said independently of the code: more take-up and more AUM are improvements, more churn
+# is a worsening
+IMPROVEMENT = {"take_up": "higher", "aum_change": "higher", "churn": "lower"}
+
+
+def effect_outcomes(measure: str, campaign: float, control: float, n: int = 200) -> pd.DataFrame:
+	"""``n`` customers per group where only ``measure`` differs: the share of the group that took up
+	or churned (take_up, churn), or the mean AUM change (aum_change, spread ±1,000 in each group);
+	the other measures are the same in both groups."""
+	rows = []
+	for group, level in (("Campaign", campaign), ("Control", control)):
+		for i in range(n):
+			rows.append(
+				{
+					"customer": f"{group[:2]}{i:04d}",
+					"group": group,
+					"branch": "A",
+					"took_up": i < round(level * n) if measure == "take_up" else i % 5 == 0,
+					"churned": i < round(level * n) if measure == "churn" else i % 20 == 0,
+					"aum_change": (level if measure == "aum_change" else 0.0)
+					+ (1_000.0 if i % 2 else -1_000.0),
+					"end_aum": 100_000.0,
+				}
+			)
+	return pd.DataFrame(rows)
+
+
+# (campaign, control) for each measure: the campaign group clearly higher, clearly lower, about the same
+LEVELS = {
+	"take_up": {"higher": (0.40, 0.10), "lower": (0.10, 0.40), "same": (0.11, 0.10)},
+	"churn": {"higher": (0.40, 0.10), "lower": (0.10, 0.40), "same": (0.11, 0.10)},
+	"aum_change": {"higher": (5_000.0, 0.0), "lower": (0.0, 5_000.0), "same": (50.0, 0.0)},
+}
+
+
+@pytest.mark.parametrize("measure", c.MEASURES)
+@pytest.mark.parametrize("direction", ["higher", "lower", "same"])
+def test_effect_card_says_better_worse_or_not_significant(measure, direction):
+	campaign, control = LEVELS[measure][direction]
+	result = build_campaign_effect(effect_outcomes(measure, campaign, control))
+	effect = c.campaign_effect(effect_outcomes(measure, campaign, control))[measure]
+	cards = {card["label"]: card for card in result.summary}
+	shown = cards[c.CAMPAIGN_TEMPLATES[f"label_{measure}"]]
+	row = next(r for r in result.data if r["measure"] == c.CAMPAIGN_TEMPLATES[measure])
+	# the card and the row show the difference campaign - control with its sign
+	assert shown["value"].startswith("+" if direction != "lower" else "-")
+	if direction == "same":
+		assert effect["verdict"] == "not_significant"
+		assert shown["indicator"] in ("Grey", "Blue")
+		assert "not significant" in shown["value"] and row["verdict"] == "Not significant"
+		assert not re.search(r"\b(better|worse)\b", shown["value"].lower())
+		return
+	assert effect["verdict"] == "significant"
+	improved = direction == IMPROVEMENT[measure]
+	assert shown["indicator"] == ("Green" if improved else "Red")
+	assert ("(better)" if improved else "(worse)") in shown["value"]
+	assert "not significant" not in shown["value"]
+	assert row["verdict"].startswith("Better" if improved else "Worse")
+
+
+def test_churn_card_says_which_way_is_good():
+	"""A campaign group that churned more is worse news, whatever the word "uplift" suggests."""
+	churn = c.CAMPAIGN_TEMPLATES["label_churn"]
+	assert "churn" in churn.lower() and "lower is better" in churn
+	more = build_campaign_effect(effect_outcomes("churn", 0.40, 0.10)).summary
+	card = next(card for card in more if card["label"] == churn)
+	assert card["value"].startswith("+") and card["indicator"] == "Red" and "worse" in card["value"]
+
+
+@pytest.mark.parametrize("measure", c.MEASURES)
+def test_indicative_and_too_few_say_so(measure):
+	improves = 1 if IMPROVEMENT[measure] == "higher" else -1
+	for uplift in (0.05, -0.05):
+		better = uplift * improves > 0
+		assert c.reading(measure, uplift, "significant") == ("better" if better else "worse")
+		assert c.reading(measure, uplift, "indicative") == ("probably_better" if better else "probably_worse")
+		assert c.reading(measure, uplift, "not_significant") == "not_significant"
+		assert c.reading(measure, uplift, "too_few") == "too_few"
+	assert c.reading(measure, math.nan, "no_data") == "no_data"
+	# a handful of customers: no colour, no direction
+	few = effect_outcomes(measure, *LEVELS[measure]["higher"], n=10)
+	card = next(
+		k
+		for k in build_campaign_effect(few).summary
+		if k["label"] == c.CAMPAIGN_TEMPLATES[f"label_{measure}"]
+	)
+	assert card["indicator"] == "Grey" and "too few customers" in card["value"]
+
+
+def test_effect_card_words_go_through_gettext():
+	"""The Frappe layer passes _: every word of an effect card's value is looked up, the number is not."""
+	asked = []
+
+	def gettext(text):
+		asked.append(text)
+		return text.upper()
+
+	summary = build_campaign_effect(effect_outcomes("churn", 0.40, 0.10), gettext=gettext).summary
+	card = next(k for k in summary if k["label"] == c.CAMPAIGN_TEMPLATES["label_churn"])
+	assert card["value"] == "+30.0 PTS (WORSE)"
+	assert set(asked) <= set(c.CAMPAIGN_TEMPLATES.values())

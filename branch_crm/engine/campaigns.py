@@ -55,6 +55,24 @@ CAMPAIGN_TEMPLATES = {
 	"not_significant": "Not significant",
 	"too_few": "Too few customers to tell",
 	"no_data": "No data yet",
+	# what a difference means for the bank (``reading``): in the table's Verdict column ...
+	"better": "Better (significant, 95%)",
+	"worse": "Worse (significant, 95%)",
+	"probably_better": "Probably better (indicative, 90%)",
+	"probably_worse": "Probably worse (indicative, 90%)",
+	# ... and, short, after the difference on a summary card
+	"card_better": "better",
+	"card_worse": "worse",
+	"card_probably_better": "probably better",
+	"card_probably_worse": "probably worse",
+	"card_not_significant": "not significant",
+	"card_too_few": "too few customers to tell",
+	"card_no_data": "no data yet",
+	"points_value": "{0} pts ({1})",
+	# the summary cards of the differences (campaign - control), and for churn which way is good
+	"label_take_up": "Take-up, campaign vs control",
+	"label_aum_change": "AUM change, campaign vs control",
+	"label_churn": "Churn, campaign vs control (lower is better)",
 	"take_up": "Took up the target product",
 	"aum_change": "AUM change per customer",
 	"churn": "Churned (closed or 30% of AUM gone)",
@@ -341,12 +359,31 @@ def verdict(p_value: float, n_campaign: int, n_control: int) -> str:
 
 
 MEASURES = ("take_up", "aum_change", "churn")
+# which way of the difference (campaign - control) is an improvement: more take-up, more AUM, less churn
+IMPROVES_WHEN = {"take_up": 1, "aum_change": 1, "churn": -1}
+READINGS = ("better", "worse", "probably_better", "probably_worse", "not_significant", "too_few", "no_data")
+
+
+def reading(measure: str, uplift: float, verdict_code: str) -> str:
+	"""What a measure's difference means for the bank, one of ``READINGS``: "better" / "worse" when
+	significant, "probably_better" / "probably_worse" when only indicative, in the measure's own
+	direction (``IMPROVES_WHEN``: a higher churn in the campaign group is worse); otherwise the verdict
+	(not significant, too few customers, no data), which says no direction."""
+	if verdict_code in ("no_data", "too_few"):
+		return verdict_code
+	if verdict_code not in ("significant", "indicative") or not uplift or uplift != uplift:
+		return "not_significant"
+	better = uplift * IMPROVES_WHEN[measure] > 0
+	if verdict_code == "significant":
+		return "better" if better else "worse"
+	return "probably_better" if better else "probably_worse"
 
 
 def campaign_effect(outcomes: pd.DataFrame) -> dict[str, dict]:
 	"""Campaign vs control over ``measure_outcomes``' rows: for each of ``MEASURES`` the campaign
 	and control value (take-up and churn as shares 0-1, AUM change as the mean per customer with
-	figures), uplift = campaign - control, p_value, verdict, and the customers counted."""
+	figures), uplift = campaign - control, p_value, verdict, its ``reading`` (better / worse for the
+	bank) and the customers counted."""
 	groups = {g: outcomes[outcomes["group"] == g] for g in GROUPS}
 	result = {}
 	for measure, column in (("take_up", "took_up"), ("churn", "churned")):
@@ -377,4 +414,6 @@ def campaign_effect(outcomes: pd.DataFrame) -> dict[str, dict]:
 		"n_campaign": len(values[CAMPAIGN]),
 		"n_control": len(values[CONTROL]),
 	}
+	for measure, figures in result.items():
+		figures["reading"] = reading(measure, figures["uplift"], figures["verdict"])
 	return {m: result[m] for m in MEASURES}

@@ -58,13 +58,10 @@ def execute(filters=None):
 		statuses=members[["customer", "status"]],
 	)
 	columns, data, notice, chart, summary = translated(
-		build_campaign_effect(outcomes),
+		build_campaign_effect(outcomes, gettext=_),
 		translate_rows=("branch", "measure", "unit", "verdict"),
 		filters=filters,
 	)
-	for card in summary:
-		if card["datatype"] == "Data" and card["value"] and card["value"][0] not in "+-":
-			card["value"] = _(card["value"])
 	target = campaign.get("bank_target_product") or campaign.get("bank_target_category")
 	context = _(
 		"Launched on {0}, measured up to {1}; take-up is a new holding of {2} opened in between."

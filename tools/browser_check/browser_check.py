@@ -2,9 +2,10 @@
 
 For each role of the credentials file (one fresh browser context each): log in, land on the Branch CRM
 workspace, open every shortcut and link the workspace shows (read from the page), a customer profile
-of the user's (picked from the list), each script report the user may run, the to-do list and one
-task of the role. Per page it records console errors, page errors, failed requests, HTTP responses
->= 400, "Not permitted" and error dialogs, and with ``--lang zh`` the English words left on the page.
+of the user's (picked from the list), each script report the user may run, the campaigns and a
+launched campaign's effect (for the roles that read them), the to-do list and one task of the role.
+Per page it records console errors, page errors, failed requests, HTTP responses >= 400, "Not
+permitted" and error dialogs, and with ``--lang zh`` the English words left on the page.
 
 Writes ``results.json`` and one screenshot per page to ``--out``, prints a summary table and exits 1
 when any check fails (2 on a usage error). See README.md next to this file.
@@ -28,6 +29,17 @@ from playwright.sync_api import sync_playwright
 HERE = Path(__file__).resolve().parent
 
 REPORTS = ["Needs Screening", "Churn Warning", "Book of Business", "Tier Migration", "Plan Effect"]
+# who reads campaigns and their effect, as the app grants it: Campaign from campaigns.CAMPAIGN_RIGHTS
+# (rows: permissions.campaign_query), the report from report/campaign_effect/campaign_effect.json.
+# The walk checks the site agrees, then visits what the role reads.
+CAMPAIGN_READERS = {
+	"Branch CRM Admin",
+	"Branch Manager",
+	"Relationship Manager",
+	"Private Banker",
+	"Lobby Manager",
+}
+CAMPAIGN_EFFECT_READERS = {"Branch CRM Admin", "Branch Manager", "Relationship Manager", "Private Banker"}
 # the app's workspaces (Branch CRM for managers, Branch Front Desk for lobby and tellers): the user must
 # land on one of this module, and the walk follows the one they land on
 MODULE = "Branch CRM"
@@ -533,6 +545,113 @@ class Walk:
 
 			self.step(f"report: {report}", fn, extra_ms=1500)
 
+	def campaigns(self):
+		"""The campaign list, a launched campaign's form and its Campaign Effect, for the roles that
+		read them; for the others, that the site gives them neither."""
+		may = self.page.evaluate(
+			"() => ({campaign: frappe.model.can_read('Campaign'),"
+			" effect: !!(frappe.boot.user.all_reports || {})['Campaign Effect']})"
+		)
+		reads, reads_effect = self.role in CAMPAIGN_READERS, self.role in CAMPAIGN_EFFECT_READERS
+		if not reads:
+
+			def none(rec):
+				rec.checks["site_grants"] = may
+				if may["campaign"] or may["effect"]:
+					raise StepFailed(f"a {self.role} may read campaigns or their effect: {may}")
+
+			self.step("campaigns: none for this role", none, extra_ms=0)
+			return
+		found: dict = {}
+
+		def listing(rec):
+			rec.checks["site_grants"] = may
+			if not may["campaign"]:
+				raise StepFailed(f"a {self.role} should read campaigns, the site does not let them")
+			self.go(rec, "/app/campaign")
+			self.page.locator(".frappe-list .list-row-container, .frappe-list .no-result").first.wait_for(
+				timeout=30000
+			)
+			rec.checks["rows"] = self.page.locator(".frappe-list .list-row-container").count()
+			# the oldest: on a demo site, the finished campaign of demo-data, with its effect measured
+			launched = self.page.evaluate(
+				"""() => frappe.xcall('frappe.client.get_list', {doctype: 'Campaign',
+				filters: {bank_campaign_status: 'Launched'}, fields: ['name'],
+				order_by: 'bank_launch_date asc', limit_page_length: 1})"""
+			)
+			if not launched:
+				raise StepFailed("no launched campaign this user may read (demo-data launches one)")
+			found["campaign"] = launched[0]["name"]
+			rec.checks["campaign"] = found["campaign"]
+
+		self.step("campaign list", listing)
+		campaign = found.get("campaign")
+		if not campaign:
+			return
+
+		def form(rec):
+			self.go(rec, "/app/campaign/" + quote(campaign))
+			self.page.wait_for_function(
+				"(n) => window.cur_frm && cur_frm.doctype === 'Campaign' && cur_frm.doc.name === n",
+				arg=campaign,
+				timeout=30000,
+			)
+			self.page.locator(".frappe-control[data-fieldname='bank_campaign_status']").first.wait_for(
+				state="attached", timeout=20000
+			)
+			self.settle(600)
+			buttons = self.page.evaluate(
+				"() => Array.from(document.querySelectorAll('.page-actions .custom-actions button,"
+				" .page-actions .inner-group-button > button')).filter((b) => b.offsetParent)"
+				".map((b) => b.innerText.trim())"
+			)
+			rec.checks["buttons"] = buttons
+			shows_effect = _t(self, "Campaign Effect") in buttons
+			if shows_effect != reads_effect:
+				raise StepFailed(
+					f"the launched campaign {'offers' if shows_effect else 'does not offer'} Campaign Effect"
+					f" to a {self.role}"
+				)
+
+		self.step("campaign form (launched)", form, extra_ms=1000)
+		if not reads_effect:
+			return
+
+		def effect(rec):
+			if not may["effect"]:
+				raise StepFailed(f"a {self.role} should run Campaign Effect, the site does not let them")
+			self.go(rec, "/app/query-report/" + quote("Campaign Effect") + "?campaign=" + quote(campaign))
+			try:
+				self.page.wait_for_function(
+					"() => (frappe.query_report && frappe.query_report.report_name === 'Campaign Effect'"
+					" && Array.isArray(frappe.query_report.data) && frappe.query_report.data.length)"
+					" || document.querySelector('.page-card-head')",
+					timeout=60000,
+				)
+			except PlaywrightError:
+				rec.notes.append("the report showed no rows within 60 s")
+			self.settle(1500)
+			shown = self.page.evaluate(
+				"""() => ({
+				rows: frappe.query_report && frappe.query_report.data ? frappe.query_report.data.length : 0,
+				chart: !!document.querySelector('.report-wrapper .chart-wrapper svg, .chart-container svg'),
+				cards: Array.from(document.querySelectorAll('.report-summary .summary-item')).map((e) => [
+					(e.querySelector('.summary-label') || {}).innerText || '',
+					(e.querySelector('.summary-value') || {}).innerText || '']),
+			})"""
+			)
+			rec.checks.update(shown)
+			members = self.page.evaluate(
+				"(c) => frappe.xcall('frappe.client.get_count', {doctype: 'Bank Campaign Member',"
+				" filters: {campaign: c}})",
+				campaign,
+			)
+			rec.checks["members_readable"] = members
+			if members and not (shown["rows"] and shown["cards"] and shown["chart"]):
+				raise StepFailed(f"{members} members readable, but the report shows {shown}")
+
+		self.step("report: Campaign Effect", effect, extra_ms=1500)
+
 	def todo(self):
 		def fn(rec):
 			self.go(rec, "/app/todo?allocated_to=" + quote(self.user) + "&status=Open")
@@ -990,6 +1109,7 @@ def main(argv=None) -> int:
 				walk.offered_pages(targets)
 				profile = walk.profile()
 				walk.reports()
+				walk.campaigns()
 				walk.todo()
 				if not args.no_tasks:
 					walk.task(profile)

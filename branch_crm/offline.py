@@ -542,11 +542,12 @@ def analyse(
 			needs_values[column].append(matrices.values[column])
 		needs_present.append(matrices.present)
 		latest.append(snapshots.loc[snapshots["month"] == as_of, ["customer", "month", "aum"]])
-		del snapshots, matrices, scored
+		del snapshots, matrices, scored, bucket_maturing
 		release_memory()
 		if progress:
 			progress(b + 1, store.buckets)
 
+	del maturing  # every bucket has had its own: the needs screening below does not read it
 	# the value parameters recompute_tables decides with by default
 	recomputed = reclassify_value(pd.concat(recomputed, ignore_index=True), ValueParameters())
 	# every result is in the customers' order: context is joined by position, without copies
@@ -606,6 +607,7 @@ def screen_needs_by_branch(
 	branch = context["branch"].fillna("").to_numpy(dtype=object)
 	holding_branch = holdings["customer"].map(pd.Series(branch, index=context["customer"])).fillna("")
 	holdings_by_branch = holdings.groupby(holding_branch.to_numpy(), sort=False).indices
+	del holding_branch
 	screened = []
 	for name, rows in pd.Series(range(len(branch))).groupby(branch, sort=False).indices.items():
 		customers = context.iloc[rows]

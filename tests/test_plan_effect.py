@@ -113,7 +113,7 @@ def test_shape_chart_and_summary():
 		"Completed": 2,
 		"Completion %": "40.0%",
 		"Overdue": 2,
-		"Contacts": 4,
+		"Contacts Made": 4,
 		"Products Opened Within 30 Days": 3,
 	}
 	_columns, data, message, _chart, _summary = result.as_frappe()

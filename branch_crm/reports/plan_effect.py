@@ -161,7 +161,7 @@ def build_plan_effect(
 		column("completed", "Completed", "Int", 100),
 		column("completion_rate", "Completion %", "Percent", 110),
 		column("overdue", "Overdue", "Int", 90),
-		column("contacts", "Contacts", "Int", 90),
+		column("contacts", "Contacts Made", "Int", 90),
 		column("customers_contacted", "Customers Contacted", "Int", 150),
 	]
 	# outcome labels are the Contact Log's own Select options
@@ -188,7 +188,7 @@ def build_plan_effect(
 		card(completed, "Completed", indicator="Green"),
 		card(round(completed * 100 / planned, 1) if planned else 0.0, "Completion %", "Percent", "Blue"),
 		card(int(rows["overdue"].sum()), "Overdue", indicator="Red"),
-		card(int(rows["contacts"].sum()), "Contacts", indicator="Grey"),
+		card(int(rows["contacts"].sum()), "Contacts Made", indicator="Grey"),
 		card(int(rows["products_opened"].sum()), "Products Opened Within 30 Days", indicator="Green"),
 	]
 	return ReportResult(columns, records(rows), effect, summary)

@@ -9,7 +9,7 @@ frappe.ui.form.on("Bank Customer Profile", {
 			frm.add_custom_button(
 				__("Log Contact"),
 				() => frappe.new_doc("Contact Log", { customer: frm.doc.name }),
-				__("Contact")
+				__("Contact", null, "Bank Customer Profile")
 			);
 		}
 		if (frappe.model.can_read("Contact Plan")) {
@@ -19,14 +19,14 @@ frappe.ui.form.on("Bank Customer Profile", {
 					frappe
 						.call("branch_crm.api.ensure_contact_plan", { customer: frm.doc.name })
 						.then((r) => frappe.set_route("Form", "Contact Plan", r.message)),
-				__("Contact")
+				__("Contact", null, "Bank Customer Profile")
 			);
 		}
 		if (frappe.model.can_read("Customer Follow-up")) {
 			frm.add_custom_button(
 				__("Follow-ups"),
 				() => frappe.set_route("List", "Customer Follow-up", { customer: frm.doc.name }),
-				__("Contact")
+				__("Contact", null, "Bank Customer Profile")
 			);
 		}
 		// information kept current (docs/complaints_and_information.md): who edits the sensitive

@@ -34,8 +34,11 @@ class TestPlanEffect(testing.BranchCRMTestCase):
 		frappe.set_user("Administrator")
 		profile = frappe.get_doc("Bank Customer Profile", "_T-CRM-0001")
 		product = frappe.get_all("Bank Product", pluck="name", limit=1)[0]
-		profile.append("holdings", {"product": product, "balance": 1000, "opened_on": today})
+		holding = profile.append("holdings", {"product": product, "balance": 1000, "opened_on": today})
 		profile.save()
+		# the follow-up job and clear_contacts commit: the holding would stay for the next run
+		self.addCleanup(frappe.db.commit)
+		self.addCleanup(frappe.db.delete, "Customer Product Holding", {"name": holding.name})
 
 		period = {"from_date": today, "to_date": frappe.utils.add_days(today, 14)}
 		frappe.set_user(user("rm1"))

@@ -172,7 +172,7 @@ def _write_customers(frame: pd.DataFrame):
 	# the database inserts the Customers on one core while Python masks, dates and places the
 	# profiles on the other; each statement of profiles follows as soon as it is written, in the
 	# same transaction
-	with store.sent_behind(list(customer_statements)) as send:
+	with store.sent_behind(customer_statements) as send:
 		profiles = changed.assign(
 			name=changed["customer"],
 			do_not_contact=changed["do_not_contact"].astype(int),

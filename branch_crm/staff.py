@@ -79,6 +79,16 @@ def staff_module_profile(roles) -> str | None:
 	return STAFF_MODULE_PROFILE if frappe.db.exists("Module Profile", STAFF_MODULE_PROFILE) else None
 
 
+def give_staff_module_profile(user: str) -> None:
+	"""Give a staff user without a module profile the staff one (``staff_module_profile``); a profile
+	the admin chose is theirs to keep. User.validate copies the profile's blocked modules."""
+	profile = staff_module_profile(frappe.get_roles(user))
+	if profile and not frappe.db.get_value("User", user, "module_profile"):
+		doc = frappe.get_doc("User", user)
+		doc.module_profile = profile
+		doc.save(ignore_permissions=True)
+
+
 def insert_desk_user(email: str, first_name: str, roles=()) -> None:
 	"""A desk user as the User form would make it, also inside a bulk load: Frappe applies no
 	defaults to documents inserted during an import, which left staff without the search bar,

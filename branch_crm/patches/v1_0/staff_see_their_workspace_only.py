@@ -2,7 +2,7 @@ import frappe
 
 from branch_crm.install import ensure_staff_module_profile
 from branch_crm.roles import STAFF_ROLES
-from branch_crm.staff import staff_module_profile
+from branch_crm.staff import give_staff_module_profile
 
 
 def execute():
@@ -16,8 +16,4 @@ def execute():
 		{"roles": STAFF_ROLES},
 	)
 	for name in users:
-		profile = staff_module_profile(frappe.get_roles(name))
-		if profile:
-			user = frappe.get_doc("User", name)
-			user.module_profile = profile
-			user.save(ignore_permissions=True)
+		give_staff_module_profile(name)

@@ -5,7 +5,7 @@ import frappe
 from frappe.model.document import Document
 
 from branch_crm.roles import ROLE_TYPE_TO_ROLE
-from branch_crm.staff import WORKSPACE_ROLES, staff_module_profile, workspace_for
+from branch_crm.staff import WORKSPACE_ROLES, give_staff_module_profile, workspace_for
 
 
 class RelationshipManager(Document):
@@ -14,14 +14,9 @@ class RelationshipManager(Document):
 		role = ROLE_TYPE_TO_ROLE.get(self.role_type)
 		if self.is_active and role and role not in frappe.get_roles(self.user):
 			frappe.get_doc("User", self.user).add_roles(role)
-		# a user made staff here sees the Branch CRM workspace alone, as one created as staff does;
-		# a module profile the admin chose is theirs to keep
+		# a user made staff here sees the Branch CRM workspace alone, as one created as staff does
 		if self.is_active:
-			profile = staff_module_profile(frappe.get_roles(self.user))
-			if profile and not frappe.db.get_value("User", self.user, "module_profile"):
-				user = frappe.get_doc("User", self.user)
-				user.module_profile = profile
-				user.save(ignore_permissions=True)  # User.validate copies the profile's blocked modules
+			give_staff_module_profile(self.user)
 		# staff land on their role's workspace unless they chose one that is not ours
 		if self.is_active:
 			current = frappe.db.get_value("User", self.user, "default_workspace")

@@ -95,6 +95,13 @@ def edge_frame(prefix: str) -> pd.DataFrame:
 	)
 
 
+def branch_book(branch: str) -> pd.DataFrame:
+	"""Every profile of the branch as the engine's placement and load counts read them."""
+	return store.read_frame(
+		PROFILE, ["customer", "relationship_manager", "aum"], where="`branch` = %(b)s", values={"b": branch}
+	)
+
+
 class TestSetBasedWrites(testing.BranchCRMTestCase):
 	def tearDown(self):
 		frappe.db.rollback()
@@ -274,12 +281,7 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 		placed = books.assign_new(frame)
 		# what the engine decides from every profile of the branch, as the intake read them before
 		staff = books._staff(testing.BRANCH_A)
-		whole = store.read_frame(
-			PROFILE,
-			["customer", "relationship_manager", "aum"],
-			where="`branch` = %(b)s",
-			values={"b": testing.BRANCH_A},
-		)
+		whole = branch_book(testing.BRANCH_A)
 		expected = assign_new_customers(
 			frame.assign(aum=0.0, tier=None),
 			staff,
@@ -313,12 +315,7 @@ class TestSetBasedWrites(testing.BranchCRMTestCase):
 			["name", "customer", "customer_name", "branch", "relationship_manager", "aum"],
 		)
 		staff = books._staff(testing.BRANCH_A)
-		whole = store.read_frame(
-			PROFILE,
-			["customer", "relationship_manager", "aum"],
-			where="`branch` = %(b)s",
-			values={"b": testing.BRANCH_A},
-		)
+		whole = branch_book(testing.BRANCH_A)
 		expected = book_loads(whole)
 		expected = expected[expected["user"].isin(staff["user"])].set_index("user").sort_index()
 		loads = books.branch_loads((testing.BRANCH_A,), staff["user"]).set_index("user").sort_index()

@@ -4,6 +4,7 @@ screen-needs|queue-follow-ups``."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -101,12 +102,11 @@ def import_csv(
 		for kind in KINDS:
 			if not files[kind]:
 				continue
-			records = _read_csv(files[kind])
 			result = data_intake.run_in_chunks(
 				kind,
-				records,
+				_read_csv(files[kind]),
 				chunk_size=chunk_size,
-				progress=partial(bars, kind, total=len(records)),
+				progress=partial(bars, kind, total=_count_rows(files[kind])),
 			)
 			summary = result.as_dict()
 			click.echo(
@@ -173,9 +173,18 @@ def _import_staff(frappe, path: str) -> list[dict]:
 	return errors
 
 
-def _read_csv(path: str) -> list[dict]:
+def _read_csv(path: str) -> Iterator[dict]:
+	"""The file's rows one at a time: the import commits a chunk before it reads the next."""
 	with open(path, newline="", encoding="utf-8-sig") as handle:
-		return list(csv.DictReader(handle))
+		yield from csv.DictReader(handle)
+
+
+def _count_rows(path: str) -> int:
+	"""Data rows for the progress bar, counted without parsing (a quoted field may hold a line
+	break, so this can overcount; the bar is only a guide)."""
+	with open(path, "rb") as handle:
+		lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+	return max(lines - 1, 0)
 
 
 @branch_crm.command("demo-data")

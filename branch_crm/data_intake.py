@@ -8,6 +8,8 @@ their index, key, field and reason, and nothing is half-written.
 from __future__ import annotations
 
 import hashlib
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import frappe
@@ -290,12 +292,16 @@ def _write_snapshots(frame: pd.DataFrame):
 	return inserted, updated, unchanged
 
 
-def run_in_chunks(kind: str, records: list[dict], *, chunk_size: int = 5000, progress=None) -> IntakeResult:
-	"""Bulk loads (CSV import, demo data): one committed transaction per chunk. A chunk that fails
-	as a whole is rolled back, logged and reported row by row; the other chunks still land."""
-	total = IntakeResult(kind, received=len(records))
-	for offset in range(0, len(records), chunk_size):
-		chunk = records[offset : offset + chunk_size]
+def run_in_chunks(
+	kind: str, records: Iterable[dict], *, chunk_size: int = 5000, progress=None
+) -> IntakeResult:
+	"""Bulk loads (CSV import, demo data): one committed transaction per chunk, taken from
+	``records`` as it is consumed, so a file of 24 million rows is never in memory at once. A chunk
+	that fails as a whole is rolled back, logged and reported row by row; the other chunks still land."""
+	total = IntakeResult(kind)
+	records = iter(records)
+	offset = 0
+	while chunk := list(itertools.islice(records, chunk_size)):
 		try:
 			result = run(kind, chunk, batch_limit=chunk_size)
 			frappe.db.commit()
@@ -309,10 +315,12 @@ def run_in_chunks(kind: str, records: list[dict], *, chunk_size: int = 5000, pro
 					{"index": i, "key": None, "field": None, "reason": reason} for i in range(len(chunk))
 				],
 			)
+		total.received += len(chunk)
 		total.inserted += result.inserted
 		total.updated += result.updated
 		total.unchanged += result.unchanged
 		total.rejected += [{**r, "index": r["index"] + offset} for r in result.rejected]
+		offset += len(chunk)
 		if progress:
 			progress(len(chunk))
 	return total

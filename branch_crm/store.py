@@ -268,11 +268,15 @@ def _value_rows(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 
 	Escaped column by column rather than passed as parameters: PyMySQL's ``mogrify`` looks up an
 	escape function for every value (several µs each, most of the time of writing 5,000 rows)."""
+	return ["(" + ", ".join(row) + ")" for row in _literal_rows(frame, columns)]
+
+
+def _literal_rows(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[str, ...]]:
+	"""Each row of ``frame`` as a tuple of SQL literals, one per column (``_column_literals``)."""
 	if not frappe.db._conn:
 		frappe.db.connect()
 	conn = frappe.db._conn
-	texts = [_column_literals(frame[column], conn) for column in columns]
-	return ["(" + ", ".join(row) + ")" for row in zip(*texts, strict=True)]
+	return zip(*(_column_literals(frame[column], conn) for column in columns), strict=True)
 
 
 def _insert_values(
@@ -601,25 +605,29 @@ def update_rows(
 		return 0
 	columns = _checked_columns(doctype, columns)
 	_checked_columns(doctype, [key])
-	now, user = frappe.utils.now_datetime(), frappe.session.user
+	if not frappe.db._conn:
+		frappe.db.connect()
+	now = frappe.db._conn.literal(frappe.utils.now_datetime())
+	user = frappe.db._conn.literal(frappe.session.user)
 	unchanged = " and ".join(f"t.`{c}` <=> v.`{c}`" for c in columns)
 	assignments = ", ".join(
 		[
-			f"t.`modified` = if({unchanged}, t.`modified`, %s)",
-			f"t.`modified_by` = if({unchanged}, t.`modified_by`, %s)",
+			f"t.`modified` = if({unchanged}, t.`modified`, {now})",
+			f"t.`modified_by` = if({unchanged}, t.`modified_by`, {user})",
 			*(f"t.`{c}` = v.`{c}`" for c in columns),
 		]
 	)
-	select_first = "select " + ", ".join(f"%s as `{c}`" for c in [key, *columns])
-	select_more = "select " + ", ".join(["%s"] * (len(columns) + 1))
 	frame = _with_numeric_zeros(doctype, frame, columns)
-	rows = _rows(frame, [key, *columns])
-	for chunk in chunked(rows, chunk_size):
-		derived = " union all ".join([select_first] + [select_more] * (len(chunk) - 1))
-		query = f"update {_table(doctype)} t join ({derived}) v on t.`{key}` = v.`{key}` set {assignments}"
-		# the derived table's values come first in the statement, the SET clause's after them
-		frappe.db.sql(query, [*(v for row in chunk for v in row), now, user])
-	return len(rows)
+	for start in range(0, len(frame), chunk_size):
+		# the values as SQL literals (_literal_rows): PyMySQL's parameter escaping would take
+		# longer than the database takes to apply them
+		rows = list(_literal_rows(frame.iloc[start : start + chunk_size], [key, *columns]))
+		first = ", ".join(f"{value} as `{c}`" for value, c in zip(rows[0], [key, *columns], strict=True))
+		derived = " union all ".join([f"select {first}", *(f"select {', '.join(row)}" for row in rows[1:])])
+		_execute_write(
+			f"update {_table(doctype)} t join ({derived}) v on t.`{key}` = v.`{key}` set {assignments}"
+		)
+	return len(frame)
 
 
 # ---------------------------------------------------------------- customer-month matrices
@@ -668,12 +676,22 @@ def read_month_matrix(
 	else:
 		who = "`customer` in %(customers)s"
 		values["customers"] = tuple(customers) or ("",)
-	query = (
+	pivot = (
 		f"select `customer`, count(*) as reported, {select} from {_table(doctype)} "
 		f"where {who} and `month` between %(first)s and %(last)s group by `customer`"
 	)
-	rows = frappe.db.sql(query, values, as_list=True)
-	frame = pd.DataFrame(rows, columns=["customer", "reported", *names]).set_index("customer")
+	# one delimited text (_text_rows): a Python object per value would be most of the read
+	frame = _text_rows(
+		["p.`customer`", "p.`reported`", *(f"p.`{n}`" for n in names)],
+		f"from ({pivot}) p",
+		values,
+		["customer", "reported", *names],
+		["customer"],
+	)
+	if frame is None:
+		rows = frappe.db.sql(pivot, values, as_list=True)
+		frame = pd.DataFrame(rows, columns=["customer", "reported", *names])
+	frame = frame.set_index("customer")
 	frame = frame.reindex(pd.Index(customers, name="customer"))
 	matrices = {
 		c: pd.DataFrame(

@@ -5,7 +5,8 @@ Per chunk of profiles (a contiguous name range): read the chunk's last 12 months
 range scan of the (customer, month) index, summarise with ``engine.balances``, compare with what the
 profiles hold and write only the profiles whose figures changed (UPDATE … JOIN); commit. A customer
 with nothing reported in the last 12 months shows no balances rather than stale ones. A failed chunk
-is rolled back and logged; the others go on. A second run writes nothing.
+is rolled back and logged; the others go on. A second run writes nothing. The next chunk is read,
+and the last one written, on connections of their own while this one is summarised (``jobs.chunks``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from branch_crm import store
 from branch_crm.engine.balances import SUMMARY_COLUMNS, balance_changes, summarise_balances
+from branch_crm.jobs.chunks import run_chunks
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -53,40 +55,46 @@ def refresh(
 		chunks = [
 			("between", pair) for pair in store.name_ranges(PROFILE, chunk_size, where=where, values=values)
 		]
-	for kind, scope in chunks:
-		size = 0
-		try:
-			if kind == "in":
-				held = store.read_frame_fast(
-					PROFILE, ["name", *STORED], where="`name` in %(names)s", values={"names": tuple(scope)}
-				)
-				rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope)
-			else:
-				held = store.read_frame_fast(
-					PROFILE,
-					["name", *STORED],
-					where="`name` between %(lo)s and %(hi)s",
-					values={"lo": scope[0], "hi": scope[1]},
-				)
-				rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope)
-			size = len(held)
-			latest_figures = (
-				summarise_balances(rows, window_months=window)
-				.set_index("customer")
-				.reindex(pd.Index(held["name"], name="customer"))
-				.fillna({c: 0 for c in STORED if c != "as_of_month"})
-				.reset_index()
-			)
-			changed = balance_changes(latest_figures, held).rename(columns={"customer": "name"})
-			store.update_rows(PROFILE, changed, STORED)
-			frappe.db.commit()
-			summary["profiles"] += size
-			summary["updated"] += len(changed)
-		except Exception:
-			frappe.db.rollback()
-			summary["failed"] += 1
-			first_name = scope[0]
-			frappe.log_error(title=f"Branch CRM: balance refresh failed for the profiles from {first_name}")
+
+	def read(kind: str, scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+		"""(what the chunk's profiles hold, their snapshot rows of the 12 months)."""
+		if kind == "in":
+			where, values = "`name` in %(names)s", {"names": tuple(scope)}
+			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope)
+		else:
+			where, values = "`name` between %(lo)s and %(hi)s", {"lo": scope[0], "hi": scope[1]}
+			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope)
+		return store.read_frame_fast(PROFILE, ["name", *STORED], where=where, values=values), rows
+
+	def decide(read: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+		held, rows = read
+		latest_figures = (
+			summarise_balances(rows, window_months=window)
+			.set_index("customer")
+			.reindex(pd.Index(held["name"], name="customer"))
+			.fillna({c: 0 for c in STORED if c != "as_of_month"})
+			.reset_index()
+		)
+		return held, balance_changes(latest_figures, held).rename(columns={"customer": "name"})
+
+	def done(_chunk, decided: tuple[pd.DataFrame, pd.DataFrame], _written) -> None:
+		held, changed = decided
+		summary["profiles"] += len(held)
+		summary["updated"] += len(changed)
 		if progress:
-			progress(size)
+			progress(len(held))
+
+	def failed(chunk: tuple) -> None:
+		summary["failed"] += 1
+		frappe.log_error(title=f"Branch CRM: balance refresh failed for the profiles from {chunk[1][0]}")
+		frappe.db.commit()  # the log outlives a crash later in the night
+
+	summary["seconds"] = run_chunks(
+		chunks,
+		read=read,
+		decide=decide,
+		write=lambda decided: store.update_rows(PROFILE, decided[1], STORED),
+		done=done,
+		failed=failed,
+	)
 	return summary

@@ -23,7 +23,6 @@ the stored fields (``branch_crm.followups``), not here.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import frappe
 import pandas as pd
@@ -41,6 +40,7 @@ from branch_crm.engine.churn import (
 	score_churn,
 )
 from branch_crm.engine.feedback import desk_complaint_events
+from branch_crm.jobs.chunks import run_chunks
 from branch_crm.jobs.recompute import latest_month
 from branch_crm.language import coded
 
@@ -217,7 +217,6 @@ def run(
 	templates = reason_templates()
 	signals = measured_signals(months, today)
 	summary["as_of"] = str(months[-1].date())
-	timings = {"score": 0.0, "write": 0.0}
 	ranges = store.name_ranges(
 		PROFILE,
 		chunk_size,
@@ -229,28 +228,18 @@ def run(
 	)
 	if stop_after_chunks is not None:
 		ranges = ranges[:stop_after_chunks]
-	if write_behind is None and len(ranges) < 2:
-		write_behind = False
 
-	def failed(lo: str, hi: str) -> None:
+	def failed(chunk: tuple[str, str]) -> None:
 		summary["failed_chunks"] += 1
 		frappe.log_error(
-			title=f"Branch CRM churn scoring: chunk {lo} … {hi} failed", reference_doctype=PROFILE
+			title=f"Branch CRM churn scoring: chunk {chunk[0]} … {chunk[1]} failed", reference_doctype=PROFILE
 		)
 		frappe.db.commit()  # the log outlives a crash later in the night
 		if progress:
 			progress(0)
 
-	def settle(lo: str, hi: str, scored: pd.DataFrame, changed: pd.DataFrame, written) -> None:
-		"""Wait for a chunk's write; count the chunk when it is committed, log it when it failed."""
-		started = time.perf_counter()
-		try:
-			written.result()
-		except Exception:
-			failed(lo, hi)
-			return
-		finally:
-			timings["write"] += time.perf_counter() - started
+	def done(_chunk, decided: tuple[pd.DataFrame, pd.DataFrame], _written) -> None:
+		scored, changed = decided
 		summary["profiles"] += len(scored)
 		summary["scored"] += int(scored["has_score"].sum())
 		summary["high"] += int((scored["churn_band"] == "High").sum())
@@ -258,26 +247,14 @@ def run(
 		if progress:
 			progress(len(scored))
 
-	reads = store.read_ahead(lambda lo, hi: read_chunk(lo, hi, months, today), ranges, enabled=read_ahead)
-	with store.write_behind(enabled=write_behind) as submit:
-		writing = None
-		for (lo, hi), pending in reads:
-			started = time.perf_counter()
-			try:
-				scored, changed = score_chunk(pending.result(), months, params, templates, today, signals)
-			except Exception:
-				failed(lo, hi)
-				continue
-			finally:
-				timings["score"] += time.perf_counter() - started
-			if writing:
-				settle(*writing)
-			started = time.perf_counter()
-			# written in line, the write is done here; behind, it is only queued and waited for in settle
-			written = submit(store.update_rows, PROFILE, changed, OUTPUT_COLUMNS)
-			timings["write"] += time.perf_counter() - started
-			writing = (lo, hi, scored, changed, written)
-		if writing:
-			settle(*writing)
-	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
+	summary["seconds"] = run_chunks(
+		ranges,
+		read=lambda lo, hi: read_chunk(lo, hi, months, today),
+		decide=lambda chunk: score_chunk(chunk, months, params, templates, today, signals),
+		write=lambda decided: store.update_rows(PROFILE, decided[1], OUTPUT_COLUMNS),
+		done=done,
+		failed=failed,
+		read_ahead=read_ahead,
+		write_behind=write_behind,
+	)
 	return summary

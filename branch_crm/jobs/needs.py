@@ -21,7 +21,6 @@ report reads the stored result instead of three tables (docs/needs_and_churn.md)
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import frappe
 import pandas as pd
@@ -35,6 +34,7 @@ from branch_crm.engine.needs import (
 	needs_changes,
 	screen_needs,
 )
+from branch_crm.jobs.chunks import run_chunks
 from branch_crm.jobs.recompute import latest_month
 from branch_crm.language import coded
 
@@ -167,14 +167,11 @@ def run(
 	params = parameters()
 	words = templates()
 	summary["as_of"] = str(as_of)
-	timings = {"screen": 0.0, "write": 0.0}
 	names = of_branches if of_branches is not None else branches(branch)
-	if write_behind is None and len(names) < 2:
-		write_behind = False
 
-	def failed(name: str) -> None:
+	def failed(chunk: tuple[str]) -> None:
 		summary["failed_branches"] += 1
-		label = "(no branch)" if name == NO_BRANCH else name
+		label = "(no branch)" if chunk[0] == NO_BRANCH else chunk[0]
 		frappe.log_error(
 			title=f"Branch CRM needs screening: branch {label} failed", reference_doctype=PROFILE
 		)
@@ -182,16 +179,8 @@ def run(
 		if progress:
 			progress(1)
 
-	def settle(name: str, screened: pd.DataFrame, changed: pd.DataFrame, written) -> None:
-		"""Wait for a branch's write; count the branch once committed, log it when it failed."""
-		started = time.perf_counter()
-		try:
-			written.result()
-		except Exception:
-			failed(name)
-			return
-		finally:
-			timings["write"] += time.perf_counter() - started
+	def done(_chunk, decided: tuple[pd.DataFrame, pd.DataFrame], _written) -> None:
+		screened, changed = decided
 		summary["profiles"] += len(screened)
 		summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
 		summary["high_priority"] += int((screened["priority_score"] >= params.high_priority).sum())
@@ -199,32 +188,17 @@ def run(
 		if progress:
 			progress(1)
 
-	# one branch read ahead, not two: a large branch's holdings and snapshots are the biggest frames
-	# of the night, and a worker should stay well under 2 GB
-	reads = store.read_ahead(
-		lambda name: read_branch(name, params, as_of),
+	summary["seconds"] = run_chunks(
 		[(name,) for name in names],
-		enabled=read_ahead,
+		read=lambda name: read_branch(name, params, as_of),
+		decide=lambda read: screen_read(read, params, as_of, words, today),
+		write=lambda decided: store.update_rows(PROFILE, decided[1], OUTPUT_COLUMNS),
+		done=done,
+		failed=failed,
+		read_ahead=read_ahead,
+		write_behind=write_behind,
+		# one branch read ahead, not two: a large branch's holdings and snapshots are the biggest
+		# frames of the night, and a worker should stay well under 2 GB
 		readers=1,
 	)
-	with store.write_behind(enabled=write_behind) as submit:
-		writing = None
-		for (name,), pending in reads:
-			started = time.perf_counter()
-			try:
-				screened, changed = screen_read(pending.result(), params, as_of, words, today)
-			except Exception:
-				failed(name)
-				continue
-			finally:
-				timings["screen"] += time.perf_counter() - started
-			if writing:
-				settle(*writing)
-			started = time.perf_counter()
-			written = submit(store.update_rows, PROFILE, changed, OUTPUT_COLUMNS)
-			timings["write"] += time.perf_counter() - started
-			writing = (name, screened, changed, written)
-		if writing:
-			settle(*writing)
-	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
 	return summary

@@ -10,7 +10,6 @@ half-way and started again ends where an uninterrupted run would.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import frappe
 import pandas as pd
@@ -28,6 +27,7 @@ from branch_crm.engine.recompute import (
 )
 from branch_crm.engine.tiering import TierRules, migration_matrix, month_index
 from branch_crm.engine.value import ValueParameters
+from branch_crm.jobs.chunks import run_chunks
 from branch_crm.language import coded, user_language
 
 PROFILE = "Bank Customer Profile"
@@ -111,9 +111,10 @@ def read_chunk(config: RecomputeConfig, lo: str, hi: str, *, branch: str | None,
 	counts today, not once next month's data arrives."""
 	where, values = _branch_filter(branch)
 	condition = "`name` between %(lo)s and %(hi)s" + (f" and {where}" if where else "")
-	profiles = store.read_frame(
-		PROFILE, PROFILE_COLUMNS, where=condition + " order by `name`", values={"lo": lo, "hi": hi, **values}
+	profiles = store.read_frame_fast(
+		PROFILE, PROFILE_COLUMNS, where=condition, values={"lo": lo, "hi": hi, **values}
 	)
+	profiles = profiles.sort_values("customer", kind="stable", ignore_index=True)
 	months = month_index(as_of, config.months)
 	# contribution month by month only when it can qualify for a tier; else its 12-month total
 	monthly = ["aum", "contribution"] if config.rules.use_contribution else ["aum"]
@@ -182,34 +183,24 @@ def run(
 	today = frappe.utils.getdate()
 	run_id = run_id or frappe.generate_hash(length=10)
 	total = frappe.db.count(PROFILE, {"branch": branch} if branch else None) if publish_progress else 0
-	timings = {"read": 0.0, "engine": 0.0, "write": 0.0}
-	for number, (lo, hi) in enumerate(chunk_ranges(branch, chunk_size, between), start=1):
-		if stop_after_chunks is not None and number > stop_after_chunks:
-			break
-		profiles = []
-		try:
-			started = time.perf_counter()
-			chunk = read_chunk(config, lo, hi, branch=branch, as_of=as_of)
-			profiles = chunk[0]
-			read_at = time.perf_counter()
-			result = recompute_chunk(*chunk, config, as_of=as_of, today=today)
-			computed_at = time.perf_counter()
-			changed, changes = write_result(result, today, run_id)
-			frappe.db.commit()
-			timings["read"] += read_at - started
-			timings["engine"] += computed_at - read_at
-			timings["write"] += time.perf_counter() - computed_at
-			summary["updated"] += len(changed)
-			summary["tier_changes"] += len(changes)
-		except Exception:
-			frappe.db.rollback()
-			summary["failed_chunks"] += 1
-			frappe.log_error(
-				title=f"Branch CRM recompute: chunk {lo} … {hi} failed", reference_doctype=PROFILE
-			)
-		summary["profiles"] += len(profiles)
+	ranges = chunk_ranges(branch, chunk_size, between)
+	if stop_after_chunks is not None:
+		ranges = ranges[:stop_after_chunks]
+
+	def failed(chunk: tuple[str, str]) -> None:
+		summary["failed_chunks"] += 1
+		frappe.log_error(
+			title=f"Branch CRM recompute: chunk {chunk[0]} … {chunk[1]} failed", reference_doctype=PROFILE
+		)
+		frappe.db.commit()  # the log outlives a crash later in the night
+
+	def done(_chunk, result, written: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+		changed, changes = written
+		summary["profiles"] += len(result.profiles)
+		summary["updated"] += len(changed)
+		summary["tier_changes"] += len(changes)
 		if progress:
-			progress(len(profiles))
+			progress(len(result.profiles))
 		if publish_progress:
 			frappe.publish_progress(
 				summary["profiles"] * 100 / max(total, 1),
@@ -218,7 +209,15 @@ def run(
 				docname="Branch CRM Settings",
 				description=_("{0} of {1} customers").format(summary["profiles"], total),
 			)
-	summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
+
+	summary["seconds"] = run_chunks(
+		ranges,
+		read=lambda lo, hi: read_chunk(config, lo, hi, branch=branch, as_of=as_of),
+		decide=lambda chunk: recompute_chunk(*chunk, config, as_of=as_of, today=today),
+		write=lambda result: write_result(result, today, run_id),
+		done=done,
+		failed=failed,
+	)
 	if not finish:
 		return summary
 	from branch_crm.books import propose_rehoming

@@ -7,6 +7,8 @@ plan took them from, so nothing a colleague changed in between is overwritten. E
 
 from __future__ import annotations
 
+import hashlib
+
 import frappe
 import pandas as pd
 from frappe import _
@@ -23,6 +25,7 @@ from branch_crm.engine.assignment import (
 from branch_crm.language import coded
 
 PROFILE = "Bank Customer Profile"
+ROW = "Book Transfer Customer"
 
 
 def _templates() -> dict:
@@ -207,11 +210,12 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 	"""Customers whose tier now calls for another role than their manager's are proposed for a
 	move, not moved: one draft "Re-homing" Book Transfer per branch and current manager, for the
 	branch manager to approve. A draft is saved only when its proposal changed (so a night with
-	nothing new saves nothing), and one already sent for approval is left as the approver sees it."""
+	nothing new saves nothing), one already sent for approval is left as the approver sees it, and
+	a draft none of whose customers needs moving any more is deleted."""
 	branches = [branch] if branch else frappe.get_all("Branch", pluck="name")
 	touched = []
 	for name in branches:
-		profiles = store.read_frame(
+		profiles = store.read_frame_fast(
 			PROFILE,
 			["customer", "branch", "relationship_manager", "tier", "aum"],
 			where="`branch` = %(b)s",
@@ -231,13 +235,19 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 			)
 		}
 		stored = _draft_rows([d.name for d in drafts.values()])
+		outdated = {}
 		for from_rm, rows in proposals.groupby("from_rm"):
 			draft = drafts.get(from_rm)
 			if draft and draft.workflow_state not in (None, "", "Draft"):
 				continue
 			if draft and _same_rows(stored.get(draft.name), rows):
 				continue
-			doc = frappe.get_doc("Book Transfer", draft.name) if draft else frappe.new_doc("Book Transfer")
+			if draft:
+				outdated[draft.name] = rows
+				continue
+			# a manager's first proposal: a new document, through the ORM (its series, workflow
+			# state and validation); a few a night once the books settle
+			doc = frappe.new_doc("Book Transfer")
 			doc.update(
 				{
 					"branch": name,
@@ -247,9 +257,52 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 				}
 			)
 			_set_rows(doc, rows)
-			doc.save(ignore_permissions=True)
+			doc.insert(ignore_permissions=True)
 			touched.append(doc.name)
+		_replace_draft_rows(outdated)
+		touched += list(outdated)
+		# a manager none of whose customers needs moving any more: their draft proposal goes
+		for from_rm, draft in drafts.items():
+			if from_rm not in set(proposals["from_rm"]) and draft.workflow_state in (None, "", "Draft"):
+				frappe.delete_doc("Book Transfer", draft.name, ignore_permissions=True)
+				touched.append(draft.name)
 	return touched
+
+
+def _replace_draft_rows(outdated: dict[str, pd.DataFrame]) -> None:
+	"""New customer rows for draft re-homing transfers whose proposal changed (every draft, on the
+	night a new month moves every AUM), set-based: their old rows deleted and the new inserted in
+	a few statements, instead of loading and saving each document. The rows come from this branch's
+	profiles and the reasons are already coded, which is what the form's validation ensures; a
+	draft has no version history to keep (its approval, through the workflow, is what is recorded)."""
+	if not outdated:
+		return
+	rows = pd.concat(
+		[frame.assign(parent=draft, idx=range(1, len(frame) + 1)) for draft, frame in outdated.items()],
+		ignore_index=True,
+	)
+	# one row per customer in a draft: a name made of both is unique and the same on a re-run
+	rows["name"] = [
+		hashlib.sha1(f"{parent}:{customer}".encode()).hexdigest()[:12]
+		for parent, customer in zip(rows["parent"], rows["customer"], strict=True)
+	]
+	rows = rows.assign(parenttype="Book Transfer", parentfield="customers", applied=0)
+	drafts = list(outdated)
+	for chunk in store.chunked(drafts, store.IN_LIST_LIMIT):
+		frappe.db.sql(
+			f"delete from `tab{ROW}` where `parenttype` = 'Book Transfer' and `parent` in %(drafts)s",
+			{"drafts": tuple(chunk)},
+		)
+		frappe.db.sql(
+			"""update `tabBook Transfer` set `modified` = %(now)s, `modified_by` = %(user)s
+			where `name` in %(drafts)s and `docstatus` = 0""",
+			{"drafts": tuple(chunk), "now": frappe.utils.now_datetime(), "user": frappe.session.user},
+		)
+	store.insert_rows(
+		ROW,
+		rows,
+		["name", "parent", "parenttype", "parentfield", "idx", *_PROPOSAL_FIELDS, "from_rm", "applied"],
+	)
 
 
 _PROPOSAL_FIELDS = ["customer", "to_rm", "tier", "aum", "reason"]
@@ -259,7 +312,7 @@ def _draft_rows(drafts: list[str]) -> dict[str, pd.DataFrame]:
 	"""The customer rows of the draft transfers, read at once, by transfer."""
 	if not drafts:
 		return {}
-	rows = store.read_by_values("Book Transfer Customer", ["parent", *_PROPOSAL_FIELDS], "parent", drafts)
+	rows = store.read_by_values(ROW, ["parent", *_PROPOSAL_FIELDS], "parent", drafts, fast=True)
 	return {name: group for name, group in rows.groupby("parent")}
 
 

@@ -818,6 +818,7 @@ def read_month_rows(
 	*,
 	between: tuple[str, str] | None = None,
 	customers: Sequence[str] | None = None,
+	profiles: tuple[str, dict] | None = None,
 	doctype: str = "Customer Monthly Snapshot",
 ) -> pd.DataFrame:
 	"""Long snapshot rows (customer, month as Timestamp, ``columns`` as floats, amounts to the cent)
@@ -828,7 +829,12 @@ def read_month_rows(
 
 	The months are named one by one, so the snapshot's (month, customer, activity…) covering index
 	is read as one customer range (or list) per month: exactly the rows asked for, without touching
-	the table's rows or the months outside the window."""
+	the table's rows or the months outside the window.
+
+	``profiles``: instead, the customers whose Bank Customer Profile (alias ``p``) meets a condition
+	(``(sql, values)``, e.g. a branch), read one month at a time as a join from the profiles to the
+	same index (an equality on the month and the customer for each profile: about a second for
+	400,000 customers; a list of months in the join makes MariaDB scan instead)."""
 	columns = _checked_columns(doctype, columns)
 	decimals = _decimal_columns(doctype, columns)
 	months = pd.date_range(pd.Timestamp(first).replace(day=1), pd.Timestamp(last).replace(day=1), freq="MS")
@@ -836,7 +842,7 @@ def read_month_rows(
 	if between:
 		values |= {"lo": between[0], "hi": between[1]}
 		who = "s.`customer` between %(lo)s and %(hi)s"
-	else:
+	elif not profiles:
 		if len(customers or ()) > IN_LIST_LIMIT:
 			raise ValueError(f"read_month_rows takes at most {IN_LIST_LIMIT} customers a call")
 		values["customers"] = tuple(customers or ()) or ("",)
@@ -849,15 +855,28 @@ def read_month_rows(
 	# the covering index (month, customer, activity…) of customer_monthly_snapshot.on_doctype_update:
 	# left to itself the optimizer takes the unique (customer, month) key and reads every row
 	hint = " force index (`month_customer_activity`)" if doctype == "Customer Monthly Snapshot" else ""
-	source = f"from {_table(doctype)} s{hint} where s.`month` in %(months)s and {who}"
+	if not profiles:
+		sources = [f"from {_table(doctype)} s{hint} where s.`month` in %(months)s and {who}"]
+	else:
+		condition, condition_values = profiles
+		values = {**condition_values, **{f"m{i}": m.date() for i, m in enumerate(months)}}
+		sources = [
+			f"from `tabBank Customer Profile` p straight_join {_table(doctype)} s{hint} "
+			f"on s.`month` = %(m{i})s and s.`customer` = p.`name` where {condition}"
+			for i in range(len(months))
+		]
 	names = ["customer", "_month", *columns]
-	frame = _text_rows(expressions, source, values, names, ["customer"])
-	if frame is None:
-		frame = read_query(
-			f"select {', '.join(f'{e} as `{n}`' for e, n in zip(expressions, names, strict=True))} {source}",
-			values,
-			floats=columns,
-		)
+	frames = []
+	for source in sources:
+		frame = _text_rows(expressions, source, values, names, ["customer"])
+		if frame is None:
+			frame = read_query(
+				f"select {', '.join(f'{e} as `{n}`' for e, n in zip(expressions, names, strict=True))} {source}",
+				values,
+				floats=columns,
+			)
+		frames.append(frame)
+	frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 	ordinal = pd.to_numeric(frame["_month"]).to_numpy(dtype=np.int64)
 	frame.insert(1, "month", (ordinal - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]"))
 	frame = frame.drop(columns="_month")

@@ -100,8 +100,7 @@ def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	where, values = _branch_condition(branch)
 	profiles = store.read_frame_fast(PROFILE, [*CUSTOMER_COLUMNS, *STORED_FIELDS], where=where, values=values)
 	profiles = profiles.sort_values("name", kind="stable").reset_index(drop=True)
-	# holdings joined to the branch's profiles; snapshots looked up by name in short IN lists, in name
-	# order (store.read_month_rows)
+	# holdings and snapshots joined to the branch's profiles
 	of_branch, values = _branch_condition(branch, "p.")
 	holdings = store.read_query_fast(
 		{"customer": "h.`parent`", "product": "h.`product`", "balance": "h.`balance`"},
@@ -112,14 +111,8 @@ def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	)
 	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
 	first = (end - pd.offsets.MonthBegin(params.window_months - 1)).date()
-	# an empty branch still reads once: read_month_rows gives the empty frame its columns and types
-	chunks = list(store.chunked(profiles["name"].tolist(), store.IN_LIST_LIMIT)) or [[]]
-	snapshots = pd.concat(
-		[
-			store.read_month_rows(NEEDS_SNAPSHOT_COLUMNS, first, end.date(), customers=chunk)
-			for chunk in chunks
-		],
-		ignore_index=True,
+	snapshots = store.read_month_rows(
+		NEEDS_SNAPSHOT_COLUMNS, first, end.date(), profiles=_branch_condition(branch, "p.")
 	)
 	products = store.read_frame("Bank Product", ["product_code", "category", "subcategory"])
 	return profiles, holdings, snapshots, products

@@ -204,6 +204,19 @@ class TestBookTransfer(testing.BranchCRMTestCase):
 		)
 		self.assertEqual(propose_rehoming(BRANCH_A), [], "nothing changed: no draft is saved again")
 		self.assertEqual(frappe.db.get_value("Book Transfer", drafts[0], "modified"), saved)
+		# the customer's AUM moved (a new month): the same draft, its rows rewritten in place (a
+		# little less AUM, so that the teller proposed can still take it)
+		count = len(frappe.get_doc("Book Transfer", drafts[0]).customers)
+		moved = frappe.db.get_value(PROFILE, "_T-CRM-0003", "aum") - 1.5
+		frappe.db.set_value(PROFILE, "_T-CRM-0003", "aum", moved, update_modified=False)
+		self.assertEqual(propose_rehoming(BRANCH_A), drafts)
+		self.assertEqual(propose_rehoming(BRANCH_A), [], "a second run finds the draft up to date")
+		draft = frappe.get_doc("Book Transfer", drafts[0])
+		self.assertEqual(len(draft.customers), count)
+		self.assertEqual({row.customer: row.aum for row in draft.customers}["_T-CRM-0003"], moved)
+		self.assertEqual([row.idx for row in draft.customers], list(range(1, count + 1)))
+		self.assertGreater(draft.modified, saved)
+		draft.run_method("validate")  # what the branch manager's save checks still holds
 		# once sent for approval, the approver sees the rows as sent, whatever the nights propose
 		frappe.db.set_value("Book Transfer", drafts[0], "workflow_state", "Pending Approval")
 		testing.set_history("_T-CRM-0003", [5_000_000] * 12)
@@ -211,3 +224,28 @@ class TestBookTransfer(testing.BranchCRMTestCase):
 		recompute.run(branch=BRANCH_A)
 		rows = {row.customer: row for row in frappe.get_doc("Book Transfer", drafts[0]).customers}
 		self.assertEqual(rows["_T-CRM-0003"].to_rm, user("teller"))
+
+	def test_a_draft_proposal_no_longer_needed_is_deleted(self):
+		from branch_crm.books import propose_rehoming
+		from branch_crm.jobs import recompute
+
+		testing.set_history("_T-CRM-0003", [50_000] * 12)
+		frappe.db.commit()
+		recompute.run(branch=BRANCH_A)
+		name = frappe.db.get_value(
+			"Book Transfer",
+			{"branch": BRANCH_A, "mode": "Re-homing", "docstatus": 0, "from_rm": user("rm1")},
+		)
+		rows = frappe.get_doc("Book Transfer", name).customers
+
+		def hand_back():
+			for row in rows:
+				frappe.db.set_value(PROFILE, row.customer, "relationship_manager", row.from_rm)
+			frappe.db.commit()
+
+		self.addCleanup(hand_back)
+		# every customer proposed has meanwhile moved to the manager proposed (by hand, say)
+		for row in rows:
+			frappe.db.set_value(PROFILE, row.customer, "relationship_manager", row.to_rm)
+		self.assertIn(name, propose_rehoming(BRANCH_A))
+		self.assertFalse(frappe.db.exists("Book Transfer", name))

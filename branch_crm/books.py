@@ -12,6 +12,8 @@ import hashlib
 import frappe
 import pandas as pd
 from frappe import _
+from frappe.model.naming import make_autoname
+from frappe.model.workflow import get_workflow_name
 
 from branch_crm import followups, store
 from branch_crm.audit import logged_run
@@ -235,7 +237,7 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 			)
 		}
 		stored = _draft_rows([d.name for d in drafts.values()])
-		outdated = {}
+		outdated, first = {}, {}
 		for from_rm, rows in proposals.groupby("from_rm"):
 			draft = drafts.get(from_rm)
 			if draft and draft.workflow_state not in (None, "", "Draft"):
@@ -244,29 +246,29 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 				continue
 			if draft:
 				outdated[draft.name] = rows
-				continue
-			# a manager's first proposal: a new document, through the ORM (its series, workflow
-			# state and validation); a few a night once the books settle
-			doc = frappe.new_doc("Book Transfer")
-			doc.update(
-				{
-					"branch": name,
-					"from_rm": from_rm,
-					"mode": "Re-homing",
-					"reason": _("Tier changes: serving role no longer matches"),
-				}
-			)
-			_set_rows(doc, rows)
-			doc.insert(ignore_permissions=True)
-			touched.append(doc.name)
+			elif from_rm in set(staff["user"]):
+				first[from_rm] = rows
+			else:
+				# a manager from another branch: the form's validation says what is wrong
+				doc = frappe.new_doc("Book Transfer")
+				doc.update(
+					{"branch": name, "from_rm": from_rm, "mode": "Re-homing", "reason": _rehoming_reason()}
+				)
+				_set_rows(doc, rows)
+				doc.insert(ignore_permissions=True)
 		_replace_draft_rows(outdated)
-		touched += list(outdated)
+		touched += list(outdated) + _insert_drafts(name, first)
 		# a manager none of whose customers needs moving any more: their draft proposal goes
 		for from_rm, draft in drafts.items():
 			if from_rm not in set(proposals["from_rm"]) and draft.workflow_state in (None, "", "Draft"):
 				frappe.delete_doc("Book Transfer", draft.name, ignore_permissions=True)
 				touched.append(draft.name)
 	return touched
+
+
+def _rehoming_reason() -> str:
+	"""A re-homing proposal's reason, in the language of whoever runs the night (as the form's)."""
+	return _("Tier changes: serving role no longer matches")
 
 
 def _replace_draft_rows(outdated: dict[str, pd.DataFrame]) -> None:
@@ -277,18 +279,7 @@ def _replace_draft_rows(outdated: dict[str, pd.DataFrame]) -> None:
 	draft has no version history to keep (its approval, through the workflow, is what is recorded)."""
 	if not outdated:
 		return
-	rows = pd.concat(
-		[frame.assign(parent=draft, idx=range(1, len(frame) + 1)) for draft, frame in outdated.items()],
-		ignore_index=True,
-	)
-	# one row per customer in a draft: a name made of both is unique and the same on a re-run
-	rows["name"] = [
-		hashlib.sha1(f"{parent}:{customer}".encode()).hexdigest()[:12]
-		for parent, customer in zip(rows["parent"], rows["customer"], strict=True)
-	]
-	rows = rows.assign(parenttype="Book Transfer", parentfield="customers", applied=0)
-	drafts = list(outdated)
-	for chunk in store.chunked(drafts, store.IN_LIST_LIMIT):
+	for chunk in store.chunked(list(outdated), store.IN_LIST_LIMIT):
 		frappe.db.sql(
 			f"delete from `tab{ROW}` where `parenttype` = 'Book Transfer' and `parent` in %(drafts)s",
 			{"drafts": tuple(chunk)},
@@ -298,6 +289,48 @@ def _replace_draft_rows(outdated: dict[str, pd.DataFrame]) -> None:
 			where `name` in %(drafts)s and `docstatus` = 0""",
 			{"drafts": tuple(chunk), "now": frappe.utils.now_datetime(), "user": frappe.session.user},
 		)
+	_insert_draft_rows(outdated)
+
+
+def _insert_drafts(branch: str, proposals: dict[str, pd.DataFrame]) -> list[str]:
+	"""A first draft re-homing transfer for each manager of ``proposals`` (their customers' rows),
+	set-based: named from the doctype's series, in the workflow's first state, as inserting each
+	document would, for the thousands a first night proposes. Their managers are staff of the
+	branch and the rows its customers (what the form's validation checks)."""
+	if not proposals:
+		return []
+	series = frappe.get_meta("Book Transfer").get_field("naming_series").default
+	names = [make_autoname(f"{series}.#####", "Book Transfer") for _ in proposals]
+	drafts = pd.DataFrame(
+		{
+			"name": names,
+			"naming_series": series,
+			"branch": branch,
+			"from_rm": list(proposals),
+			"mode": "Re-homing",
+			"effective_date": frappe.utils.getdate(),
+			"reason": _rehoming_reason(),
+		}
+	)
+	if workflow := get_workflow_name("Book Transfer"):
+		workflow = frappe.get_cached_doc("Workflow", workflow)
+		drafts[workflow.workflow_state_field] = workflow.states[0].state
+	store.insert_rows("Book Transfer", drafts, list(drafts.columns))
+	_insert_draft_rows(dict(zip(names, proposals.values(), strict=True)))
+	return names
+
+
+def _insert_draft_rows(rows_by_draft: dict[str, pd.DataFrame]) -> None:
+	rows = pd.concat(
+		[frame.assign(parent=draft, idx=range(1, len(frame) + 1)) for draft, frame in rows_by_draft.items()],
+		ignore_index=True,
+	)
+	# one row per customer in a draft: a name made of both is unique and the same on a re-run
+	rows["name"] = [
+		hashlib.sha1(f"{parent}:{customer}".encode()).hexdigest()[:12]
+		for parent, customer in zip(rows["parent"], rows["customer"], strict=True)
+	]
+	rows = rows.assign(parenttype="Book Transfer", parentfield="customers", applied=0)
 	store.insert_rows(
 		ROW,
 		rows,

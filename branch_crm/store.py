@@ -709,6 +709,24 @@ def read_month_matrix(
 	return matrices, frame["reported"].fillna(0).astype(int)
 
 
+# ---------------------------------------------------------------- checksums
+
+
+def checksum(expressions: Sequence[str], source: str, values: dict | None = None) -> tuple[int, int, int]:
+	"""(rows, and two sums of CRC32s over each row's ``expressions``) of ``select … source``,
+	computed in the database through whatever index serves ``source``: what changed among the rows
+	shows as a different triple, without moving them (``jobs.unchanged``). The second sum reads the
+	values in the opposite order, so that two changes that cancel in one sum do not in the other."""
+	values_text = [f"ifnull({e}, '{_NULL}')" for e in expressions]
+	forward = f"concat_ws('{_FIELD}', {', '.join(values_text)})"
+	backward = f"concat_ws('{_FIELD}', {', '.join(reversed(values_text))})"
+	count, first, second = frappe.db.sql(
+		f"select count(*), sum(crc32({forward})), sum(crc32({backward})) {source}",
+		*([values] if values is not None else []),
+	)[0]
+	return int(count), int(first or 0), int(second or 0)
+
+
 # ---------------------------------------------------------------- fast reads of many rows
 
 # ASCII unit, record and group separators: never part of a name, a code or a rendered reason
@@ -836,35 +854,9 @@ def read_month_rows(
 	same index (an equality on the month and the customer for each profile: about a second for
 	400,000 customers; a list of months in the join makes MariaDB scan instead)."""
 	columns = _checked_columns(doctype, columns)
-	decimals = _decimal_columns(doctype, columns)
-	months = pd.date_range(pd.Timestamp(first).replace(day=1), pd.Timestamp(last).replace(day=1), freq="MS")
-	values: dict = {"months": tuple(m.date() for m in months) or (dt.date(1900, 1, 1),)}
-	if between:
-		values |= {"lo": between[0], "hi": between[1]}
-		who = "s.`customer` between %(lo)s and %(hi)s"
-	elif not profiles:
-		if len(customers or ()) > IN_LIST_LIMIT:
-			raise ValueError(f"read_month_rows takes at most {IN_LIST_LIMIT} customers a call")
-		values["customers"] = tuple(customers or ()) or ("",)
-		who = "s.`customer` in %(customers)s"
-	expressions = [
-		"s.`customer`",
-		"year(s.`month`) * 12 + month(s.`month`) - 1",
-		*(f"round(s.`{c}`, 2)" if c in decimals else f"s.`{c}`" for c in columns),
-	]
-	# the covering index (month, customer, activity…) of customer_monthly_snapshot.on_doctype_update:
-	# left to itself the optimizer takes the unique (customer, month) key and reads every row
-	hint = " force index (`month_customer_activity`)" if doctype == "Customer Monthly Snapshot" else ""
-	if not profiles:
-		sources = [f"from {_table(doctype)} s{hint} where s.`month` in %(months)s and {who}"]
-	else:
-		condition, condition_values = profiles
-		values = {**condition_values, **{f"m{i}": m.date() for i, m in enumerate(months)}}
-		sources = [
-			f"from `tabBank Customer Profile` p straight_join {_table(doctype)} s{hint} "
-			f"on s.`month` = %(m{i})s and s.`customer` = p.`name` where {condition}"
-			for i in range(len(months))
-		]
+	expressions, sources, values = _month_row_sources(
+		columns, first, last, between=between, customers=customers, profiles=profiles, doctype=doctype
+	)
 	names = ["customer", "_month", *columns]
 	frames = []
 	for source in sources:
@@ -883,3 +875,69 @@ def read_month_rows(
 	for column in columns:
 		frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
 	return frame
+
+
+def _month_row_sources(
+	columns: list[str],
+	first: dt.date,
+	last: dt.date,
+	*,
+	between: tuple[str, str] | None,
+	customers: Sequence[str] | None,
+	profiles: tuple[str, dict] | None,
+	doctype: str,
+) -> tuple[list[str], list[str], dict]:
+	"""(expressions, FROM … WHERE sources, values) that select the snapshot rows ``read_month_rows``
+	reads: one source, or one per month when the customers are chosen by their profiles."""
+	decimals = _decimal_columns(doctype, columns)
+	months = pd.date_range(pd.Timestamp(first).replace(day=1), pd.Timestamp(last).replace(day=1), freq="MS")
+	values: dict = {"months": tuple(m.date() for m in months) or (dt.date(1900, 1, 1),)}
+	if profiles and len(months):
+		condition, condition_values = profiles
+	elif between:
+		values |= {"lo": between[0], "hi": between[1]}
+		who = "s.`customer` between %(lo)s and %(hi)s"
+	else:
+		if len(customers or ()) > IN_LIST_LIMIT:
+			raise ValueError(f"read_month_rows takes at most {IN_LIST_LIMIT} customers a call")
+		values["customers"] = tuple(customers or ()) or ("",)
+		who = "s.`customer` in %(customers)s"
+	expressions = [
+		"s.`customer`",
+		"year(s.`month`) * 12 + month(s.`month`) - 1",
+		*(f"round(s.`{c}`, 2)" if c in decimals else f"s.`{c}`" for c in columns),
+	]
+	# the covering index (month, customer, activity…) of customer_monthly_snapshot.on_doctype_update:
+	# left to itself the optimizer takes the unique (customer, month) key and reads every row
+	hint = " force index (`month_customer_activity`)" if doctype == "Customer Monthly Snapshot" else ""
+	if not (profiles and len(months)):
+		return (
+			expressions,
+			[f"from {_table(doctype)} s{hint} where s.`month` in %(months)s and {who}"],
+			values,
+		)
+	values = {**condition_values, **{f"m{i}": m.date() for i, m in enumerate(months)}}
+	sources = [
+		f"from `tabBank Customer Profile` p straight_join {_table(doctype)} s{hint} "
+		f"on s.`month` = %(m{i})s and s.`customer` = p.`name` where {condition}"
+		for i in range(len(months))
+	]
+	return expressions, sources, values
+
+
+def month_rows_checksum(
+	columns: Sequence[str],
+	first: dt.date,
+	last: dt.date,
+	*,
+	between: tuple[str, str] | None = None,
+	profiles: tuple[str, dict] | None = None,
+	doctype: str = "Customer Monthly Snapshot",
+) -> list[tuple[int, int, int]]:
+	"""``checksum`` of the rows ``read_month_rows`` would read with the same arguments, through the
+	same index, without reading them: one per source (per month for ``profiles``)."""
+	columns = _checked_columns(doctype, columns)
+	expressions, sources, values = _month_row_sources(
+		columns, first, last, between=between, customers=None, profiles=profiles, doctype=doctype
+	)
+	return [checksum(expressions, source, values) for source in sources]

@@ -16,11 +16,13 @@ import pandas as pd
 
 from branch_crm import store
 from branch_crm.engine.balances import SUMMARY_COLUMNS, balance_changes, summarise_balances
+from branch_crm.jobs import unchanged
 from branch_crm.jobs.chunks import run_chunks
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
 STORED = [c for c in SUMMARY_COLUMNS if c != "customer"]
+STAGE = "balances"
 SNAPSHOT_COLUMNS = ["aum", "deposits", "investments", "loans", "contribution", "salary_credit"]
 
 
@@ -40,7 +42,7 @@ def refresh(
 	settings = frappe.get_cached_doc("Branch CRM Settings")
 	window = settings.tier_window_months or 3
 	chunk_size = chunk_size or settings.recompute_chunk_size or 20000
-	summary = {"profiles": 0, "updated": 0, "failed": 0}
+	summary = {"profiles": 0, "updated": 0, "failed": 0, "skipped": 0}
 	latest = frappe.utils.getdate(as_of) if as_of else latest_month()
 	if not latest:
 		return summary
@@ -56,18 +58,43 @@ def refresh(
 			("between", pair) for pair in store.name_ranges(PROFILE, chunk_size, where=where, values=values)
 		]
 
-	def read(kind: str, scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-		"""(what the chunk's profiles hold, their snapshot rows of the 12 months)."""
+	context = (str(latest), window)
+
+	def fingerprint(lo: str, hi: str) -> tuple[str, tuple, int]:
+		"""(the chunk's fingerprint now, the checksum of its snapshots, kept for after the write,
+		and how many profiles it covers)."""
+		values = {"lo": lo, "hi": hi, "first": first, "latest": latest}
+		snapshots = store.checksum(
+			["`customer`", "`month`", *(f"`{c}`" for c in SNAPSHOT_COLUMNS)],
+			f"from `tab{SNAPSHOT}` where `customer` between %(lo)s and %(hi)s "
+			"and `month` between %(first)s and %(latest)s",
+			values,
+		)
+		stored = _stored_checksum(lo, hi)
+		return unchanged.fingerprint(snapshots, stored, context), snapshots, stored[0]
+
+	def read(kind: str, scope):
+		"""(what the chunk's profiles hold, their snapshot rows of the 12 months, and for a range
+		of profiles the range and its snapshots' checksum), or Skipped when the range has the inputs
+		it was last refreshed with."""
+		snapshots = None
 		if kind == "in":
 			where, values = "`name` in %(names)s", {"names": tuple(scope)}
 			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope)
 		else:
+			current, checked, profiles = fingerprint(*scope)
+			if unchanged.unchanged(STAGE, scope, current):
+				return unchanged.Skipped(chunk=scope, rows=profiles)
+			snapshots = (scope, checked)
 			where, values = "`name` between %(lo)s and %(hi)s", {"lo": scope[0], "hi": scope[1]}
 			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope)
-		return store.read_frame_fast(PROFILE, ["name", *STORED], where=where, values=values), rows
+		held = store.read_frame_fast(PROFILE, ["name", *STORED], where=where, values=values)
+		return held, rows, snapshots
 
-	def decide(read: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-		held, rows = read
+	def decide(read):
+		if isinstance(read, unchanged.Skipped):
+			return read
+		held, rows, snapshots = read
 		latest_figures = (
 			summarise_balances(rows, window_months=window)
 			.set_index("customer")
@@ -75,14 +102,32 @@ def refresh(
 			.fillna({c: 0 for c in STORED if c != "as_of_month"})
 			.reset_index()
 		)
-		return held, balance_changes(latest_figures, held).rename(columns={"customer": "name"})
+		return held, balance_changes(latest_figures, held).rename(columns={"customer": "name"}), snapshots
 
-	def done(_chunk, decided: tuple[pd.DataFrame, pd.DataFrame], _written) -> None:
-		held, changed = decided
-		summary["profiles"] += len(held)
-		summary["updated"] += len(changed)
+	def write(decided) -> str | None:
+		"""Store the changed balances; then, in the same transaction, the chunk's fingerprint as
+		stored (None for a chunk skipped, or named by list)."""
+		if isinstance(decided, unchanged.Skipped):
+			return None
+		_held, changed, snapshots = decided
+		store.update_rows(PROFILE, changed, STORED)
+		if snapshots is None:
+			return None
+		(lo, hi), checked = snapshots
+		return unchanged.fingerprint(checked, _stored_checksum(lo, hi), context)
+
+	def done(chunk: tuple, decided, stored_fingerprint: str | None) -> None:
+		if isinstance(decided, unchanged.Skipped):
+			summary["skipped"] += 1
+			summary["profiles"] += decided.rows
+		else:
+			held, changed, _snapshots = decided
+			summary["profiles"] += len(held)
+			summary["updated"] += len(changed)
+			if stored_fingerprint:
+				unchanged.remember(STAGE, chunk[1], stored_fingerprint)
 		if progress:
-			progress(len(held))
+			progress(decided.rows if isinstance(decided, unchanged.Skipped) else len(decided[0]))
 
 	def failed(chunk: tuple) -> None:
 		summary["failed"] += 1
@@ -93,8 +138,17 @@ def refresh(
 		chunks,
 		read=read,
 		decide=decide,
-		write=lambda decided: store.update_rows(PROFILE, decided[1], STORED),
+		write=write,
 		done=done,
 		failed=failed,
 	)
 	return summary
+
+
+def _stored_checksum(lo: str, hi: str) -> tuple:
+	"""What the profiles named lo … hi hold of the balances (and which profiles there are)."""
+	return store.checksum(
+		["`name`", *(f"`{c}`" for c in STORED)],
+		f"from `tab{PROFILE}` where `name` between %(lo)s and %(hi)s",
+		{"lo": lo, "hi": hi},
+	)

@@ -34,6 +34,7 @@ from branch_crm.engine.needs import (
 	needs_changes,
 	screen_needs,
 )
+from branch_crm.jobs import unchanged
 from branch_crm.jobs.chunks import run_chunks
 from branch_crm.jobs.recompute import latest_month
 from branch_crm.language import coded
@@ -41,6 +42,7 @@ from branch_crm.language import coded
 PROFILE = "Bank Customer Profile"
 HOLDING = "Customer Product Holding"
 JOB_ID = "branch_crm:screen_needs"
+STAGE = "needs"
 NO_BRANCH = "\x00no-branch"  # profiles without a branch are screened together
 CUSTOMER_COLUMNS = [
 	"name",
@@ -95,27 +97,56 @@ def _branch_condition(branch: str, alias: str = "") -> tuple[str, dict]:
 	return f"{alias}`branch` = %(branch)s", {"branch": branch}
 
 
+def _months(params: NeedsParameters, as_of: dt.date) -> tuple[dt.date, dt.date]:
+	"""The first and last month of snapshots screened."""
+	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
+	return (end - pd.offsets.MonthBegin(params.window_months - 1)).date(), end.date()
+
+
+def _holdings_source(branch: str) -> tuple[str, dict]:
+	"""The branch's holdings, joined to its profiles, read through the holdings' covering index."""
+	of_branch, values = _branch_condition(branch, "p.")
+	return (
+		f"""from `tab{HOLDING}` h join `tab{PROFILE}` p on p.`name` = h.`parent`
+		where h.`parenttype` = %(parenttype)s and {of_branch}""",
+		{**values, "parenttype": PROFILE},
+	)
+
+
+HOLDING_COLUMNS = {"customer": "h.`parent`", "product": "h.`product`", "balance": "h.`balance`"}
+PRODUCT_COLUMNS = ["product_code", "category", "subcategory"]
+
+
 def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	"""(profiles with their stored screening, holdings, long snapshot rows, products) of a branch."""
 	where, values = _branch_condition(branch)
 	profiles = store.read_frame_fast(PROFILE, [*CUSTOMER_COLUMNS, *STORED_FIELDS], where=where, values=values)
 	profiles = profiles.sort_values("name", kind="stable").reset_index(drop=True)
 	# holdings and snapshots joined to the branch's profiles
-	of_branch, values = _branch_condition(branch, "p.")
-	holdings = store.read_query_fast(
-		{"customer": "h.`parent`", "product": "h.`product`", "balance": "h.`balance`"},
-		f"""from `tab{HOLDING}` h join `tab{PROFILE}` p on p.`name` = h.`parent`
-		where h.`parenttype` = %(parenttype)s and {of_branch}""",
-		{**values, "parenttype": PROFILE},
-		text=["customer", "product"],
-	)
-	end = pd.Timestamp(as_of).to_period("M").to_timestamp()
-	first = (end - pd.offsets.MonthBegin(params.window_months - 1)).date()
+	holdings = store.read_query_fast(HOLDING_COLUMNS, *_holdings_source(branch), text=["customer", "product"])
 	snapshots = store.read_month_rows(
-		NEEDS_SNAPSHOT_COLUMNS, first, end.date(), profiles=_branch_condition(branch, "p.")
+		NEEDS_SNAPSHOT_COLUMNS, *_months(params, as_of), profiles=_branch_condition(branch, "p.")
 	)
-	products = store.read_frame("Bank Product", ["product_code", "category", "subcategory"])
+	products = store.read_frame("Bank Product", PRODUCT_COLUMNS)
 	return profiles, holdings, snapshots, products
+
+
+def _stored_checksum(branch: str) -> tuple:
+	"""The branch's profiles as screening reads them, with what it stored on them."""
+	where, values = _branch_condition(branch)
+	columns = dict.fromkeys([*CUSTOMER_COLUMNS, *OUTPUT_COLUMNS])
+	return store.checksum([f"`{c}`" for c in columns], f"from `tab{PROFILE}` where {where}", values)
+
+
+def read_facts_checksum(branch: str, params: NeedsParameters, as_of: dt.date) -> tuple:
+	"""Checksums of everything else ``read_branch`` reads of the branch: holdings, snapshots, products."""
+	return (
+		store.checksum(list(HOLDING_COLUMNS.values()), *_holdings_source(branch)),
+		store.month_rows_checksum(
+			NEEDS_SNAPSHOT_COLUMNS, *_months(params, as_of), profiles=_branch_condition(branch, "p.")
+		),
+		store.checksum([f"`{c}`" for c in PRODUCT_COLUMNS], "from `tabBank Product`"),
+	)
 
 
 def screen_read(
@@ -153,7 +184,14 @@ def run(
 	one is screened (``read_ahead``), and a branch's changes are written on another while the next is
 	screened (``write_behind``); both by default when this connection has nothing uncommitted."""
 	today = frappe.utils.getdate(today or frappe.utils.today())
-	summary = {"profiles": 0, "with_gaps": 0, "high_priority": 0, "updated": 0, "failed_branches": 0}
+	summary = {
+		"profiles": 0,
+		"with_gaps": 0,
+		"high_priority": 0,
+		"updated": 0,
+		"failed_branches": 0,
+		"skipped": 0,
+	}
 	as_of = frappe.utils.getdate(as_of) if as_of else latest_month()
 	if not as_of:
 		return summary
@@ -172,8 +210,15 @@ def run(
 		if progress:
 			progress(1)
 
-	def done(_chunk, decided: tuple[pd.DataFrame, pd.DataFrame], _written) -> None:
-		screened, changed = decided
+	def done(chunk: tuple[str], decided, stored_fingerprint: str | None) -> None:
+		if isinstance(decided, unchanged.Skipped):
+			summary["skipped"] += 1
+			summary["profiles"] += decided.rows
+			if progress:
+				progress(1)
+			return
+		screened, changed, _name, _facts = decided
+		unchanged.remember(STAGE, chunk, stored_fingerprint)
 		summary["profiles"] += len(screened)
 		summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
 		summary["high_priority"] += int((screened["priority_score"] >= params.high_priority).sum())
@@ -181,11 +226,35 @@ def run(
 		if progress:
 			progress(1)
 
+	context = (str(as_of), repr(params), repr(sorted(words.items())))
+
+	def read(name: str):
+		"""The branch's reads (and its facts' checksum), or Skipped when it has the inputs it was
+		last screened with: the screening depends on the month, not the day."""
+		facts, held = read_facts_checksum(name, params, as_of), _stored_checksum(name)
+		if unchanged.unchanged(STAGE, (name,), unchanged.fingerprint(facts, held, context)):
+			return unchanged.Skipped(chunk=(name,), rows=held[0])
+		return read_branch(name, params, as_of), name, facts
+
+	def decide(read):
+		if isinstance(read, unchanged.Skipped):
+			return read
+		branch_read, name, facts = read
+		return (*screen_read(branch_read, params, as_of, words, today), name, facts)
+
+	def write(decided) -> str | None:
+		"""Store the changed screenings, then the branch's fingerprint as stored."""
+		if isinstance(decided, unchanged.Skipped):
+			return None
+		_screened, changed, name, facts = decided
+		store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
+		return unchanged.fingerprint(facts, _stored_checksum(name), context)
+
 	summary["seconds"] = run_chunks(
 		[(name,) for name in names],
-		read=lambda name: read_branch(name, params, as_of),
-		decide=lambda read: screen_read(read, params, as_of, words, today),
-		write=lambda decided: store.update_rows(PROFILE, decided[1], OUTPUT_COLUMNS),
+		read=read,
+		decide=decide,
+		write=write,
 		done=done,
 		failed=failed,
 		read_ahead=read_ahead,

@@ -184,7 +184,15 @@ class TestBookTransfer(testing.BranchCRMTestCase):
 			pluck="name",
 		)
 		self.assertEqual(len(drafts), 1)
-		rows = {row.customer: row for row in frappe.get_doc("Book Transfer", drafts[0]).customers}
+		# written set-based, it is the document a form would have inserted
+		draft = frappe.get_doc("Book Transfer", drafts[0])
+		self.assertTrue(draft.name.startswith("CRM-BT-"))
+		self.assertEqual((draft.workflow_state, draft.docstatus), ("Draft", 0))
+		self.assertEqual(
+			(draft.mode, draft.branch, draft.effective_date), ("Re-homing", BRANCH_A, frappe.utils.getdate())
+		)
+		draft.run_method("validate")
+		rows = {row.customer: row for row in draft.customers}
 		# a Mass customer in a relationship manager's book: the tier calls for a teller
 		self.assertEqual(rows["_T-CRM-0003"].to_rm, user("teller"))
 		self.assertEqual(
@@ -205,9 +213,9 @@ class TestBookTransfer(testing.BranchCRMTestCase):
 		self.assertEqual(propose_rehoming(BRANCH_A), [], "nothing changed: no draft is saved again")
 		self.assertEqual(frappe.db.get_value("Book Transfer", drafts[0], "modified"), saved)
 		# the customer's AUM moved (a new month): the same draft, its rows rewritten in place (a
-		# little less AUM, so that the teller proposed can still take it)
+		# little more AUM, which the teller proposed can still take)
 		count = len(frappe.get_doc("Book Transfer", drafts[0]).customers)
-		moved = frappe.db.get_value(PROFILE, "_T-CRM-0003", "aum") - 1.5
+		moved = frappe.db.get_value(PROFILE, "_T-CRM-0003", "aum") + 1.5
 		frappe.db.set_value(PROFILE, "_T-CRM-0003", "aum", moved, update_modified=False)
 		self.assertEqual(propose_rehoming(BRANCH_A), drafts)
 		self.assertEqual(propose_rehoming(BRANCH_A), [], "a second run finds the draft up to date")

@@ -11,6 +11,7 @@ from branch_crm.jobs.balances import refresh as run_profile_balance_refresh
 
 test_ignore = testing.TEST_IGNORE
 SNAPSHOT = "Customer Monthly Snapshot"
+PROFILE = "Bank Customer Profile"
 
 
 def snapshot(customer="_T-CRM-0001", month="2025-01", **values):
@@ -117,6 +118,44 @@ class TestSnapshotIntake(testing.BranchCRMTestCase):
 		stale = frappe.get_doc("Bank Customer Profile", "_T-CRM-0004")
 		self.assertIsNone(stale.as_of_month)
 		self.assertEqual(stale.aum, 0)
+
+	def test_balance_refresh_skips_ranges_whose_inputs_are_unchanged(self):
+		from branch_crm import store
+		from branch_crm.jobs import unchanged
+
+		unchanged.forget_all()
+		end = testing.last_complete_month()
+		data_intake.run("snapshots", [snapshot("_T-CRM-0005", str(end), aum=5000)])
+		between = ("_T-CRM-0001", "_T-CRM-0009")
+		ranges = store.name_ranges(
+			PROFILE, 3, where="`name` between %(lo)s and %(hi)s", values={"lo": between[0], "hi": between[1]}
+		)
+		self.assertGreater(len(ranges), 1)
+
+		def refresh():
+			return run_profile_balance_refresh(between=between, chunk_size=3)
+
+		self.assertEqual(refresh()["skipped"], 0)
+		again = refresh()
+		covered = frappe.db.count(PROFILE, {"name": ("between", between)})
+		# every range checked, none read: its profiles counted as covered, nothing written
+		self.assertEqual((again["skipped"], again["profiles"], again["updated"]), (len(ranges), covered, 0))
+		# a corrected snapshot: its range alone is read again, and the profile shows it
+		frappe.db.set_value(SNAPSHOT, data_intake.snapshot_name("_T-CRM-0005", end), "aum", 6000)
+		corrected = refresh()
+		self.assertEqual((corrected["skipped"], corrected["updated"]), (len(ranges) - 1, 1))
+		self.assertEqual(frappe.db.get_value(PROFILE, "_T-CRM-0005", "aum"), 6000)
+		# a stored figure changed by anything else is put right on the next run
+		frappe.db.set_value(PROFILE, "_T-CRM-0005", "aum", 1, update_modified=False)
+		self.assertEqual(refresh()["updated"], 1)
+		self.assertEqual(frappe.db.get_value(PROFILE, "_T-CRM-0005", "aum"), 6000)
+		# another window: every range is decided again
+		settings = frappe.get_single("Branch CRM Settings")
+		window = settings.tier_window_months or 3
+		self.addCleanup(frappe.db.set_single_value, "Branch CRM Settings", "tier_window_months", window)
+		frappe.db.set_single_value("Branch CRM Settings", "tier_window_months", window + 1)
+		frappe.clear_document_cache("Branch CRM Settings", "Branch CRM Settings")
+		self.assertEqual(refresh()["skipped"], 0)
 
 
 class TestIntakeREST(FrappeAPITestCase):
@@ -231,6 +270,24 @@ class TestFastReads(testing.BranchCRMTestCase):
 				("_T-CRM-0001", "2024-04", 4002.0, 4.0),
 				("_T-CRM-0002", "2024-03", 7.25, 0.0),
 			],
+		)
+
+	def test_month_rows_of_profiles_chosen_by_a_condition_are_the_same_rows(self):
+		from branch_crm import store
+
+		batch = [snapshot(month=f"2024-{m:02d}", aum=1000.5 * m, txn_count=m) for m in range(1, 7)]
+		batch.append(snapshot(customer="_T-CRM-0002", month="2024-03", aum=7.25))
+		self.assertFalse(data_intake.run("snapshots", batch).rejected)
+		first, last = frappe.utils.getdate("2024-02-01"), frappe.utils.getdate("2024-04-01")
+		customers = ["_T-CRM-0001", "_T-CRM-0002"]
+		by_list = store.read_month_rows(["aum", "txn_count"], first, last, customers=customers)
+		joined = store.read_month_rows(
+			["aum", "txn_count"], first, last, profiles=("p.`name` in %(names)s", {"names": tuple(customers)})
+		)
+		self.assertEqual(len(joined), 4)
+		order = ["customer", "month"]
+		self.assertTrue(
+			joined.sort_values(order, ignore_index=True).equals(by_list.sort_values(order, ignore_index=True))
 		)
 
 	def test_month_rows_refuse_an_in_list_too_long_for_a_lookup(self):

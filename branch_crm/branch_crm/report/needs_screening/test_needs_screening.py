@@ -6,7 +6,7 @@ from frappe.desk.query_report import run as run_report
 
 from branch_crm import data_intake, testing
 from branch_crm.branch_crm.report.needs_screening.needs_screening import execute
-from branch_crm.jobs import needs
+from branch_crm.jobs import needs, unchanged
 from branch_crm.language import render_text
 from branch_crm.testing import BRANCH_A, BRANCH_B, user
 
@@ -103,11 +103,32 @@ class TestNeedsScreening(testing.BranchCRMTestCase):
 		self.assertEqual(self.first[BRANCH_A]["failed_branches"], 0)
 
 	def test_a_second_run_writes_nothing(self):
+		# (other tests may have screened it since the class did: what stands now is the baseline);
+		# its inputs forgotten, the second run reads and screens the branch again
+		needs.run(branch=BRANCH_A)
+		unchanged.forget_all()
+		baseline = stored()
 		again = needs.run(branch=BRANCH_A)
-		self.assertEqual(again["updated"], 0)
+		self.assertEqual((again["updated"], again["skipped"]), (0, 0))
 		now = stored()
-		for name, before in self.stored.items():
+		for name, before in baseline.items():
 			self.assertEqual(now[name], before)
+		# nothing it reads has changed since: the branch is not even read again
+		self.assertEqual(needs.run(branch=BRANCH_A)["skipped"], 1)
+		self.assertEqual(stored(), now)
+
+	def test_a_changed_input_screens_the_branch_again(self):
+		needs.run(branch=BRANCH_A)
+		name = next(iter(self.stored))
+		income = frappe.db.get_value(PROFILE, name, "declared_annual_income") or 0
+		self.addCleanup(needs.run, branch=BRANCH_A)
+		self.addCleanup(
+			frappe.db.set_value, PROFILE, name, "declared_annual_income", income, update_modified=False
+		)
+		frappe.db.set_value(
+			PROFILE, name, "declared_annual_income", income + 1_000_000, update_modified=False
+		)
+		self.assertEqual(needs.run(branch=BRANCH_A)["skipped"], 0)
 
 	def test_a_failed_branch_is_logged_and_the_others_go_on(self):
 		original = needs.read_branch
@@ -120,6 +141,7 @@ class TestNeedsScreening(testing.BranchCRMTestCase):
 			return original(branch, *args, **kwargs)
 
 		errors = frappe.db.count("Error Log")
+		unchanged.forget_all()  # every branch is read, not skipped as unchanged
 		needs.read_branch = failing_a
 		try:
 			summary = needs.run()

@@ -268,15 +268,11 @@ def _value_rows(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 
 	Escaped column by column rather than passed as parameters: PyMySQL's ``mogrify`` looks up an
 	escape function for every value (several µs each, most of the time of writing 5,000 rows)."""
-	return ["(" + ", ".join(row) + ")" for row in _literal_rows(frame, columns)]
-
-
-def _literal_rows(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[str, ...]]:
-	"""Each row of ``frame`` as a tuple of SQL literals, one per column (``_column_literals``)."""
 	if not frappe.db._conn:
 		frappe.db.connect()
 	conn = frappe.db._conn
-	return zip(*(_column_literals(frame[column], conn) for column in columns), strict=True)
+	texts = [_column_literals(frame[column], conn) for column in columns]
+	return ["(" + ", ".join(row) + ")" for row in zip(*texts, strict=True)]
 
 
 def _insert_values(
@@ -600,7 +596,8 @@ def update_rows(
 	chunk_size: int = WRITE_CHUNK,
 ) -> int:
 	"""Set ``columns`` on existing rows matched by ``key``, set-based (UPDATE ... JOIN a derived
-	table of the new values). Rows that no longer exist are skipped, never created."""
+	table of the new values, written as SQL literals). Rows that no longer exist are skipped, never
+	created."""
 	if frame.empty:
 		return 0
 	columns = _checked_columns(doctype, columns)
@@ -619,11 +616,11 @@ def update_rows(
 	)
 	frame = _with_numeric_zeros(doctype, frame, columns)
 	for start in range(0, len(frame), chunk_size):
-		# the values as SQL literals (_literal_rows): PyMySQL's parameter escaping would take
-		# longer than the database takes to apply them
-		rows = list(_literal_rows(frame.iloc[start : start + chunk_size], [key, *columns]))
-		first = ", ".join(f"{value} as `{c}`" for value, c in zip(rows[0], [key, *columns], strict=True))
-		derived = " union all ".join([f"select {first}", *(f"select {', '.join(row)}" for row in rows[1:])])
+		# the values as SQL literals (_value_rows: PyMySQL's parameter escaping would take longer
+		# than the database takes to apply them), in a table value constructor: one list of rows,
+		# parsed much as a multi-row INSERT is (a UNION of SELECTs costs the server a block each)
+		rows = _value_rows(frame.iloc[start : start + chunk_size], [key, *columns])
+		derived = f"with v ({', '.join(f'`{c}`' for c in [key, *columns])}) as (values {', '.join(rows)}) select * from v"
 		_execute_write(
 			f"update {_table(doctype)} t join ({derived}) v on t.`{key}` = v.`{key}` set {assignments}"
 		)
@@ -907,9 +904,21 @@ def _month_row_sources(
 		"year(s.`month`) * 12 + month(s.`month`) - 1",
 		*(f"round(s.`{c}`, 2)" if c in decimals else f"s.`{c}`" for c in columns),
 	]
-	# the covering index (month, customer, activity…) of customer_monthly_snapshot.on_doctype_update:
-	# left to itself the optimizer takes the unique (customer, month) key and reads every row
-	hint = " force index (`month_customer_activity`)" if doctype == "Customer Monthly Snapshot" else ""
+	hint = ""
+	if doctype == "Customer Monthly Snapshot":
+		from branch_crm.branch_crm.doctype.customer_monthly_snapshot.customer_monthly_snapshot import (
+			ACTIVITY_COLUMNS,
+			ACTIVITY_INDEX,
+		)
+
+		if set(columns) <= set(ACTIVITY_COLUMNS):
+			# the covering (month, customer, activity…) index, one customer range or list per month
+			# (left to itself the optimizer takes the unique (customer, month) key and reads every row)
+			hint = f" force index (`{ACTIVITY_INDEX}`)"
+		elif between and not profiles:
+			# columns only the rows hold (deposits…): the unique (customer, month) key, so that each
+			# customer's rows are fetched together, in the order the table keeps them, not once a month
+			hint = " force index (`unique_customer_month`)"
 	if not (profiles and len(months)):
 		return (
 			expressions,

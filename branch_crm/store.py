@@ -909,16 +909,17 @@ def _month_row_sources(
 		from branch_crm.branch_crm.doctype.customer_monthly_snapshot.customer_monthly_snapshot import (
 			ACTIVITY_COLUMNS,
 			ACTIVITY_INDEX,
+			BALANCE_COLUMNS,
+			BALANCE_INDEX,
 		)
 
 		if set(columns) <= set(ACTIVITY_COLUMNS):
 			# the covering (month, customer, activity…) index, one customer range or list per month
 			# (left to itself the optimizer takes the unique (customer, month) key and reads every row)
 			hint = f" force index (`{ACTIVITY_INDEX}`)"
-		elif between and not profiles:
-			# columns only the rows hold (deposits…): the unique (customer, month) key, so that each
-			# customer's rows are fetched together, in the order the table keeps them, not once a month
-			hint = " force index (`unique_customer_month`)"
+		elif set(columns) <= set(BALANCE_COLUMNS) and between and not profiles:
+			# the covering (customer, month, balances…) index: a customer's months together
+			hint = f" force index (`{BALANCE_INDEX}`)"
 	if not (profiles and len(months)):
 		return (
 			expressions,

@@ -15,6 +15,7 @@ import frappe
 import pandas as pd
 
 from branch_crm import store
+from branch_crm.branch_crm.doctype.customer_monthly_snapshot.customer_monthly_snapshot import BALANCE_INDEX
 from branch_crm.engine.balances import SUMMARY_COLUMNS, balance_changes, summarise_balances
 from branch_crm.jobs import unchanged
 from branch_crm.jobs.chunks import run_chunks
@@ -66,7 +67,7 @@ def refresh(
 		values = {"lo": lo, "hi": hi, "first": first, "latest": latest}
 		snapshots = store.checksum(
 			["`customer`", "`month`", *(f"`{c}`" for c in SNAPSHOT_COLUMNS)],
-			f"from `tab{SNAPSHOT}` where `customer` between %(lo)s and %(hi)s "
+			f"from `tab{SNAPSHOT}` force index (`{BALANCE_INDEX}`) where `customer` between %(lo)s and %(hi)s "
 			"and `month` between %(first)s and %(latest)s",
 			values,
 		)

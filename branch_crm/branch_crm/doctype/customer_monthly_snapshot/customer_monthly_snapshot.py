@@ -7,6 +7,9 @@ from frappe.model.document import Document
 from branch_crm.data_intake import snapshot_name
 from branch_crm.validation import validate_doc_with
 
+# the columns of the (customer, month, …) covering index the balance refresh and recompute read
+BALANCE_INDEX = "customer_month_figures"
+BALANCE_COLUMNS = ("aum", "contribution", "deposits", "investments", "loans", "salary_credit")
 # the columns of the (month, customer, …) covering index: a read of only these never touches the rows
 ACTIVITY_INDEX = "month_customer_activity"
 ACTIVITY_COLUMNS = (
@@ -37,11 +40,10 @@ def on_doctype_update():
 	frappe.db.add_unique(
 		"Customer Monthly Snapshot", ["customer", "month"], constraint_name="unique_customer_month"
 	)
-	# covers the nightly recompute's customer × month pivot, so it never touches the table's rows
+	# covers the nightly recompute's customer × month pivot and the balance refresh (its read and
+	# the checksum that finds a range unchanged), so neither touches the table's rows
 	frappe.db.add_index(
-		"Customer Monthly Snapshot",
-		["customer", "month", "aum", "contribution"],
-		index_name="customer_month_balances",
+		"Customer Monthly Snapshot", ["customer", "month", *BALANCE_COLUMNS], index_name=BALANCE_INDEX
 	)
 	# covers the nightly churn scoring (a name range of customers, month by month) and needs
 	# screening (a branch's customers over three months): the job never touches the table's rows;

@@ -130,10 +130,8 @@ def refresh(
 		if progress:
 			progress(decided.rows if isinstance(decided, unchanged.Skipped) else len(decided[0]))
 
-	def failed(chunk: tuple) -> None:
+	def failed(_chunk: tuple) -> None:
 		summary["failed"] += 1
-		frappe.log_error(title=f"Branch CRM: balance refresh failed for the profiles from {chunk[1][0]}")
-		frappe.db.commit()  # the log outlives a crash later in the night
 
 	summary["seconds"] = run_chunks(
 		chunks,
@@ -142,6 +140,7 @@ def refresh(
 		write=write,
 		done=done,
 		failed=failed,
+		failure_title=lambda chunk: f"Branch CRM: balance refresh failed for the profiles from {chunk[1][0]}",
 	)
 	return summary
 

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import frappe
+
 from branch_crm import store
 
 
@@ -24,6 +26,7 @@ def run_chunks(
 	write: Callable[[Any], Any],
 	done: Callable[[tuple, Any, Any], None],
 	failed: Callable[[tuple], None],
+	failure_title: Callable[[tuple], str],
 	read_ahead: bool | None = None,
 	write_behind: bool | None = None,
 	readers: int = 2,
@@ -31,8 +34,9 @@ def run_chunks(
 	"""For each chunk (a tuple of ``read``'s arguments): ``decided = decide(read(*chunk))``, then
 	``write(decided)`` committed as one transaction, then ``done(chunk, decided, written)``.
 
-	``failed(chunk)`` is called inside the ``except`` block of whatever failed, so that the stage's
-	``frappe.log_error`` has the traceback. Reads run ahead on connections of their own
+	A chunk whose read, decision or write raised is logged to the Error Log under
+	``failure_title(chunk)``, with the traceback, and committed at once (the log outlives a crash
+	later in the night); then ``failed(chunk)`` lets the stage count it. Reads run ahead on connections of their own
 	(``store.read_ahead``, ``readers`` chunks ahead) and writes behind on another
 	(``store.write_behind``), both by default when this connection has nothing uncommitted and there
 	is more than one chunk. Returns the seconds spent waiting for reads and deciding, and waiting
@@ -43,12 +47,17 @@ def run_chunks(
 	seconds = {"decide": 0.0, "write": 0.0}
 	writing: tuple | None = None
 
+	def log_failure(chunk: tuple) -> None:
+		frappe.log_error(title=failure_title(chunk), reference_doctype="Bank Customer Profile")
+		frappe.db.commit()
+		failed(chunk)
+
 	def settle(chunk: tuple, decided, written) -> None:
 		started = time.perf_counter()
 		try:
 			result = written.result()
 		except Exception:
-			failed(chunk)
+			log_failure(chunk)
 			return
 		finally:
 			seconds["write"] += time.perf_counter() - started
@@ -61,7 +70,7 @@ def run_chunks(
 			try:
 				decided = decide(pending.result())
 			except Exception:
-				failed(chunk)
+				log_failure(chunk)
 				continue
 			finally:
 				seconds["decide"] += time.perf_counter() - started

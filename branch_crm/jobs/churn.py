@@ -229,12 +229,8 @@ def run(
 	if stop_after_chunks is not None:
 		ranges = ranges[:stop_after_chunks]
 
-	def failed(chunk: tuple[str, str]) -> None:
+	def failed(_chunk: tuple[str, str]) -> None:
 		summary["failed_chunks"] += 1
-		frappe.log_error(
-			title=f"Branch CRM churn scoring: chunk {chunk[0]} … {chunk[1]} failed", reference_doctype=PROFILE
-		)
-		frappe.db.commit()  # the log outlives a crash later in the night
 		if progress:
 			progress(0)
 
@@ -254,6 +250,7 @@ def run(
 		write=lambda decided: store.update_rows(PROFILE, decided[1], OUTPUT_COLUMNS),
 		done=done,
 		failed=failed,
+		failure_title=lambda chunk: f"Branch CRM churn scoring: chunk {chunk[0]} … {chunk[1]} failed",
 		read_ahead=read_ahead,
 		write_behind=write_behind,
 	)

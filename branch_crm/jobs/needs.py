@@ -90,6 +90,10 @@ def branches(branch: str | None = None) -> list[str]:
 	return sorted({b or NO_BRANCH for b in found})
 
 
+def _label(branch: str) -> str:
+	return "(no branch)" if branch == NO_BRANCH else branch
+
+
 def _branch_condition(branch: str, alias: str = "") -> tuple[str, dict]:
 	"""The profiles of ``branch`` as a condition, their columns prefixed with ``alias``."""
 	if branch == NO_BRANCH:
@@ -200,13 +204,8 @@ def run(
 	summary["as_of"] = str(as_of)
 	names = of_branches if of_branches is not None else branches(branch)
 
-	def failed(chunk: tuple[str]) -> None:
+	def failed(_chunk: tuple[str]) -> None:
 		summary["failed_branches"] += 1
-		label = "(no branch)" if chunk[0] == NO_BRANCH else chunk[0]
-		frappe.log_error(
-			title=f"Branch CRM needs screening: branch {label} failed", reference_doctype=PROFILE
-		)
-		frappe.db.commit()  # the log outlives a crash later in the night
 		if progress:
 			progress(1)
 
@@ -257,6 +256,7 @@ def run(
 		write=write,
 		done=done,
 		failed=failed,
+		failure_title=lambda chunk: f"Branch CRM needs screening: branch {_label(chunk[0])} failed",
 		read_ahead=read_ahead,
 		write_behind=write_behind,
 		# one branch read ahead, not two: a large branch's holdings and snapshots are the biggest

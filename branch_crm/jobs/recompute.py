@@ -187,12 +187,8 @@ def run(
 	if stop_after_chunks is not None:
 		ranges = ranges[:stop_after_chunks]
 
-	def failed(chunk: tuple[str, str]) -> None:
+	def failed(_chunk: tuple[str, str]) -> None:
 		summary["failed_chunks"] += 1
-		frappe.log_error(
-			title=f"Branch CRM recompute: chunk {chunk[0]} … {chunk[1]} failed", reference_doctype=PROFILE
-		)
-		frappe.db.commit()  # the log outlives a crash later in the night
 
 	def done(_chunk, result, written: tuple[pd.DataFrame, pd.DataFrame]) -> None:
 		changed, changes = written
@@ -217,6 +213,7 @@ def run(
 		write=lambda result: write_result(result, today, run_id),
 		done=done,
 		failed=failed,
+		failure_title=lambda chunk: f"Branch CRM recompute: chunk {chunk[0]} … {chunk[1]} failed",
 	)
 	if not finish:
 		return summary

@@ -237,7 +237,7 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 			)
 		}
 		stored = _draft_rows([d.name for d in drafts.values()])
-		outdated, first = {}, {}
+		outdated, first, branch_staff = {}, {}, set(staff["user"])
 		for from_rm, rows in proposals.groupby("from_rm"):
 			draft = drafts.get(from_rm)
 			if draft and draft.workflow_state not in (None, "", "Draft"):
@@ -246,7 +246,7 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 				continue
 			if draft:
 				outdated[draft.name] = rows
-			elif from_rm in set(staff["user"]):
+			elif from_rm in branch_staff:
 				first[from_rm] = rows
 			else:
 				# a manager from another branch: the form's validation says what is wrong
@@ -259,8 +259,9 @@ def propose_rehoming(branch: str | None = None) -> list[str]:
 		_replace_draft_rows(outdated)
 		touched += list(outdated) + _insert_drafts(name, first)
 		# a manager none of whose customers needs moving any more: their draft proposal goes
+		proposing = set(proposals["from_rm"])
 		for from_rm, draft in drafts.items():
-			if from_rm not in set(proposals["from_rm"]) and draft.workflow_state in (None, "", "Draft"):
+			if from_rm not in proposing and draft.workflow_state in (None, "", "Draft"):
 				frappe.delete_doc("Book Transfer", draft.name, ignore_permissions=True)
 				touched.append(draft.name)
 	return touched

@@ -15,7 +15,6 @@ import frappe
 import pandas as pd
 
 from branch_crm import store
-from branch_crm.branch_crm.doctype.customer_monthly_snapshot.customer_monthly_snapshot import BALANCE_INDEX
 from branch_crm.engine.balances import SUMMARY_COLUMNS, balance_changes, summarise_balances
 from branch_crm.jobs import unchanged
 from branch_crm.jobs.chunks import run_chunks
@@ -61,32 +60,21 @@ def refresh(
 
 	context = (str(latest), window)
 
-	def fingerprint(lo: str, hi: str) -> tuple[str, tuple, int]:
-		"""(the chunk's fingerprint now, the checksum of its snapshots, kept for after the write,
-		and how many profiles it covers)."""
-		values = {"lo": lo, "hi": hi, "first": first, "latest": latest}
-		snapshots = store.checksum(
-			["`customer`", "`month`", *(f"`{c}`" for c in SNAPSHOT_COLUMNS)],
-			f"from `tab{SNAPSHOT}` force index (`{BALANCE_INDEX}`) where `customer` between %(lo)s and %(hi)s "
-			"and `month` between %(first)s and %(latest)s",
-			values,
-		)
-		stored = _stored_checksum(lo, hi)
-		return unchanged.fingerprint(snapshots, stored, context), snapshots, stored[0]
-
 	def read(kind: str, scope):
 		"""(what the chunk's profiles hold, their snapshot rows of the 12 months, and for a range
-		of profiles the range and its snapshots' checksum), or Skipped when the range has the inputs
-		it was last refreshed with."""
+		of profiles the range with the checksums of its snapshots and of what its profiles hold),
+		or Skipped when the range has the inputs it was last refreshed with."""
 		snapshots = None
 		if kind == "in":
 			where, values = "`name` in %(names)s", {"names": tuple(scope)}
 			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope)
 		else:
-			current, checked, profiles = fingerprint(*scope)
-			if unchanged.unchanged(STAGE, scope, current):
-				return unchanged.Skipped(chunk=scope, rows=profiles)
-			snapshots = (scope, checked)
+			# the very rows read_month_rows reads below, checked where they are
+			checked = store.month_rows_checksum(SNAPSHOT_COLUMNS, first, latest, between=scope)
+			stored = _stored_checksum(*scope)
+			if unchanged.unchanged(STAGE, scope, unchanged.fingerprint(checked, stored, context)):
+				return unchanged.Skipped(chunk=scope, rows=stored[0])
+			snapshots = (scope, checked, stored)
 			where, values = "`name` between %(lo)s and %(hi)s", {"lo": scope[0], "hi": scope[1]}
 			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope)
 		held = store.read_frame_fast(PROFILE, ["name", *STORED], where=where, values=values)
@@ -114,8 +102,9 @@ def refresh(
 		store.update_rows(PROFILE, changed, STORED)
 		if snapshots is None:
 			return None
-		(lo, hi), checked = snapshots
-		return unchanged.fingerprint(checked, _stored_checksum(lo, hi), context)
+		(lo, hi), checked, stored = snapshots
+		# nothing written: the profiles hold what was checked before the read
+		return unchanged.fingerprint(checked, _stored_checksum(lo, hi) if len(changed) else stored, context)
 
 	def done(chunk: tuple, decided, stored_fingerprint: str | None) -> None:
 		if isinstance(decided, unchanged.Skipped):

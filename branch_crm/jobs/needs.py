@@ -216,7 +216,7 @@ def run(
 			if progress:
 				progress(1)
 			return
-		screened, changed, _name, _facts = decided
+		screened, changed, _name, _facts, _held = decided
 		unchanged.remember(STAGE, chunk, stored_fingerprint)
 		summary["profiles"] += len(screened)
 		summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
@@ -233,21 +233,22 @@ def run(
 		facts, held = read_facts_checksum(name, params, as_of), _stored_checksum(name)
 		if unchanged.unchanged(STAGE, (name,), unchanged.fingerprint(facts, held, context)):
 			return unchanged.Skipped(chunk=(name,), rows=held[0])
-		return read_branch(name, params, as_of), name, facts
+		return read_branch(name, params, as_of), name, facts, held
 
 	def decide(read):
 		if isinstance(read, unchanged.Skipped):
 			return read
-		branch_read, name, facts = read
-		return (*screen_read(branch_read, params, as_of, words, today), name, facts)
+		branch_read, name, facts, held = read
+		return (*screen_read(branch_read, params, as_of, words, today), name, facts, held)
 
 	def write(decided) -> str | None:
 		"""Store the changed screenings, then the branch's fingerprint as stored."""
 		if isinstance(decided, unchanged.Skipped):
 			return None
-		_screened, changed, name, facts = decided
+		_screened, changed, name, facts, held = decided
 		store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
-		return unchanged.fingerprint(facts, _stored_checksum(name), context)
+		# nothing written: the profiles hold what was checked before the read
+		return unchanged.fingerprint(facts, _stored_checksum(name) if len(changed) else held, context)
 
 	summary["seconds"] = run_chunks(
 		[(name,) for name in names],

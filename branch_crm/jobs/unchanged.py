@@ -10,8 +10,8 @@ it decided and stored that chunk. Equal: nothing the decision reads has changed,
 result stands and the chunk is skipped. Different, or not remembered: the chunk is read and decided
 as usual, and its fingerprint is remembered once its write has committed.
 
-The fingerprint of a chunk includes what the stage stores on its rows, checked again after the
-write (``after_write``), so a result changed by anything else is decided again the next night.
+The fingerprint of a chunk includes what the stage stores on its rows, checked again after its
+write when it wrote anything, so a result changed by anything else is decided again the next night.
 
 Fingerprints live in the site's Redis cache: losing them (a restart, ``bench clear-cache``) only
 costs one full night, never a wrong result. Only stages whose decision depends on nothing but the

@@ -21,6 +21,7 @@ from frappe import _
 from branch_crm import roles, store
 from branch_crm.engine.complaints import DEFAULT_RESPONSE_HOURS, due_escalations, response_deadlines
 from branch_crm.language import user_languages
+from branch_crm.notifications import notify
 
 ISSUE = "Issue"
 PROFILE = "Bank Customer Profile"
@@ -295,20 +296,13 @@ def _notify(by_manager: dict[str, int], languages: dict[str, str]) -> None:
 	users = list(by_manager)
 	logs = pd.DataFrame(
 		{
-			"name": [frappe.generate_hash(length=10) for _user in users],
 			"for_user": users,
-			"type": "Assignment",
 			"subject": [
 				_(
 					"{0} complaint(s) of your branch passed their response deadline", lang=languages.get(u)
 				).format(by_manager[u])
 				for u in users
 			],
-			"document_type": "ToDo",
-			"from_user": "Administrator",
-			"read": 0,
 		}
 	)
-	store.insert_rows("Notification Log", logs, list(logs.columns))
-	for user in users:
-		frappe.publish_realtime("notification", after_commit=True, user=user)
+	notify(logs, notification_type="Assignment", document_type="ToDo")

@@ -51,6 +51,7 @@ from branch_crm.engine.followups import (
 )
 from branch_crm.engine.text import format_columns, is_coded
 from branch_crm.language import coded, in_site_language, render, user_languages
+from branch_crm.notifications import notify
 from branch_crm.roles import FOLLOW_UP_ROLE_TYPES
 
 PROFILE = "Bank Customer Profile"
@@ -906,31 +907,17 @@ def notify_relationship_managers(by_manager: dict) -> None:
 	"""One desk notification per manager with new follow-ups, not one per follow-up: written in one
 	statement, then the bell is rung as Notification Log's own after_insert does."""
 	users = [manager for manager in by_manager if manager]
-	if not users:
-		return
 	languages = user_languages(users)
 	logs = pd.DataFrame(
 		{
-			"name": [frappe.generate_hash(length=10) for _user in users],
 			"for_user": users,
-			"type": "Assignment",
 			"subject": [
 				_("{0} new follow-up(s) in your to-do list", lang=languages.get(u)).format(by_manager[u])
 				for u in users
 			],
-			"document_type": "ToDo",
-			"from_user": "Administrator",
-			"read": 0,
 		}
 	)
-	store.insert_rows("Notification Log", logs, list(logs.columns))
-	for chunk in store.chunked(users, store.WRITE_CHUNK):
-		frappe.db.sql(
-			"update `tabNotification Settings` set `seen` = 0 where `name` in %(users)s",
-			{"users": tuple(chunk)},
-		)
-	for user in users:
-		frappe.publish_realtime("notification", after_commit=True, user=user)
+	notify(logs, notification_type="Assignment", document_type="ToDo")
 
 
 def queue_for(

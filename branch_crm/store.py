@@ -678,7 +678,7 @@ def read_month_matrix(
 		f"where {who} and `month` between %(first)s and %(last)s group by `customer`"
 	)
 	# one delimited text (_text_rows): a Python object per value would be most of the read
-	frame = _text_rows(
+	frame, _ = _text_rows(
 		["p.`customer`", "p.`reported`", *(f"p.`{n}`" for n in names)],
 		f"from ({pivot}) p",
 		values,
@@ -713,36 +713,62 @@ def checksum(expressions: Sequence[str], source: str, values: dict | None = None
 	"""(rows, and two sums of CRC32s over each row's ``expressions``) of ``select … source``,
 	computed in the database through whatever index serves ``source``: what changed among the rows
 	shows as a different triple, without moving them (``jobs.unchanged``). The second sum reads the
-	values in the opposite order, so that two changes that cancel in one sum do not in the other."""
-	values_text = [f"ifnull({e}, '{_NULL}')" for e in expressions]
-	forward = f"concat_ws('{_FIELD}', {', '.join(values_text)})"
-	backward = f"concat_ws('{_FIELD}', {', '.join(reversed(values_text))})"
+	values in the opposite order, so that two changes that cancel in one sum do not in the other.
+	The fast reads below give the same triple for the rows they read (``checksum=True``)."""
 	count, first, second = frappe.db.sql(
-		f"select count(*), sum(crc32({forward})), sum(crc32({backward})) {source}",
+		f"select count(*), {_checksum_sums(expressions)} {source}",
 		*([values] if values is not None else []),
 	)[0]
-	return int(count), int(first or 0), int(second or 0)
+	return _checksum_triple(count, first, second)
+
+
+def _row_text(expressions: Sequence[str]) -> str:
+	"""A row as one text: its values joined by the field separator, NULL as its own mark."""
+	return f"concat_ws('{_FIELD}', {', '.join(f'ifnull({e}, {_NULL_SQL})' for e in expressions)})"
+
+
+def _checksum_sums(expressions: Sequence[str]) -> str:
+	return f"sum(crc32({_row_text(expressions)})), sum(crc32({_row_text(list(reversed(expressions)))}))"
+
+
+def _checksum_triple(count, first, second) -> tuple[int, int, int]:
+	return int(count or 0), int(first or 0), int(second or 0)
 
 
 # ---------------------------------------------------------------- fast reads of many rows
 
 # ASCII unit, record and group separators: never part of a name, a code or a rendered reason
 _FIELD, _ROW, _NULL = "\x1f", "\x1e", "\x1d"
+_NULL_SQL = f"'{_NULL}'"
 
 
 def _text_rows(
-	expressions: Sequence[str], source: str, values: dict | None, names: Sequence[str], text: Sequence[str]
-) -> pd.DataFrame | None:
-	"""Rows of ``select expressions source`` as a DataFrame, read as ONE delimited text that the
-	database builds (GROUP_CONCAT) and pandas' C parser splits: PyMySQL builds a Python object per
-	value (about 1 µs each), which makes a 100,000 × 10 read take a second; this is several times
-	faster. ``text``: columns kept as text (the others are parsed as numbers). None when the text
-	cannot carry the rows (too long for the packet limit, or a value holding a separator): the caller
-	then reads them the ordinary way."""
-	row = ", ".join(f"ifnull({e}, '{_NULL}')" for e in expressions)
+	expressions: Sequence[str],
+	source: str,
+	values: dict | None,
+	names: Sequence[str],
+	text: Sequence[str],
+	checksum: bool = False,
+) -> tuple[pd.DataFrame | None, tuple[int, int, int] | None]:
+	"""(frame, None): the rows of ``select expressions source`` as a DataFrame, read as ONE
+	delimited text that the database builds (GROUP_CONCAT) and pandas' C parser splits: PyMySQL
+	builds a Python object per value (about 1 µs each), which makes a 100,000 × 10 read take a
+	second; this is several times faster. ``text``: columns kept as text (the others are parsed as
+	numbers). The frame is None when the text cannot carry the rows (too long for the packet limit,
+	or a value holding a separator): the caller then reads them the ordinary way.
+
+	``checksum``: (frame, ``checksum(expressions, source)``), the checksum computed in the same
+	statement from the very rows read (whether or not the text could carry them): a stage that
+	must remember what it read pays for one pass over them, not two."""
 	frappe.db.sql("set session group_concat_max_len = @@global.max_allowed_packet")
-	query = f"select count(*), group_concat(concat_ws('{_FIELD}', {row}) separator '{_ROW}') {source}"
-	count, blob = frappe.db.sql(query, *([values] if values is not None else []))[0]
+	sums = f", {_checksum_sums(expressions)}" if checksum else ""
+	query = f"select count(*), group_concat({_row_text(expressions)} separator '{_ROW}'){sums} {source}"
+	count, blob, *checked = frappe.db.sql(query, *([values] if values is not None else []))[0]
+	checked = _checksum_triple(count, *checked) if checksum else None
+	return _parse_text_rows(count, blob, names, text), checked
+
+
+def _parse_text_rows(count: int, blob, names: Sequence[str], text: Sequence[str]) -> pd.DataFrame | None:
 	if not count:
 		return pd.DataFrame({n: pd.Series(dtype=object if n in text else float) for n in names})
 	if blob is None:
@@ -779,24 +805,27 @@ def read_frame_fast(
 	*,
 	where: str = "",
 	values: dict | None = None,
-) -> pd.DataFrame:
+	checksum: bool = False,
+):
 	"""``read_frame`` for large reads (reports over a branch, nightly chunks): the same columns,
 	numbers as floats, text as str or None, dates as ``datetime.date``; read as one delimited text
 	(see ``_text_rows``), falling back to ``read_frame`` when that cannot carry the rows.
-	``where`` must not end in ORDER BY / LIMIT (the rows come back in the database's order)."""
+	``where`` must not end in ORDER BY / LIMIT (the rows come back in the database's order).
+	``checksum``: (frame, ``checksum`` of the rows read, as of the columns named)."""
 	columns = _checked_columns(doctype, columns)
 	meta = frappe.get_meta(doctype)
 	numeric = _numeric_columns(doctype, columns)
 	dates = {c for c in columns if (field := meta.get_field(c)) and field.fieldtype == "Date"}
 	text = [c for c in columns if c not in numeric]
 	source = f"from {_table(doctype)}" + (f" where {where}" if where else "")
-	frame = _text_rows([f"`{c}`" for c in columns], source, values, columns, text)
+	frame, checked = _text_rows([f"`{c}`" for c in columns], source, values, columns, text, checksum)
 	if frame is None:
-		return read_frame(doctype, columns, where=where, values=values)
-	for column in dates:
-		frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce").dt.date
-		frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-	return frame
+		frame = read_frame(doctype, columns, where=where, values=values)
+	else:
+		for column in dates:
+			frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce").dt.date
+			frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+	return (frame, checked) if checksum else frame
 
 
 def read_query_fast(
@@ -806,13 +835,15 @@ def read_query_fast(
 	*,
 	text: Sequence[str] = (),
 	dates: Sequence[str] = (),
-) -> pd.DataFrame:
+	checksum: bool = False,
+):
 	"""``read_query`` for large joins: ``columns`` maps each result column to its SQL expression,
 	``source`` is the FROM … WHERE … part (no ORDER BY / LIMIT); ``text`` columns stay text, the
 	others come back as floats; ``dates`` (among ``text``) as ``datetime.date`` or None. Read as one
-	delimited text (``_text_rows``), falling back to an ordinary read when that cannot carry the rows."""
+	delimited text (``_text_rows``), falling back to an ordinary read when that cannot carry the rows.
+	``checksum``: (frame, ``checksum`` of the rows read, as of ``columns``' expressions)."""
 	names, expressions = list(columns), list(columns.values())
-	frame = _text_rows(expressions, source, values, names, list(text))
+	frame, checked = _text_rows(expressions, source, values, names, list(text), checksum)
 	if frame is None:
 		select = ", ".join(f"{e} as `{n}`" for n, e in columns.items())
 		frame = read_query(f"select {select} {source}", values)
@@ -823,7 +854,7 @@ def read_query_fast(
 	for name in names:
 		if name not in text:
 			frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
-	return frame
+	return (frame, checked) if checksum else frame
 
 
 def read_month_rows(
@@ -835,7 +866,8 @@ def read_month_rows(
 	customers: Sequence[str] | None = None,
 	profiles: tuple[str, dict] | None = None,
 	doctype: str = "Customer Monthly Snapshot",
-) -> pd.DataFrame:
+	checksum: bool = False,
+):
 	"""Long snapshot rows (customer, month as Timestamp, ``columns`` as floats, amounts to the cent)
 	for the months ``first`` … ``last``: of the customers named ``between[0]`` … ``between[1]``
 	(a chunk from ``name_ranges``) or of ``customers``, at most ``IN_LIST_LIMIT`` of them (MariaDB
@@ -849,15 +881,19 @@ def read_month_rows(
 	``profiles``: instead, the customers whose Bank Customer Profile (alias ``p``) meets a condition
 	(``(sql, values)``, e.g. a branch), read one month at a time as a join from the profiles to the
 	same index (an equality on the month and the customer for each profile: about a second for
-	400,000 customers; a list of months in the join makes MariaDB scan instead)."""
+	400,000 customers; a list of months in the join makes MariaDB scan instead).
+
+	``checksum``: (frame, what ``month_rows_checksum`` gives for the same arguments), taken from
+	the rows as they are read."""
 	columns = _checked_columns(doctype, columns)
 	expressions, sources, values = _month_row_sources(
 		columns, first, last, between=between, customers=customers, profiles=profiles, doctype=doctype
 	)
 	names = ["customer", "_month", *columns]
-	frames = []
+	frames, checked = [], []
 	for source in sources:
-		frame = _text_rows(expressions, source, values, names, ["customer"])
+		frame, source_checksum = _text_rows(expressions, source, values, names, ["customer"], checksum)
+		checked.append(source_checksum)
 		if frame is None:
 			frame = read_query(
 				f"select {', '.join(f'{e} as `{n}`' for e, n in zip(expressions, names, strict=True))} {source}",
@@ -871,7 +907,7 @@ def read_month_rows(
 	frame = frame.drop(columns="_month")
 	for column in columns:
 		frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-	return frame
+	return (frame, checked) if checksum else frame
 
 
 def _month_row_sources(

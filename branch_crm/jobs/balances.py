@@ -24,6 +24,8 @@ SNAPSHOT = "Customer Monthly Snapshot"
 STORED = [c for c in SUMMARY_COLUMNS if c != "customer"]
 STAGE = "balances"
 SNAPSHOT_COLUMNS = ["aum", "deposits", "investments", "loans", "contribution", "salary_credit"]
+# what the profiles hold, read and checked: which profiles there are, and their balances
+STORED_CHECKED = ["name", *STORED]
 
 
 def latest_month():
@@ -64,21 +66,20 @@ def refresh(
 		"""(what the chunk's profiles hold, their snapshot rows of the 12 months, and for a range
 		of profiles the range with the checksums of its snapshots and of what its profiles hold),
 		or Skipped when the range has the inputs it was last refreshed with."""
-		snapshots = None
 		if kind == "in":
-			where, values = "`name` in %(names)s", {"names": tuple(scope)}
-			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope)
-		else:
-			# the very rows read_month_rows reads below, checked where they are
+			held = store.read_frame_fast(
+				PROFILE, ["name", *STORED], where="`name` in %(names)s", values={"names": tuple(scope)}
+			)
+			return held, store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope), None
+		if unchanged.worth_checking(STAGE, scope, context):
+			# the very rows read below, checked where they are
 			checked = store.month_rows_checksum(SNAPSHOT_COLUMNS, first, latest, between=scope)
 			stored = _stored_checksum(*scope)
-			if unchanged.unchanged(STAGE, scope, unchanged.fingerprint(checked, stored, context)):
+			if unchanged.unchanged(STAGE, scope, unchanged.fingerprint((checked, stored), context)):
 				return unchanged.Skipped(chunk=scope, rows=stored[0])
-			snapshots = (scope, checked, stored)
-			where, values = "`name` between %(lo)s and %(hi)s", {"lo": scope[0], "hi": scope[1]}
-			rows = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope)
-		held = store.read_frame_fast(PROFILE, ["name", *STORED], where=where, values=values)
-		return held, rows, snapshots
+		rows, checked = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope, checksum=True)
+		held, stored = store.read_frame_fast(PROFILE, STORED_CHECKED, **_range(*scope), checksum=True)
+		return held, rows, (scope, checked, stored)
 
 	def decide(read):
 		if isinstance(read, unchanged.Skipped):
@@ -103,8 +104,8 @@ def refresh(
 		if snapshots is None:
 			return None
 		(lo, hi), checked, stored = snapshots
-		# nothing written: the profiles hold what was checked before the read
-		return unchanged.fingerprint(checked, _stored_checksum(lo, hi) if len(changed) else stored, context)
+		# nothing written: the profiles hold what was read
+		return unchanged.fingerprint((checked, _stored_checksum(lo, hi) if len(changed) else stored), context)
 
 	def done(chunk: tuple, decided, stored_fingerprint: str | None) -> None:
 		if isinstance(decided, unchanged.Skipped):
@@ -134,10 +135,14 @@ def refresh(
 	return summary
 
 
+def _range(lo: str, hi: str) -> dict:
+	return {"where": "`name` between %(lo)s and %(hi)s", "values": {"lo": lo, "hi": hi}}
+
+
 def _stored_checksum(lo: str, hi: str) -> tuple:
-	"""What the profiles named lo … hi hold of the balances (and which profiles there are)."""
+	"""What the profiles named lo … hi hold of the balances (and which profiles there are): the
+	checksum ``read_frame_fast(…, checksum=True)`` gives when it reads them."""
+	scope = _range(lo, hi)
 	return store.checksum(
-		["`name`", *(f"`{c}`" for c in STORED)],
-		f"from `tab{PROFILE}` where `name` between %(lo)s and %(hi)s",
-		{"lo": lo, "hi": hi},
+		[f"`{c}`" for c in STORED_CHECKED], f"from `tab{PROFILE}` where {scope['where']}", scope["values"]
 	)

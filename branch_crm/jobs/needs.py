@@ -57,6 +57,8 @@ CUSTOMER_COLUMNS = [
 	"acquired_on",  # history length: a customer who came this month is not judged on a partial month
 ]
 OUTPUT_COLUMNS = [*STORED_FIELDS, "needs_screened_on"]
+# a branch's profiles as screening reads them and checks them: their facts and what it stored
+PROFILE_COLUMNS = list(dict.fromkeys([*CUSTOMER_COLUMNS, *OUTPUT_COLUMNS]))
 
 
 def parameters() -> NeedsParameters:
@@ -122,24 +124,37 @@ PRODUCT_COLUMNS = ["product_code", "category", "subcategory"]
 
 
 def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
-	"""(profiles with their stored screening, holdings, long snapshot rows, products) of a branch."""
+	"""((profiles with their stored screening, holdings, long snapshot rows, products) of a branch,
+	(checksums of its facts as ``read_facts_checksum`` gives them, of its profiles as
+	``_stored_checksum`` does)), the checksums taken by the reads themselves."""
 	where, values = _branch_condition(branch)
-	profiles = store.read_frame_fast(PROFILE, [*CUSTOMER_COLUMNS, *STORED_FIELDS], where=where, values=values)
+	profiles, held = store.read_frame_fast(
+		PROFILE, PROFILE_COLUMNS, where=where, values=values, checksum=True
+	)
 	profiles = profiles.sort_values("name", kind="stable").reset_index(drop=True)
 	# holdings and snapshots joined to the branch's profiles
-	holdings = store.read_query_fast(HOLDING_COLUMNS, *_holdings_source(branch), text=["customer", "product"])
-	snapshots = store.read_month_rows(
-		NEEDS_SNAPSHOT_COLUMNS, *_months(params, as_of), profiles=_branch_condition(branch, "p.")
+	holdings, held_products = store.read_query_fast(
+		HOLDING_COLUMNS, *_holdings_source(branch), text=["customer", "product"], checksum=True
+	)
+	snapshots, months = store.read_month_rows(
+		NEEDS_SNAPSHOT_COLUMNS,
+		*_months(params, as_of),
+		profiles=_branch_condition(branch, "p."),
+		checksum=True,
 	)
 	products = store.read_frame("Bank Product", PRODUCT_COLUMNS)
-	return profiles, holdings, snapshots, products
+	facts = (held_products, months, _products_checksum())
+	return (profiles, holdings, snapshots, products), (facts, held)
 
 
 def _stored_checksum(branch: str) -> tuple:
 	"""The branch's profiles as screening reads them, with what it stored on them."""
 	where, values = _branch_condition(branch)
-	columns = dict.fromkeys([*CUSTOMER_COLUMNS, *OUTPUT_COLUMNS])
-	return store.checksum([f"`{c}`" for c in columns], f"from `tab{PROFILE}` where {where}", values)
+	return store.checksum([f"`{c}`" for c in PROFILE_COLUMNS], f"from `tab{PROFILE}` where {where}", values)
+
+
+def _products_checksum() -> tuple:
+	return store.checksum([f"`{c}`" for c in PRODUCT_COLUMNS], "from `tabBank Product`")
 
 
 def read_facts_checksum(branch: str, params: NeedsParameters, as_of: dt.date) -> tuple:
@@ -149,7 +164,7 @@ def read_facts_checksum(branch: str, params: NeedsParameters, as_of: dt.date) ->
 		store.month_rows_checksum(
 			NEEDS_SNAPSHOT_COLUMNS, *_months(params, as_of), profiles=_branch_condition(branch, "p.")
 		),
-		store.checksum([f"`{c}`" for c in PRODUCT_COLUMNS], "from `tabBank Product`"),
+		_products_checksum(),
 	)
 
 
@@ -230,10 +245,12 @@ def run(
 	def read(name: str):
 		"""The branch's reads (and its facts' checksum), or Skipped when it has the inputs it was
 		last screened with: the screening depends on the month, not the day."""
-		facts, held = read_facts_checksum(name, params, as_of), _stored_checksum(name)
-		if unchanged.unchanged(STAGE, (name,), unchanged.fingerprint(facts, held, context)):
-			return unchanged.Skipped(chunk=(name,), rows=held[0])
-		return read_branch(name, params, as_of), name, facts, held
+		if unchanged.worth_checking(STAGE, (name,), context):
+			facts, held = read_facts_checksum(name, params, as_of), _stored_checksum(name)
+			if unchanged.unchanged(STAGE, (name,), unchanged.fingerprint((facts, held), context)):
+				return unchanged.Skipped(chunk=(name,), rows=held[0])
+		branch_read, (facts, held) = read_branch(name, params, as_of)
+		return branch_read, name, facts, held
 
 	def decide(read):
 		if isinstance(read, unchanged.Skipped):
@@ -247,8 +264,8 @@ def run(
 			return None
 		_screened, changed, name, facts, held = decided
 		store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
-		# nothing written: the profiles hold what was checked before the read
-		return unchanged.fingerprint(facts, _stored_checksum(name) if len(changed) else held, context)
+		# nothing written: the profiles hold what was read
+		return unchanged.fingerprint((facts, _stored_checksum(name) if len(changed) else held), context)
 
 	summary["seconds"] = run_chunks(
 		[(name,) for name in names],

@@ -28,7 +28,8 @@ from branch_crm.engine.recompute import (
 from branch_crm.engine.tiering import TierRules, migration_matrix, month_index
 from branch_crm.engine.value import ValueParameters
 from branch_crm.jobs.chunks import run_chunks
-from branch_crm.language import coded, user_language
+from branch_crm.language import coded, user_languages
+from branch_crm.notifications import notify
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -252,21 +253,22 @@ def notify_relationship_managers() -> int:
 		by_manager[row.relationship_manager]["latest"] = max(
 			by_manager[row.relationship_manager]["latest"], row.latest
 		)
-	for manager, counts in by_manager.items():
-		subject = _(
-			"Tier changes in your book: {0} upgrades, {1} downgrades, {2} overrides",
-			lang=user_language(manager),
-		).format(counts.get("Upgrade", 0), counts.get("Downgrade", 0), counts.get("Override", 0))
-		frappe.get_doc(
+	languages = user_languages(list(by_manager))
+	logs = pd.DataFrame(
+		[
 			{
-				"doctype": "Notification Log",
 				"for_user": manager,
-				"type": "Alert",
-				"subject": subject,
-				"document_type": CHANGE_LOG,
+				"subject": _(
+					"Tier changes in your book: {0} upgrades, {1} downgrades, {2} overrides",
+					lang=languages[manager],
+				).format(counts.get("Upgrade", 0), counts.get("Downgrade", 0), counts.get("Override", 0)),
 				"document_name": str(counts["latest"]),
 			}
-		).insert(ignore_permissions=True)
+			for manager, counts in by_manager.items()
+		],
+		columns=["for_user", "subject", "document_name"],
+	)
+	notify(logs, notification_type="Alert", document_type=CHANGE_LOG)
 	frappe.db.sql(f"update `tab{CHANGE_LOG}` set `notified` = 1 where `notified` = 0")
 	return len(by_manager)
 

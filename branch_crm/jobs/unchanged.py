@@ -10,6 +10,12 @@ it decided and stored that chunk. Equal: nothing the decision reads has changed,
 result stands and the chunk is skipped. Different, or not remembered: the chunk is read and decided
 as usual, and its fingerprint is remembered once its write has committed.
 
+The checksums cost a pass over the rows, so they are only asked for when they can match: a chunk
+remembered under another context (a new month, other settings, other code) or not at all cannot be
+unchanged, and is read at once; its read computes the same checksums in the same statement
+(``store.read_*(checksum=True)``), so the fingerprint remembered after its write costs nothing more.
+On the night a new month arrives, that is every chunk.
+
 The fingerprint of a chunk includes what the stage stores on its rows, checked again after its
 write when it wrote anything, so a result changed by anything else is decided again the next night.
 
@@ -54,23 +60,35 @@ def code_version() -> str:
 	return digest.hexdigest()
 
 
-def fingerprint(*parts) -> str:
-	"""One digest of ``parts`` (checksums, the month, settings: anything with a stable repr) and
-	the code version."""
+def _digest(*parts) -> str:
 	return hashlib.sha1(repr((code_version(), *parts)).encode()).hexdigest()
+
+
+def fingerprint(checksums: tuple, context: tuple) -> str:
+	"""What a chunk was decided with: the checksums of the rows it read and of what it stored,
+	under ``context`` (the month, settings: anything else the decision depends on, with a stable
+	repr); ``context``'s own digest first, so that ``worth_checking`` can tell it apart."""
+	return f"{_digest(context)}:{_digest(checksums, context)}"
 
 
 def _field(stage: str, chunk: tuple) -> str:
 	return f"{stage}:" + "\x1f".join(map(str, chunk))
 
 
+def worth_checking(stage: str, chunk: tuple, context: tuple) -> bool:
+	"""Whether ``stage`` remembers deciding ``chunk`` under this ``context``: only then can its
+	inputs be unchanged, and are they worth a checksum before reading."""
+	remembered = frappe.cache.hget(CACHE_KEY, _field(stage, chunk))
+	return bool(remembered) and remembered.startswith(f"{_digest(context)}:")
+
+
 def unchanged(stage: str, chunk: tuple, current: str) -> bool:
-	"""Whether ``stage`` last decided ``chunk`` with these very inputs."""
+	"""Whether ``stage`` last decided ``chunk`` with these very inputs (``fingerprint``)."""
 	return frappe.cache.hget(CACHE_KEY, _field(stage, chunk)) == current
 
 
 def remember(stage: str, chunk: tuple, current: str) -> None:
-	"""Once the chunk's decision is committed: the inputs it was decided with."""
+	"""Once the chunk's decision is committed: the inputs it was decided with (``fingerprint``)."""
 	frappe.cache.hset(CACHE_KEY, _field(stage, chunk), current)
 
 

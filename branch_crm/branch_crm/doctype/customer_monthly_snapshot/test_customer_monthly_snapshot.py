@@ -2,6 +2,7 @@
 # For license information, please see license.txt
 
 import time
+from unittest.mock import patch
 
 import frappe
 from frappe.tests.test_api import FrappeAPITestCase
@@ -132,11 +133,23 @@ class TestSnapshotIntake(testing.BranchCRMTestCase):
 		)
 		self.assertGreater(len(ranges), 1)
 
-		def refresh():
-			return run_profile_balance_refresh(between=between, chunk_size=3)
+		checks = []
 
+		def refresh():
+			checks.clear()
+			with patch.object(store, "month_rows_checksum", side_effect=checked_month_rows):
+				return run_profile_balance_refresh(between=between, chunk_size=3)
+
+		def checked_month_rows(*args, **kwargs):
+			checks.append(kwargs["between"])
+			return month_rows_checksum(*args, **kwargs)
+
+		month_rows_checksum = store.month_rows_checksum
 		self.assertEqual(refresh()["skipped"], 0)
+		# nothing remembered: each range is read at once, its checksums taken by the read itself
+		self.assertEqual(checks, [])
 		again = refresh()
+		self.assertEqual(len(checks), len(ranges))
 		covered = frappe.db.count(PROFILE, {"name": ("between", between)})
 		# every range checked, none read: its profiles counted as covered, nothing written
 		self.assertEqual((again["skipped"], again["profiles"], again["updated"]), (len(ranges), covered, 0))
@@ -156,6 +169,9 @@ class TestSnapshotIntake(testing.BranchCRMTestCase):
 		frappe.db.set_single_value("Branch CRM Settings", "tier_window_months", window + 1)
 		frappe.clear_document_cache("Branch CRM Settings", "Branch CRM Settings")
 		self.assertEqual(refresh()["skipped"], 0)
+		# remembered under another window, a range cannot be unchanged: it is not checked first
+		self.assertEqual(checks, [])
+		self.assertEqual(refresh()["skipped"], len(ranges))
 
 
 class TestIntakeREST(FrappeAPITestCase):
@@ -248,6 +264,31 @@ class TestFastReads(testing.BranchCRMTestCase):
 		fast, plain = self.read_both()
 		self.assertEqual(fast.to_dict("records"), plain.to_dict("records"))
 		self.assertEqual(fast["customer_name"].iloc[0], "Zhang\x1fWei")
+		self.assert_read_checksum_is_the_checksum()
+
+	def test_a_read_gives_the_checksum_of_the_rows_it_read(self):
+		self.assert_read_checksum_is_the_checksum()
+		before = self.assert_read_checksum_is_the_checksum()
+		frappe.db.set_value("Bank Customer Profile", "_T-CRM-0002", "aum", 123.45)
+		self.assertNotEqual(self.assert_read_checksum_is_the_checksum(), before)
+
+	def assert_read_checksum_is_the_checksum(self) -> tuple:
+		"""The checksum a fast read takes of its rows is ``store.checksum`` of the same columns."""
+		from branch_crm import store
+
+		where, values = "`name` like %(prefix)s", {"prefix": "_T-CRM-%"}
+		frame, checked = store.read_frame_fast(
+			"Bank Customer Profile", self.COLUMNS, where=where, values=values, checksum=True
+		)
+		self.assertEqual(checked[0], len(frame))
+		self.assertEqual(
+			checked,
+			store.checksum(
+				[f"`{c}`" for c in self.COLUMNS], f"from `tabBank Customer Profile` where {where}", values
+			),
+		)
+		self.assertEqual(frame.to_dict("records"), self.read_both()[1].to_dict("records"))
+		return checked
 
 	def test_month_rows_are_the_months_asked_for(self):
 		from branch_crm import store
@@ -285,6 +326,14 @@ class TestFastReads(testing.BranchCRMTestCase):
 			["aum", "txn_count"], first, last, profiles=("p.`name` in %(names)s", {"names": tuple(customers)})
 		)
 		self.assertEqual(len(joined), 4)
+		# the checksums read with the rows are those month_rows_checksum takes without reading them
+		columns, chosen = ["aum", "txn_count"], ("p.`name` in %(names)s", {"names": tuple(customers)})
+		for arguments in ({"between": ("_T-CRM-0001", "_T-CRM-0002")}, {"profiles": chosen}):
+			rows, checked = store.read_month_rows(columns, first, last, checksum=True, **arguments)
+			self.assertEqual(len(rows), 4, arguments)
+			self.assertEqual(sum(count for count, _forward, _backward in checked), len(rows), arguments)
+			self.assertEqual(checked, store.month_rows_checksum(columns, first, last, **arguments), arguments)
+		self.assertEqual(len(checked), 3, "one checksum per month read")
 		order = ["customer", "month"]
 		self.assertTrue(
 			joined.sort_values(order, ignore_index=True).equals(by_list.sort_values(order, ignore_index=True))
@@ -332,6 +381,11 @@ class TestFastReads(testing.BranchCRMTestCase):
 			],
 		)
 		self.assertEqual(order(fast).to_dict("records"), order(plain).to_dict("records"))
+		columns = {"customer": "h.`parent`", "product": "h.`product`", "balance": "h.`balance`"}
+		_fast, checked = store.read_query_fast(
+			columns, source, values, text=["customer", "product"], checksum=True
+		)
+		self.assertEqual(checked, store.checksum(list(columns.values()), source, values))
 
 
 class TestReadAhead(testing.BranchCRMTestCase):

@@ -2,6 +2,7 @@
 # For license information, please see license.txt
 
 import frappe
+from frappe.desk.doctype.notification_settings.notification_settings import create_notification_settings
 
 from branch_crm import testing
 from branch_crm.engine.recompute import OUTPUT_COLUMNS
@@ -179,13 +180,27 @@ class TestTierChangeLog(testing.BranchCRMTestCase):
 		self.assertEqual(state(), resumed)
 
 	def test_relationship_manager_is_notified_of_changes_in_their_book(self):
-		frappe.db.delete("Notification Log", {"for_user": user("rm1")})
+		manager = user("rm1")
+		frappe.db.delete("Notification Log", {"for_user": manager})
+		if not frappe.db.exists("Notification Settings", manager):
+			create_notification_settings(manager)
+		frappe.db.set_value("Notification Settings", manager, "seen", 1)
 		frappe.db.sql("update `tabBank Customer Profile` set tier = 'VIP' where name = '_T-CRM-0002'")
 		frappe.db.commit()
 		recompute.run(branch=BRANCH_A)
-		subjects = frappe.get_all("Notification Log", filters={"for_user": user("rm1")}, pluck="subject")
-		self.assertEqual(len(subjects), 1)
-		self.assertIn("1 downgrades", subjects[0])
+		# as the manager meets it: their bell shows something unseen, and the list is theirs
+		self.assertEqual(frappe.db.get_value("Notification Settings", manager, "seen"), 0)
+		frappe.set_user(manager)
+		self.addCleanup(frappe.set_user, "Administrator")
+		logs = frappe.get_list(
+			"Notification Log", fields=["subject", "type", "document_type", "document_name", "read"]
+		)
+		self.assertEqual(len(logs), 1)
+		self.assertIn("1 downgrades", logs[0].subject)
+		self.assertEqual((logs[0].type, logs[0].document_type, logs[0].read), ("Alert", "Tier Change Log", 0))
+		change = frappe.get_doc("Tier Change Log", logs[0].document_name)
+		self.assertEqual(change.relationship_manager, manager, "the latest change in their book")
+		frappe.set_user("Administrator")
 		self.assertEqual(
 			frappe.db.count("Tier Change Log", {"customer": ("like", "_T-CRM-%"), "notified": 0}), 0
 		)

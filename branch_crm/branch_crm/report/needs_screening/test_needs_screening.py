@@ -1,6 +1,8 @@
 # Copyright (c) 2026, branch_crm contributors
 # For license information, please see license.txt
 
+from unittest.mock import patch
+
 import frappe
 from frappe.desk.query_report import run as run_report
 
@@ -108,13 +110,17 @@ class TestNeedsScreening(testing.BranchCRMTestCase):
 		needs.run(branch=BRANCH_A)
 		unchanged.forget_all()
 		baseline = stored()
-		again = needs.run(branch=BRANCH_A)
-		self.assertEqual((again["updated"], again["skipped"]), (0, 0))
-		now = stored()
-		for name, before in baseline.items():
-			self.assertEqual(now[name], before)
-		# nothing it reads has changed since: the branch is not even read again
-		self.assertEqual(needs.run(branch=BRANCH_A)["skipped"], 1)
+		with patch.object(needs, "read_facts_checksum", wraps=needs.read_facts_checksum) as checked:
+			again = needs.run(branch=BRANCH_A)
+			# nothing remembered: the branch is read at once, its checksums taken by the reads
+			self.assertEqual(checked.call_count, 0)
+			self.assertEqual((again["updated"], again["skipped"]), (0, 0))
+			now = stored()
+			for name, before in baseline.items():
+				self.assertEqual(now[name], before)
+			# nothing it reads has changed since: the branch is checked, and not read again
+			self.assertEqual(needs.run(branch=BRANCH_A)["skipped"], 1)
+			self.assertEqual(checked.call_count, 1)
 		self.assertEqual(stored(), now)
 
 	def test_a_changed_input_screens_the_branch_again(self):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -110,6 +111,26 @@ def read_ahead(
 		finally:
 			for future in pending:  # stopped early: the chunks read ahead are not wanted
 				future.cancel()
+
+
+def read_together(reads: dict[str, Callable], *, readers: int = 3) -> dict:
+	"""``{key: read()}`` for each of ``reads``, read at the same time on connections of their own
+	(at most ``readers``), so that one large chunk's several queries keep both the database and
+	the parser busy instead of following each other. Each read sees the rows committed when it
+	starts (its own transaction). With uncommitted writes on this connection, or a single read,
+	they are read in line, on this connection. A read that fails raises here once the others end."""
+	if len(reads) < 2 or not _nothing_uncommitted():
+		return {key: read() for key, read in reads.items()}
+
+	def read_and_release(read: Callable):
+		try:
+			return read()
+		finally:
+			frappe.db.rollback()
+
+	with _connected_threads(min(readers, len(reads)), "branch_crm_together") as pool:
+		pending = {key: pool.submit(read_and_release, read) for key, read in reads.items()}
+		return {key: future.result() for key, future in pending.items()}
 
 
 def _write_and_commit(write: Callable, *args):
@@ -625,6 +646,27 @@ def update_rows(
 			f"update {_table(doctype)} t join ({derived}) v on t.`{key}` = v.`{key}` set {assignments}"
 		)
 	return len(frame)
+
+
+def update_rows_together(
+	doctype: str, frame: pd.DataFrame, columns: Sequence[str], *, writers: int = 2
+) -> int:
+	"""``update_rows`` for one large chunk (a branch of 400,000 customers), its rows split into
+	``writers`` contiguous shares, each written and committed on a connection of its own at the
+	same time: one connection applies its rows on one core of the database, two on two. Each share
+	commits whole, so a failure leaves whole rows written or not, and the caller re-runs the chunk.
+	This connection then starts a fresh snapshot, to see what the writers committed. With
+	uncommitted writes on this connection (a caller's transaction, a test), or few rows, it is
+	``update_rows`` on this connection."""
+	if writers < 2 or len(frame) < writers * WRITE_CHUNK or not _nothing_uncommitted():
+		return update_rows(doctype, frame, columns)
+	bounds = np.linspace(0, len(frame), writers + 1).astype(int)
+	shares = [frame.iloc[lo:hi] for lo, hi in itertools.pairwise(bounds)]
+	with _connected_threads(writers, "branch_crm_write_together") as pool:
+		pending = [pool.submit(_write_and_commit, update_rows, doctype, share, columns) for share in shares]
+		written = sum(future.result() for future in pending)
+	frappe.db.rollback()  # nothing of its own to undo: a fresh snapshot sees the shares written
+	return written
 
 
 # ---------------------------------------------------------------- customer-month matrices

@@ -8,11 +8,13 @@ with a comparable balance (``engine.needs``: a peer set under ``min_peers`` fall
 then to the branch's customers with a comparable balance, then to the whole branch): read the
 branch's profiles, their holdings and the last ``window_months`` months of snapshots in bulk, screen
 with ``engine.needs.screen_needs`` (gaps and actions in words in the site's language), write only the
-profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. The next
-branch is read meanwhile on a reader connection of its own (``store.read_ahead``) and a branch's
-changes are written on a writer connection while the next is screened (``store.write_behind``), as
-in the churn job. A failed branch is rolled back and logged; the others go on. A second run writes
-nothing.
+profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. Since a branch
+cannot be split, its own queries run side by side (``store.read_together``: profiles, holdings, each
+month) and its changes are written in two shares on two connections (``store.update_rows_together``).
+The next branch is read meanwhile on a reader connection of its own (``store.read_ahead``) and a
+branch's changes are written while the next is screened (``store.write_behind``), as in the churn
+job. A failed branch is logged and the others go on; what it wrote is whole rows, and it is
+screened again on the next run. A second run writes nothing.
 
 Computing it at night keeps the report within two seconds for a branch of 100,000 customers: the
 report reads the stored result instead of three tables (docs/needs_and_churn.md).
@@ -126,24 +128,36 @@ PRODUCT_COLUMNS = ["product_code", "category", "subcategory"]
 def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	"""((profiles with their stored screening, holdings, long snapshot rows, products) of a branch,
 	(checksums of its facts as ``read_facts_checksum`` gives them, of its profiles as
-	``_stored_checksum`` does)), the checksums taken by the reads themselves."""
+	``_stored_checksum`` does)), the checksums taken by the reads themselves.
+
+	A branch is one chunk (its customers are each other's peers), so its queries are read side by
+	side (``store.read_together``): the profiles, the holdings and each month of snapshots."""
 	where, values = _branch_condition(branch)
-	profiles, held = store.read_frame_fast(
-		PROFILE, PROFILE_COLUMNS, where=where, values=values, checksum=True
-	)
+	months = pd.date_range(*_months(params, as_of), freq="MS").date
+	of_branch = _branch_condition(branch, "p.")
+	reads = {
+		"profiles": lambda: store.read_frame_fast(
+			PROFILE, PROFILE_COLUMNS, where=where, values=values, checksum=True
+		),
+		"holdings": lambda: store.read_query_fast(
+			HOLDING_COLUMNS, *_holdings_source(branch), text=["customer", "product"], checksum=True
+		),
+		**{
+			month: lambda month=month: store.read_month_rows(
+				NEEDS_SNAPSHOT_COLUMNS, month, month, profiles=of_branch, checksum=True
+			)
+			for month in months
+		},
+	}
+	read = store.read_together(reads)
+	profiles, held = read["profiles"]
 	profiles = profiles.sort_values("name", kind="stable").reset_index(drop=True)
-	# holdings and snapshots joined to the branch's profiles
-	holdings, held_products = store.read_query_fast(
-		HOLDING_COLUMNS, *_holdings_source(branch), text=["customer", "product"], checksum=True
-	)
-	snapshots, months = store.read_month_rows(
-		NEEDS_SNAPSHOT_COLUMNS,
-		*_months(params, as_of),
-		profiles=_branch_condition(branch, "p."),
-		checksum=True,
-	)
+	holdings, held_products = read["holdings"]
+	snapshots = pd.concat([read[month][0] for month in months], ignore_index=True)
+	# one checksum per month, as month_rows_checksum gives them for the window
+	month_checksums = [checked for month in months for checked in read[month][1]]
 	products = store.read_frame("Bank Product", PRODUCT_COLUMNS)
-	facts = (held_products, months, _products_checksum())
+	facts = (held_products, month_checksums, _products_checksum())
 	return (profiles, holdings, snapshots, products), (facts, held)
 
 
@@ -263,7 +277,8 @@ def run(
 		if isinstance(decided, unchanged.Skipped):
 			return None
 		_screened, changed, name, facts, held = decided
-		store.update_rows(PROFILE, changed, OUTPUT_COLUMNS)
+		# a branch is one chunk, however large: its changes are written on two connections at once
+		store.update_rows_together(PROFILE, changed, OUTPUT_COLUMNS)
 		# nothing written: the profiles hold what was read
 		return unchanged.fingerprint((facts, _stored_checksum(name) if len(changed) else held), context)
 

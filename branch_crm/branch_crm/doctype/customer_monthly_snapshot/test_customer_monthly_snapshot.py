@@ -5,6 +5,7 @@ import time
 from unittest.mock import patch
 
 import frappe
+import pandas as pd
 from frappe.tests.test_api import FrappeAPITestCase
 
 from branch_crm import data_intake, testing
@@ -568,3 +569,64 @@ class TestWriteBehind(testing.BranchCRMTestCase):
 		# the write committed this connection's transaction, the caller's own writes with it
 		stored = self.stored_names()
 		self.assertEqual((stored[first], stored[second]), ("Not yet committed", "Written in line"))
+
+	def test_a_large_chunk_is_written_in_shares_on_connections_of_their_own(self):
+		from branch_crm import store
+
+		frappe.db.commit()
+		# this connection's snapshot begins before the writes
+		self.assertEqual(
+			frappe.db.get_value("Bank Customer Profile", self.NAMES[0], "customer_name"),
+			self.original[self.NAMES[0]],
+		)
+		renamed = pd.DataFrame({"name": self.NAMES, "customer_name": [f"Share {n}" for n in self.NAMES]})
+		connections = []
+		update_rows = store.update_rows
+
+		def recorded(*args, **kwargs):
+			connections.append(frappe.db.sql("select connection_id()")[0][0])
+			return update_rows(*args, **kwargs)
+
+		with patch.object(store, "WRITE_CHUNK", 2), patch.object(store, "update_rows", recorded):
+			written = store.update_rows_together("Bank Customer Profile", renamed, ["customer_name"])
+		self.assertEqual(written, len(self.NAMES))
+		self.assertEqual(len(set(connections)), 2, "two shares, each on a connection of its own")
+		self.assertNotIn(frappe.db.sql("select connection_id()")[0][0], connections)
+		# seen at once by the caller, whose old snapshot was ended
+		self.assertEqual(
+			frappe.db.get_value("Bank Customer Profile", self.NAMES[0], "customer_name"),
+			f"Share {self.NAMES[0]}",
+		)
+		self.assertEqual(self.stored_names(), {n: f"Share {n}" for n in self.NAMES})
+
+	def test_with_uncommitted_writes_a_large_chunk_is_written_on_this_connection(self):
+		from branch_crm import store
+
+		self.rename(self.NAMES[0], "Not yet committed")
+		renamed = pd.DataFrame({"name": self.NAMES[1:], "customer_name": "In line"})
+		with patch.object(store, "WRITE_CHUNK", 1):
+			store.update_rows_together("Bank Customer Profile", renamed, ["customer_name"])
+		self.assertTrue(frappe.db.transaction_writes, "written in the caller's transaction, not committed")
+		frappe.db.rollback()
+		self.assertEqual(self.stored_names(), self.original)
+
+	def test_reads_together_each_on_a_connection_of_its_own(self):
+		from branch_crm import store
+
+		frappe.db.commit()
+		this_connection = frappe.db.sql("select connection_id()")[0][0]
+		reads = {
+			name: lambda name=name: (
+				frappe.db.get_value("Bank Customer Profile", name, "customer_name"),
+				frappe.db.sql("select connection_id()")[0][0],
+			)
+			for name in self.NAMES
+		}
+		read = store.read_together(reads, readers=2)
+		self.assertEqual({name: got[0] for name, got in read.items()}, self.original)
+		readers = {connection for _name, connection in read.values()}
+		self.assertEqual(len(readers), 2)
+		self.assertNotIn(this_connection, readers)
+		self.rename(self.NAMES[0], "Not yet committed")
+		in_line = store.read_together(reads)
+		self.assertEqual(in_line[self.NAMES[0]], ("Not yet committed", this_connection))

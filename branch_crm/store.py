@@ -677,10 +677,19 @@ def name_ranges(
 ) -> list[tuple[str, str]]:
 	"""Split a table into contiguous ranges of ``name`` of about ``chunk_size`` rows, so each chunk
 	is one primary-key range scan rather than a long IN list."""
-	query = (
-		f"select `name` from {_table(doctype)}" + (f" where {where}" if where else "") + " order by `name`"
-	)
-	names = frappe.db.sql(query, *([values] if values else []), pluck="name")
+	source = f"from {_table(doctype)}" + (f" where {where}" if where else "")
+	arguments = [values] if values else []
+	# the names in the database's order (its collation, not Python's), as one text: PyMySQL takes
+	# three seconds to hand over a million rows of one name each, this half a second
+	frappe.db.sql("set session group_concat_max_len = @@global.max_allowed_packet")
+	count, text = frappe.db.sql(
+		f"select count(*), group_concat(`name` order by `name` separator '{_ROW}') {source}", *arguments
+	)[0]
+	if isinstance(text, bytes):
+		text = text.decode("utf-8")
+	names = text.split(_ROW) if text else []
+	if len(names) != count:  # too long for the packet limit, or a name holding the separator
+		names = frappe.db.sql(f"select `name` {source} order by `name`", *arguments, pluck="name")
 	return [(names[i], names[min(i + chunk_size, len(names)) - 1]) for i in range(0, len(names), chunk_size)]
 
 

@@ -48,7 +48,9 @@ PROFILE = "Bank Customer Profile"
 LOG = "Contact Log"
 HOLDING = "Customer Product Holding"
 JOB_ID = "branch_crm:score_churn"
-CHUNK_SIZE = 50_000
+# 20,000 profiles a chunk: five to a part of the night, so the next is read and the last written
+# while one is scored (two to a part left the first read and the last write waiting)
+CHUNK_SIZE = 20_000
 COMPLAINT_OUTCOMES = ("Complaint Raised",)
 FEEDBACK = "Customer Feedback"
 # satisfaction answers read: the last 90 days and the year before them (engine.feedback)

@@ -267,6 +267,24 @@ class TestFastReads(testing.BranchCRMTestCase):
 		self.assertEqual(fast["customer_name"].iloc[0], "Zhang\x1fWei")
 		self.assert_read_checksum_is_the_checksum()
 
+	def test_name_ranges_follow_the_database_order(self):
+		from branch_crm import store
+
+		where, values = "`name` like %(prefix)s", {"prefix": "_T-CRM-%"}
+		ordered = frappe.db.sql(
+			"select `name` from `tabBank Customer Profile` where `name` like %(prefix)s order by `name`",
+			values,
+			pluck=True,
+		)
+		expected = [(ordered[i], ordered[min(i + 2, len(ordered)) - 1]) for i in range(0, len(ordered), 2)]
+		self.assertGreater(len(expected), 2)
+		self.assertEqual(store.name_ranges("Bank Customer Profile", 2, where=where, values=values), expected)
+		# a text of names that cannot be split back: read the ordinary way, the same ranges
+		with patch.object(store, "_ROW", "-"):
+			self.assertEqual(
+				store.name_ranges("Bank Customer Profile", 2, where=where, values=values), expected
+			)
+
 	def test_a_read_gives_the_checksum_of_the_rows_it_read(self):
 		self.assert_read_checksum_is_the_checksum()
 		before = self.assert_read_checksum_is_the_checksum()

@@ -77,6 +77,13 @@ class TestNeedsScreening(testing.BranchCRMTestCase):
 		for customer in ("_T-CRM-0004", "_T-CRM-0005", "_T-CRM-0006"):
 			set_snapshots(customer, SALARIED)
 			set_holdings(customer, [{"product": "CARD-CREDIT", "account_no": "C1"}])
+		# screened afresh: a result that stands is not stamped again (needs_screened_on is the day
+		# it last changed), and an earlier run may have been on another day
+		frappe.db.sql(
+			f"update `tab{PROFILE}` set `needs_gap_types` = 'not screened', `needs_screened_on` = null "
+			"where `name` in %(names)s",
+			{"names": tuple(testing.CUSTOMERS)},
+		)
 		frappe.db.commit()
 		cls.first = {branch: needs.run(branch=branch) for branch in (BRANCH_A, BRANCH_B)}
 		cls.stored = stored()

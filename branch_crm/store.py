@@ -940,25 +940,17 @@ def read_month_rows(
 	expressions, sources, values = _month_row_sources(
 		columns, first, last, between=between, customers=customers, profiles=profiles, doctype=doctype
 	)
-	names = ["customer", "_month", *columns]
-	frames, checked = [], []
-	for source in sources:
-		frame, source_checksum = _text_rows(expressions, source, values, names, ["customer"], checksum)
-		checked.append(source_checksum)
-		if frame is None:
-			frame = read_query(
-				f"select {', '.join(f'{e} as `{n}`' for e, n in zip(expressions, names, strict=True))} {source}",
-				values,
-				floats=columns,
-			)
-		frames.append(frame)
+	named = dict(zip(["customer", "_month", *columns], expressions, strict=True))
+	# each source as read_query_fast reads it: numbers as floats, the customer as text
+	reads = [
+		read_query_fast(named, source, values, text=["customer"], checksum=checksum) for source in sources
+	]
+	frames = [frame for frame, _checked in reads] if checksum else reads
 	frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 	ordinal = pd.to_numeric(frame["_month"]).to_numpy(dtype=np.int64)
 	frame.insert(1, "month", (ordinal - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]"))
 	frame = frame.drop(columns="_month")
-	for column in columns:
-		frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-	return (frame, checked) if checksum else frame
+	return (frame, [checked for _frame, checked in reads]) if checksum else frame
 
 
 def _month_row_sources(

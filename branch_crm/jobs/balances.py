@@ -68,14 +68,14 @@ def refresh(
 		or Skipped when the range has the inputs it was last refreshed with."""
 		if kind == "in":
 			held = store.read_frame_fast(
-				PROFILE, ["name", *STORED], where="`name` in %(names)s", values={"names": tuple(scope)}
+				PROFILE, STORED_CHECKED, where="`name` in %(names)s", values={"names": tuple(scope)}
 			)
 			return held, store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, customers=scope), None
-		if unchanged.worth_checking(STAGE, scope, context):
+		if remembered := unchanged.remembered(STAGE, scope, context):
 			# the very rows read below, checked where they are
 			checked = store.month_rows_checksum(SNAPSHOT_COLUMNS, first, latest, between=scope)
 			stored = _stored_checksum(*scope)
-			if unchanged.unchanged(STAGE, scope, unchanged.fingerprint((checked, stored), context)):
+			if unchanged.fingerprint((checked, stored), context) == remembered:
 				return unchanged.Skipped(chunk=scope, rows=stored[0])
 		rows, checked = store.read_month_rows(SNAPSHOT_COLUMNS, first, latest, between=scope, checksum=True)
 		held, stored = store.read_frame_fast(PROFILE, STORED_CHECKED, **_range(*scope), checksum=True)

@@ -156,8 +156,8 @@ def read_branch(branch: str, params: NeedsParameters, as_of: dt.date):
 	snapshots = pd.concat([read[month][0] for month in months], ignore_index=True)
 	# one checksum per month, as month_rows_checksum gives them for the window
 	month_checksums = [checked for month in months for checked in read[month][1]]
-	products = store.read_frame("Bank Product", PRODUCT_COLUMNS)
-	facts = (held_products, month_checksums, _products_checksum())
+	products, products_checksum = store.read_frame_fast("Bank Product", PRODUCT_COLUMNS, checksum=True)
+	facts = (held_products, month_checksums, products_checksum)
 	return (profiles, holdings, snapshots, products), (facts, held)
 
 
@@ -167,10 +167,6 @@ def _stored_checksum(branch: str) -> tuple:
 	return store.checksum([f"`{c}`" for c in PROFILE_COLUMNS], f"from `tab{PROFILE}` where {where}", values)
 
 
-def _products_checksum() -> tuple:
-	return store.checksum([f"`{c}`" for c in PRODUCT_COLUMNS], "from `tabBank Product`")
-
-
 def read_facts_checksum(branch: str, params: NeedsParameters, as_of: dt.date) -> tuple:
 	"""Checksums of everything else ``read_branch`` reads of the branch: holdings, snapshots, products."""
 	return (
@@ -178,7 +174,7 @@ def read_facts_checksum(branch: str, params: NeedsParameters, as_of: dt.date) ->
 		store.month_rows_checksum(
 			NEEDS_SNAPSHOT_COLUMNS, *_months(params, as_of), profiles=_branch_condition(branch, "p.")
 		),
-		_products_checksum(),
+		store.checksum([f"`{c}`" for c in PRODUCT_COLUMNS], "from `tabBank Product`"),
 	)
 
 
@@ -259,9 +255,9 @@ def run(
 	def read(name: str):
 		"""The branch's reads (and its facts' checksum), or Skipped when it has the inputs it was
 		last screened with: the screening depends on the month, not the day."""
-		if unchanged.worth_checking(STAGE, (name,), context):
+		if remembered := unchanged.remembered(STAGE, (name,), context):
 			facts, held = read_facts_checksum(name, params, as_of), _stored_checksum(name)
-			if unchanged.unchanged(STAGE, (name,), unchanged.fingerprint((facts, held), context)):
+			if unchanged.fingerprint((facts, held), context) == remembered:
 				return unchanged.Skipped(chunk=(name,), rows=held[0])
 		branch_read, (facts, held) = read_branch(name, params, as_of)
 		return branch_read, name, facts, held

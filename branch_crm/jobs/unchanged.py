@@ -67,7 +67,7 @@ def _digest(*parts) -> str:
 def fingerprint(checksums: tuple, context: tuple) -> str:
 	"""What a chunk was decided with: the checksums of the rows it read and of what it stored,
 	under ``context`` (the month, settings: anything else the decision depends on, with a stable
-	repr); ``context``'s own digest first, so that ``worth_checking`` can tell it apart."""
+	repr); ``context``'s own digest first, so that ``remembered`` can tell it apart."""
 	return f"{_digest(context)}:{_digest(checksums, context)}"
 
 
@@ -75,16 +75,12 @@ def _field(stage: str, chunk: tuple) -> str:
 	return f"{stage}:" + "\x1f".join(map(str, chunk))
 
 
-def worth_checking(stage: str, chunk: tuple, context: tuple) -> bool:
-	"""Whether ``stage`` remembers deciding ``chunk`` under this ``context``: only then can its
-	inputs be unchanged, and are they worth a checksum before reading."""
-	remembered = frappe.cache.hget(CACHE_KEY, _field(stage, chunk))
-	return bool(remembered) and remembered.startswith(f"{_digest(context)}:")
-
-
-def unchanged(stage: str, chunk: tuple, current: str) -> bool:
-	"""Whether ``stage`` last decided ``chunk`` with these very inputs (``fingerprint``)."""
-	return frappe.cache.hget(CACHE_KEY, _field(stage, chunk)) == current
+def remembered(stage: str, chunk: tuple, context: tuple) -> str | None:
+	"""The ``fingerprint`` ``stage`` remembers deciding ``chunk`` with, when that was under this
+	``context``; else None: only then can its inputs be unchanged, and are they worth a checksum
+	before reading (equal to ``fingerprint`` of the checksums now: unchanged)."""
+	found = frappe.cache.hget(CACHE_KEY, _field(stage, chunk))
+	return found if found and found.startswith(f"{_digest(context)}:") else None
 
 
 def remember(stage: str, chunk: tuple, current: str) -> None:

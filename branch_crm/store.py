@@ -15,6 +15,7 @@ import io
 import itertools
 import queue
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -763,9 +764,10 @@ def read_month_matrix(
 def checksum(expressions: Sequence[str], source: str, values: dict | None = None) -> tuple[int, int, int]:
 	"""(rows, and two sums of CRC32s over each row's ``expressions``) of ``select … source``,
 	computed in the database through whatever index serves ``source``: what changed among the rows
-	shows as a different triple, without moving them (``jobs.unchanged``). The second sum reads the
-	values in the opposite order, so that two changes that cancel in one sum do not in the other.
-	The fast reads below give the same triple for the rows they read (``checksum=True``)."""
+	shows as a different triple, without moving them (``jobs.unchanged``). The second sum hashes
+	the same text from another starting value, so that two changes that cancel in one sum do not
+	in the other. The fast reads below give the same triple for the rows they read
+	(``checksum=True``), computed from the text they read."""
 	count, first, second = frappe.db.sql(
 		f"select count(*), {_checksum_sums(expressions)} {source}",
 		*([values] if values is not None else []),
@@ -778,8 +780,28 @@ def _row_text(expressions: Sequence[str]) -> str:
 	return f"concat_ws('{_FIELD}', {', '.join(f'ifnull({e}, {_NULL_SQL})' for e in expressions)})"
 
 
+# the second sum's CRC32 starts from this value instead of 0 (MariaDB's ``crc32(seed, text)``,
+# Python's ``zlib.crc32(text, seed)``): another hash of the same text, so that two changes that
+# cancel in one sum do not in the other, without building the row's text twice
+_SECOND_SEED = 2654435769
+
+
 def _checksum_sums(expressions: Sequence[str]) -> str:
-	return f"sum(crc32({_row_text(expressions)})), sum(crc32({_row_text(list(reversed(expressions)))}))"
+	text = _row_text(expressions)
+	return f"sum(crc32({text})), sum(crc32({_SECOND_SEED}, {text}))"
+
+
+def _text_checksum(count: int, blob: str) -> tuple[int, int, int] | None:
+	"""``checksum``'s triple computed here from the text ``_text_rows`` read (each row's text is the
+	very text the database hashes), or None when the text does not hold ``count`` rows. The CRCs
+	cost the worker a fraction of a second per million rows; in the statement they cost the
+	database as much again as the read itself."""
+	rows = blob.encode("utf-8").split(_ROW.encode())
+	if len(rows) != count:
+		return None
+	first = sum(map(zlib.crc32, rows))
+	second = sum(map(zlib.crc32, rows, itertools.repeat(_SECOND_SEED)))
+	return count, first, second
 
 
 def _checksum_triple(count, first, second) -> tuple[int, int, int]:
@@ -799,7 +821,7 @@ def _text_rows(
 	values: dict | None,
 	names: Sequence[str],
 	text: Sequence[str],
-	checksum: bool = False,
+	with_checksum: bool = False,
 ) -> tuple[pd.DataFrame | None, tuple[int, int, int] | None]:
 	"""(frame, None): the rows of ``select expressions source`` as a DataFrame, read as ONE
 	delimited text that the database builds (GROUP_CONCAT) and pandas' C parser splits: PyMySQL
@@ -808,15 +830,20 @@ def _text_rows(
 	numbers). The frame is None when the text cannot carry the rows (too long for the packet limit,
 	or a value holding a separator): the caller then reads them the ordinary way.
 
-	``checksum``: (frame, ``checksum(expressions, source)``), the checksum computed in the same
-	statement from the very rows read (whether or not the text could carry them): a stage that
-	must remember what it read pays for one pass over them, not two."""
+	``with_checksum``: (frame, ``checksum(expressions, source)``), computed from the very text read
+	(``_text_checksum``), so that a stage that must remember what it read pays for one pass over
+	the rows, not two; only when the text cannot carry them does the database hash them."""
 	frappe.db.sql("set session group_concat_max_len = @@global.max_allowed_packet")
-	sums = f", {_checksum_sums(expressions)}" if checksum else ""
-	query = f"select count(*), group_concat({_row_text(expressions)} separator '{_ROW}'){sums} {source}"
-	count, blob, *checked = frappe.db.sql(query, *([values] if values is not None else []))[0]
-	checked = _checksum_triple(count, *checked) if checksum else None
-	return _parse_text_rows(count, blob, names, text), checked
+	query = f"select count(*), group_concat({_row_text(expressions)} separator '{_ROW}') {source}"
+	count, blob = frappe.db.sql(query, *([values] if values is not None else []))[0]
+	frame = _parse_text_rows(count, blob, names, text)
+	if not with_checksum:
+		return frame, None
+	if not count:
+		return frame, _checksum_triple(0, 0, 0)
+	checked = _text_checksum(count, blob) if frame is not None else None
+	# the text could not carry the rows: the database hashes them (a second pass, rarely needed)
+	return frame, checked or checksum(expressions, source, values)
 
 
 def _parse_text_rows(count: int, blob, names: Sequence[str], text: Sequence[str]) -> pd.DataFrame | None:

@@ -146,15 +146,17 @@ def _write_and_commit(write: Callable, *args):
 
 
 @contextmanager
-def write_behind(*, enabled: bool | None = None) -> Iterator[Callable[..., Future]]:
+def write_behind(*, enabled: bool | None = None, writers: int = 1) -> Iterator[Callable[..., Future]]:
 	"""``submit(write, *args)`` runs ``write(*args)`` and commits it as one transaction, and returns
 	a ``Future``: its ``result()`` is what ``write`` returned, or raises what it raised after the
 	transaction was rolled back, so nothing of a failed write stays.
 
-	With write-behind, the writes run one after another, in the order submitted, on a connection of
-	their own in a thread, while the caller scores the next chunk: the database updates rows on one
-	core while Python computes on the other. The caller should wait for one write before submitting
-	the next, so at most one chunk waits in memory. ``enabled=None`` writes behind only when this
+	With write-behind, the writes run on ``writers`` connections of their own, in threads, while
+	the caller scores the next chunk: the database updates rows while Python computes. One writer
+	applies the writes one after another, in the order submitted, on one core of the database; two
+	apply two chunks' writes at once (chunks write disjoint rows, each its own transaction), for a
+	stage whose writes take longer than its reads and decisions. The caller should wait for a write
+	before submitting more than ``writers``, so that few chunks wait in memory. ``enabled=None`` writes behind only when this
 	connection has no uncommitted writes; otherwise each write runs at once, on this connection.
 	Leaving the block waits for the writes submitted, closes the writer's connection and commits this
 	one, so that its next read is a fresh snapshot that sees what the writer committed."""
@@ -174,7 +176,7 @@ def write_behind(*, enabled: bool | None = None) -> Iterator[Callable[..., Futur
 		return
 
 	try:
-		with _connected_threads(1, "branch_crm_write") as pool:
+		with _connected_threads(writers, "branch_crm_write") as pool:
 			yield lambda write, *args: pool.submit(_write_and_commit, write, *args)
 	finally:
 		# a read in this connection's open transaction would still see the rows as they were

@@ -130,6 +130,8 @@ def refresh(
 		write=write,
 		done=done,
 		failed=failed,
+		# a new month changes every profile: writing takes longer than reading and deciding
+		writers=2,
 		failure_title=lambda chunk: f"Branch CRM: balance refresh failed for the profiles from {chunk[1][0]}",
 	)
 	return summary

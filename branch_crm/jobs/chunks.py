@@ -9,6 +9,7 @@ and leaves nothing half-written (its write is rolled back), while the other chun
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +31,7 @@ def run_chunks(
 	read_ahead: bool | None = None,
 	write_behind: bool | None = None,
 	readers: int = 2,
+	writers: int = 1,
 ) -> dict[str, float]:
 	"""For each chunk (a tuple of ``read``'s arguments): ``decided = decide(read(*chunk))``, then
 	``write(decided)`` committed as one transaction, then ``done(chunk, decided, written)``.
@@ -37,15 +39,15 @@ def run_chunks(
 	A chunk whose read, decision or write raised is logged to the Error Log under
 	``failure_title(chunk)``, with the traceback, and committed at once (the log outlives a crash
 	later in the night); then ``failed(chunk)`` lets the stage count it. Reads run ahead on connections of their own
-	(``store.read_ahead``, ``readers`` chunks ahead) and writes behind on another
-	(``store.write_behind``), both by default when this connection has nothing uncommitted and there
-	is more than one chunk. Returns the seconds spent waiting for reads and deciding, and waiting
-	for writes."""
+	(``store.read_ahead``, ``readers`` chunks ahead) and writes behind on others
+	(``store.write_behind``, ``writers`` chunks' writes at once, each chunk's ``done`` called in
+	order), both by default when this connection has nothing uncommitted and there is more than one
+	chunk. Returns the seconds spent waiting for reads and deciding, and waiting for writes."""
 	chunks = list(chunks)
 	if write_behind is None and len(chunks) < 2:
 		write_behind = False
 	seconds = {"decide": 0.0, "write": 0.0}
-	writing: tuple | None = None
+	writing: collections.deque[tuple] = collections.deque()
 
 	def log_failure(chunk: tuple) -> None:
 		frappe.log_error(title=failure_title(chunk), reference_doctype="Bank Customer Profile")
@@ -64,7 +66,7 @@ def run_chunks(
 		done(chunk, decided, result)
 
 	reads = store.read_ahead(read, chunks, enabled=read_ahead, readers=readers)
-	with store.write_behind(enabled=write_behind) as submit:
+	with store.write_behind(enabled=write_behind, writers=writers) as submit:
 		for chunk, pending in reads:
 			started = time.perf_counter()
 			try:
@@ -74,12 +76,12 @@ def run_chunks(
 				continue
 			finally:
 				seconds["decide"] += time.perf_counter() - started
-			if writing:
-				settle(*writing)
+			if len(writing) >= writers:
+				settle(*writing.popleft())
 			started = time.perf_counter()
 			# in line, the write is done here; behind, it is only queued, and waited for in settle
-			writing = (chunk, decided, submit(write, decided))
+			writing.append((chunk, decided, submit(write, decided)))
 			seconds["write"] += time.perf_counter() - started
-		if writing:
-			settle(*writing)
+		while writing:
+			settle(*writing.popleft())
 	return {name: round(value, 2) for name, value in seconds.items()}

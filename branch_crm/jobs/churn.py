@@ -255,5 +255,7 @@ def run(
 		failure_title=lambda chunk: f"Branch CRM churn scoring: chunk {chunk[0]} … {chunk[1]} failed",
 		read_ahead=read_ahead,
 		write_behind=write_behind,
+		# on a new month about half the profiles change: two chunks are written at once
+		writers=2,
 	)
 	return summary

@@ -215,6 +215,8 @@ def run(
 		done=done,
 		failed=failed,
 		failure_title=lambda chunk: f"Branch CRM recompute: chunk {chunk[0]} … {chunk[1]} failed",
+		# on a new month nearly every profile changes: two chunks are written at once
+		writers=2,
 	)
 	if not finish:
 		return summary

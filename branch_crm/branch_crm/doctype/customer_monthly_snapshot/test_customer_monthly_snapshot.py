@@ -559,6 +559,39 @@ class TestWriteBehind(testing.BranchCRMTestCase):
 			time.sleep(0.1)
 		self.assertFalse(writers & set(alive), "the writer connection is closed")
 
+	def test_two_writers_write_chunks_at_once_and_each_chunk_is_done_in_order(self):
+		import threading
+
+		from branch_crm.jobs.chunks import run_chunks
+
+		frappe.db.commit()
+		names = self.NAMES[:4]
+		both_writing = threading.Barrier(2, timeout=10)
+		finished = []
+
+		def write(name):
+			connection = self.rename(name, f"Written {name}")
+			if name in names[:2]:
+				# the first two chunks are in the database at the same time, or this times out
+				both_writing.wait()
+			return connection
+
+		run_chunks(
+			[(name,) for name in names],
+			read=lambda name: name,
+			decide=lambda name: name,
+			write=write,
+			done=lambda chunk, _decided, connection: finished.append((chunk[0], connection)),
+			failed=lambda chunk: self.fail(f"chunk {chunk} failed"),
+			failure_title=lambda chunk: f"test chunk {chunk}",
+			read_ahead=False,
+			writers=2,
+		)
+		self.assertEqual([name for name, _connection in finished], names, "done in the chunks' order")
+		self.assertEqual(len({connection for _name, connection in finished}), 2, "two writer connections")
+		stored = self.stored_names()
+		self.assertEqual([stored[name] for name in names], [f"Written {name}" for name in names])
+
 	def test_a_failed_write_leaves_nothing_behind_and_the_next_write_goes_on(self):
 		from branch_crm import store
 

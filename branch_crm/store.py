@@ -75,7 +75,12 @@ def _nothing_uncommitted() -> bool:
 
 
 def read_ahead(
-	read: Callable, chunks: Sequence[tuple], *, enabled: bool | None = None, readers: int = 2
+	read: Callable,
+	chunks: Sequence[tuple],
+	*,
+	enabled: bool | None = None,
+	readers: int = 2,
+	while_deciding: bool = True,
 ) -> Iterator[tuple[tuple, Future | _InlineRead]]:
 	"""``(chunk, pending)`` for each chunk in order, where ``pending.result()`` is ``read(*chunk)``
 	(or raises what it raised). With read-ahead, the next ``readers`` chunks are read on connections
@@ -85,7 +90,12 @@ def read_ahead(
 
 	A second connection sees only committed rows, so ``enabled=None`` reads ahead only when this
 	connection has no uncommitted writes (as in a scheduled job) and there is more than one chunk;
-	otherwise every chunk is read in line, on this connection."""
+	otherwise every chunk is read in line, on this connection.
+
+	``while_deciding=False``: the next chunk is asked for only when the caller comes back for it,
+	once it has decided this one (and handed its write over), not while it decides: for chunks so
+	large that a worker should hold one chunk's decision at a time, the next one's read overlaps
+	this one's write instead."""
 	chunks = list(chunks)
 	if enabled is None:
 		enabled = len(chunks) > 1 and _nothing_uncommitted()
@@ -106,9 +116,12 @@ def read_ahead(
 		try:
 			for number, chunk in enumerate(chunks):
 				current = pending.pop(0)
-				if number + readers < len(chunks):
+				more = number + readers < len(chunks)
+				if more and while_deciding:
 					pending.append(pool.submit(read_and_release, *chunks[number + readers]))
 				yield chunk, current
+				if more and not while_deciding:
+					pending.append(pool.submit(read_and_release, *chunks[number + readers]))
 		finally:
 			for future in pending:  # stopped early: the chunks read ahead are not wanted
 				future.cancel()
@@ -793,12 +806,12 @@ def _checksum_sums(expressions: Sequence[str]) -> str:
 	return f"sum(crc32({text})), sum(crc32({_SECOND_SEED}, {text}))"
 
 
-def _text_checksum(count: int, blob: str) -> tuple[int, int, int] | None:
+def _text_checksum(count: int, blob: bytes) -> tuple[int, int, int] | None:
 	"""``checksum``'s triple computed here from the text ``_text_rows`` read (each row's text is the
 	very text the database hashes), or None when the text does not hold ``count`` rows. The CRCs
 	cost the worker a fraction of a second per million rows; in the statement they cost the
 	database as much again as the read itself."""
-	rows = blob.encode("utf-8").split(_ROW.encode())
+	rows = blob.split(_ROW.encode())
 	if len(rows) != count:
 		return None
 	first = sum(map(zlib.crc32, rows))
@@ -836,8 +849,13 @@ def _text_rows(
 	(``_text_checksum``), so that a stage that must remember what it read pays for one pass over
 	the rows, not two; only when the text cannot carry them does the database hash them."""
 	frappe.db.sql("set session group_concat_max_len = @@global.max_allowed_packet")
-	query = f"select count(*), group_concat({_row_text(expressions)} separator '{_ROW}') {source}"
+	# as bytes: nothing decodes the text into a str only for the parser to encode it again
+	query = (
+		f"select count(*), cast(group_concat({_row_text(expressions)} separator '{_ROW}') as binary) {source}"
+	)
 	count, blob = frappe.db.sql(query, *([values] if values is not None else []))[0]
+	if isinstance(blob, str):
+		blob = blob.encode("utf-8")
 	frame = _parse_text_rows(count, blob, names, text)
 	if not with_checksum:
 		return frame, None
@@ -848,16 +866,19 @@ def _text_rows(
 	return frame, checked or checksum(expressions, source, values)
 
 
-def _parse_text_rows(count: int, blob, names: Sequence[str], text: Sequence[str]) -> pd.DataFrame | None:
+def _parse_text_rows(
+	count: int, blob: bytes | None, names: Sequence[str], text: Sequence[str]
+) -> pd.DataFrame | None:
 	if not count:
 		return pd.DataFrame({n: pd.Series(dtype=object if n in text else float) for n in names})
 	if blob is None:
 		return None
-	if isinstance(blob, bytes):
-		blob = blob.decode("utf-8")
 	try:
 		frame = pd.read_csv(
-			io.StringIO(blob),
+			# bytes, which the C parser reads in place: from a str it would hold the text several
+			# times over (half a gigabyte more for a branch's 110 MB of profiles) and re-encode it
+			io.BytesIO(blob),
+			encoding="utf-8",
 			sep=_FIELD,
 			lineterminator=_ROW,
 			header=None,

@@ -28,16 +28,10 @@ import time
 
 import frappe
 
-from branch_crm.jobs.pipeline import RUN, STAGE
+from branch_crm.jobs.pipeline import RUN, STAGE, long_workers
 
 START_NIGHT = "branch_crm.jobs.pipeline.start_night"
 SNAPSHOT = "Customer Monthly Snapshot"
-
-
-def _long_workers() -> int:
-	from frappe.utils.background_jobs import get_workers
-
-	return sum(1 for worker in get_workers() if "long" in " ".join(worker.queue_names()))
 
 
 def run(label: str = "", timeout_minutes: int = 90) -> dict:
@@ -49,7 +43,7 @@ def run(label: str = "", timeout_minutes: int = 90) -> dict:
 	job_type = frappe.get_doc("Scheduled Job Type", {"method": START_NIGHT})
 	job_type.enqueue(force=True)
 	frappe.db.commit()
-	workers = _long_workers()
+	workers = long_workers()
 	print(f"night enqueued by its Scheduled Job Type; long-queue workers: {workers}")
 	deadline = time.monotonic() + timeout_minutes * 60
 	name = None

@@ -32,6 +32,7 @@ def run_chunks(
 	write_behind: bool | None = None,
 	readers: int = 2,
 	writers: int = 1,
+	read_while_deciding: bool = True,
 ) -> dict[str, float]:
 	"""For each chunk (a tuple of ``read``'s arguments): ``decided = decide(read(*chunk))``, then
 	``write(decided)`` committed as one transaction, then ``done(chunk, decided, written)``.
@@ -42,7 +43,9 @@ def run_chunks(
 	(``store.read_ahead``, ``readers`` chunks ahead) and writes behind on others
 	(``store.write_behind``, ``writers`` chunks' writes at once, each chunk's ``done`` called in
 	order), both by default when this connection has nothing uncommitted and there is more than one
-	chunk. Returns the seconds spent waiting for reads and deciding, and waiting for writes."""
+	chunk; ``read_while_deciding=False`` reads the next chunk while this one is written, not while
+	it is decided (``store.read_ahead``). Returns the seconds spent waiting for reads and deciding,
+	and waiting for writes."""
 	chunks = list(chunks)
 	if write_behind is None and len(chunks) < 2:
 		write_behind = False
@@ -65,7 +68,9 @@ def run_chunks(
 			seconds["write"] += time.perf_counter() - started
 		done(chunk, decided, result)
 
-	reads = store.read_ahead(read, chunks, enabled=read_ahead, readers=readers)
+	reads = store.read_ahead(
+		read, chunks, enabled=read_ahead, readers=readers, while_deciding=read_while_deciding
+	)
 	with store.write_behind(enabled=write_behind, writers=writers) as submit:
 		for chunk, pending in reads:
 			started = time.perf_counter()

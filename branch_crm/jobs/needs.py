@@ -11,9 +11,11 @@ with ``engine.needs.screen_needs`` (gaps and actions in words in the site's lang
 profiles whose result changed (UPDATE … JOIN) with needs_screened_on = today, commit. Since a branch
 cannot be split, its own queries run side by side (``store.read_together``: profiles, holdings, each
 month) and its changes are written in two shares on two connections (``store.update_rows_together``).
-The next branch is read meanwhile on a reader connection of its own (``store.read_ahead``) and a
-branch's changes are written while the next is screened (``store.write_behind``), as in the churn
-job. A failed branch is logged and the others go on; what it wrote is whole rows, and it is
+A branch's changes are written on connections of their own (``store.write_behind``) while the
+next branch is read on another (``store.read_ahead``) and screened. The next branch is read only
+once this one is screened, not while: a worker holds one branch's screening at a time (under 2 GB
+with 400,000 customers), and the pipeline gives one worker all its branches in one part, so that
+reading and writing overlap across them. A failed branch is logged and the others go on; what it wrote is whole rows, and it is
 screened again on the next run. A second run writes nothing.
 
 Computing it at night keeps the report within two seconds for a branch of 100,000 customers: the
@@ -209,9 +211,9 @@ def run(
 ) -> dict:
 	"""Screen every branch (or one, or ``of_branches``) and store what changed. ``progress(n)`` is
 	told after each branch. ``as_of``: the last month read (default: the latest month with snapshots
-	on the site). As in the churn job, the next branch is read on a connection of its own while this
-	one is screened (``read_ahead``), and a branch's changes are written on another while the next is
-	screened (``write_behind``); both by default when this connection has nothing uncommitted."""
+	on the site). A branch's changes are written on connections of their own (``write_behind``)
+	while the next branch is read on another (``read_ahead``, once this one is screened) and
+	screened; both by default when this connection has nothing uncommitted."""
 	today = frappe.utils.getdate(today or frappe.utils.today())
 	summary = {
 		"profiles": 0,
@@ -241,11 +243,10 @@ def run(
 			if progress:
 				progress(1)
 			return
-		screened, changed, _name, _facts, _held = decided
+		counts, changed, _name, _facts, _held = decided
 		unchanged.remember(STAGE, chunk, stored_fingerprint)
-		summary["profiles"] += len(screened)
-		summary["with_gaps"] += int((screened["gap_count"] > 0).sum())
-		summary["high_priority"] += int((screened["priority_score"] >= params.high_priority).sum())
+		for key, count in counts.items():
+			summary[key] += count
 		summary["updated"] += len(changed)
 		if progress:
 			progress(1)
@@ -266,13 +267,20 @@ def run(
 		if isinstance(read, unchanged.Skipped):
 			return read
 		branch_read, name, facts, held = read
-		return (*screen_read(branch_read, params, as_of, words, today), name, facts, held)
+		screened, changed = screen_read(branch_read, params, as_of, words, today)
+		# counted now, so that a branch's screening is not held while its changes are written
+		counts = {
+			"profiles": len(screened),
+			"with_gaps": int((screened["gap_count"] > 0).sum()),
+			"high_priority": int((screened["priority_score"] >= params.high_priority).sum()),
+		}
+		return counts, changed, name, facts, held
 
 	def write(decided) -> str | None:
 		"""Store the changed screenings, then the branch's fingerprint as stored."""
 		if isinstance(decided, unchanged.Skipped):
 			return None
-		_screened, changed, name, facts, held = decided
+		_counts, changed, name, facts, held = decided
 		# a branch is one chunk, however large: its changes are written on two connections at once
 		store.update_rows_together(PROFILE, changed, OUTPUT_COLUMNS)
 		# nothing written: the profiles hold what was read
@@ -288,8 +296,9 @@ def run(
 		failure_title=lambda chunk: f"Branch CRM needs screening: branch {_label(chunk[0])} failed",
 		read_ahead=read_ahead,
 		write_behind=write_behind,
-		# one branch read ahead, not two: a large branch's holdings and snapshots are the biggest
-		# frames of the night, and a worker should stay well under 2 GB
+		# one branch read ahead, not two, and only once this one is screened: a large branch's
+		# reads and screening are the biggest frames of the night, and a worker stays under 2 GB
 		readers=1,
+		read_while_deciding=False,
 	)
 	return summary

@@ -37,6 +37,7 @@ from frappe import _
 
 from branch_crm import store
 from branch_crm.audit import record_run
+from branch_crm.engine.parts import pack_branches
 
 RUN = "Branch CRM Nightly Run"
 STAGE = "Branch CRM Nightly Stage"
@@ -80,20 +81,20 @@ def _name_ranges(night: Night) -> list:
 
 
 def _branch_parts(night: Night) -> list:
-	"""Branches packed into parts of about ``part_size`` profiles, in name order ("" = no branch)."""
+	"""Branches packed into one part per long-queue worker, each at least ``part_size`` profiles
+	(``engine.parts.pack_branches``; "" = no branch): a part of several branches reads the next
+	branch while it writes this one, which separate parts on one worker cannot."""
 	counts = frappe.db.sql(
 		f"select ifnull(`branch`, '') as branch, count(*) from `tab{PROFILE}` group by 1 order by 1"
 	)
-	parts, current, size = [], [], 0
-	for branch, count in counts:
-		current.append(branch)
-		size += count
-		if size >= night.part_size:
-			parts.append({"branches": current, "profiles": size})
-			current, size = [], 0
-	if current:
-		parts.append({"branches": current, "profiles": size})
-	return parts
+	return pack_branches(dict(counts), parts=max(1, long_workers()), at_least=night.part_size)
+
+
+def long_workers() -> int:
+	"""The RQ workers listening on the long queue, on any machine that shares this Redis."""
+	from frappe.utils.background_jobs import get_queue, get_workers
+
+	return len(get_workers(get_queue("long")))
 
 
 def _whole(night: Night) -> list:

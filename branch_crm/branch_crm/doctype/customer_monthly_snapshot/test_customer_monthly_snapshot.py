@@ -446,6 +446,37 @@ class TestReadAhead(testing.BranchCRMTestCase):
 		alive = frappe.db.sql("select id from information_schema.processlist", pluck="id")
 		self.assertFalse(readers & set(alive), "the reader connections are closed")
 
+	def test_not_while_deciding_the_next_chunk_is_read_only_once_the_caller_comes_back(self):
+		import threading
+
+		from branch_crm import store
+
+		frappe.db.commit()
+		events, lock = [], threading.Lock()
+
+		def read(name):
+			with lock:
+				events.append(("read", name))
+			return name
+
+		for chunk, pending in store.read_ahead(read, self.CHUNKS[:3], readers=1, while_deciding=False):
+			pending.result()
+			time.sleep(0.2)  # deciding: a read submitted now would be recorded before the decision
+			with lock:
+				events.append(("decided", chunk[0]))
+		names = [name for (name,) in self.CHUNKS[:3]]
+		self.assertEqual(
+			events,
+			[
+				("read", names[0]),
+				("decided", names[0]),
+				("read", names[1]),
+				("decided", names[1]),
+				("read", names[2]),
+				("decided", names[2]),
+			],
+		)
+
 	def test_with_uncommitted_writes_every_chunk_is_read_in_line(self):
 		from branch_crm import store
 

@@ -24,10 +24,12 @@ per customer (set-based SQL), so the next night recomputes, scores and screens e
 
 from __future__ import annotations
 
+import json
 import time
 
 import frappe
 
+from branch_crm.engine.parts import pack_branches
 from branch_crm.jobs.pipeline import RUN, STAGE, long_workers
 
 START_NIGHT = "branch_crm.jobs.pipeline.start_night"
@@ -153,15 +155,42 @@ def projection(name: str, workers: tuple = (1, 2, 4, 8)) -> dict:
 	replayed in the pipeline's order (a stage's chunks queue when its needs are done; each free
 	worker takes the oldest queued chunk, as RQ does) with each chunk taking the time it took. That
 	assumes every chunk keeps its speed, i.e. the database and the workers have a core each to spare:
-	a bound for a bigger database server, not a forecast for this 2-core machine."""
+	a bound for a bigger database server, not a forecast for this 2-core machine.
+
+	The branch-wise stages are split into one part per worker when they start, so for each number
+	of workers their time is packed again the way the pipeline would pack it, each part taking the
+	stage's seconds per profile times its profiles (a part of one branch overlaps less than a part
+	of several: slightly optimistic for them)."""
 	rows = frappe.db.sql(
-		"select `stage`, `seconds` from `tabBranch CRM Nightly Chunk` where `parent` = %s order by `idx`",
+		"""select `stage`, `seconds`, `scope` from `tabBranch CRM Nightly Chunk` where `parent` = %s
+		order by `idx`""",
 		(name,),
 	)
+	part_size = frappe.db.get_value(RUN, name, "part_size") or 100_000
+	branches = dict(
+		frappe.db.sql(
+			"select ifnull(`branch`, ''), count(*) from `tabBank Customer Profile` group by 1 order by 1"
+		)
+	)
 	chunks: dict[str, list[float]] = {}
-	for stage, seconds in rows:
-		chunks.setdefault(stage, []).append(float(seconds or 0))
-	figures = {count: round(_replay(chunks, count), 1) for count in workers}
+	by_branch: dict[str, list[float]] = {}  # stage: [seconds, profiles] of its branch-wise parts
+	for stage, seconds, scope in rows:
+		part = json.loads(scope or "null")
+		if isinstance(part, dict) and "branches" in part:
+			totals = by_branch.setdefault(stage, [0.0, 0])
+			totals[0] += float(seconds or 0)
+			totals[1] += int(part.get("profiles") or 0)
+		else:
+			chunks.setdefault(stage, []).append(float(seconds or 0))
+
+	def chunks_on(count: int) -> dict[str, list[float]]:
+		packed = pack_branches(branches, parts=count, at_least=part_size)
+		return chunks | {
+			stage: [seconds * part["profiles"] / max(profiles, 1) for part in packed]
+			for stage, (seconds, profiles) in by_branch.items()
+		}
+
+	figures = {count: round(_replay(chunks_on(count), count), 1) for count in workers}
 	print(f"{name}: replayed on 1, 2, 4, 8 workers with each chunk at its measured speed: {figures}")
 	return figures
 

@@ -3,9 +3,9 @@ from branch_crm.engine.parts import pack_branches
 BRANCHES = {"Chaoyang": 396_749, "Haidian": 275_654, "Pudong": 327_597}
 
 
-def test_one_worker_gets_one_part_of_every_branch():
+def test_one_worker_gets_one_part_of_every_branch_the_smallest_first_then_the_largest():
 	assert pack_branches(BRANCHES, parts=1, at_least=100_000) == [
-		{"branches": ["Chaoyang", "Haidian", "Pudong"], "profiles": 1_000_000}
+		{"branches": ["Haidian", "Chaoyang", "Pudong"], "profiles": 1_000_000}
 	]
 
 
@@ -14,6 +14,11 @@ def test_two_workers_get_two_parts_as_even_as_the_branches_allow_largest_first()
 		{"branches": ["Haidian", "Pudong"], "profiles": 603_251},
 		{"branches": ["Chaoyang"], "profiles": 396_749},
 	]
+
+
+def test_within_a_part_the_smallest_branch_leads_and_the_rest_follow_largest_first():
+	sizes = {"A": 50, "B": 400, "C": 10, "D": 300, "E": 200}
+	assert pack_branches(sizes, parts=1, at_least=1)[0]["branches"] == ["C", "B", "D", "E", "A"]
 
 
 def test_never_more_parts_than_branches():

@@ -74,6 +74,15 @@ def _nothing_uncommitted() -> bool:
 	return not frappe.db.transaction_writes
 
 
+def _read_and_release(read: Callable, *args):
+	"""``read(*args)`` on a reader thread's connection, then its transaction ended, so that the
+	reader holds no snapshot between reads."""
+	try:
+		return read(*args)
+	finally:
+		frappe.db.rollback()
+
+
 def read_ahead(
 	read: Callable,
 	chunks: Sequence[tuple],
@@ -104,24 +113,17 @@ def read_ahead(
 			yield chunk, _InlineRead(read, chunk)
 		return
 
-	def read_and_release(*chunk):
-		try:
-			return read(*chunk)
-		finally:
-			# end the read's transaction, so a reader holds no snapshot between chunks
-			frappe.db.rollback()
-
 	with _connected_threads(readers, "branch_crm_read") as pool:
-		pending = [pool.submit(read_and_release, *chunk) for chunk in chunks[:readers]]
+		pending = [pool.submit(_read_and_release, read, *chunk) for chunk in chunks[:readers]]
 		try:
 			for number, chunk in enumerate(chunks):
 				current = pending.pop(0)
 				more = number + readers < len(chunks)
 				if more and while_deciding:
-					pending.append(pool.submit(read_and_release, *chunks[number + readers]))
+					pending.append(pool.submit(_read_and_release, read, *chunks[number + readers]))
 				yield chunk, current
 				if more and not while_deciding:
-					pending.append(pool.submit(read_and_release, *chunks[number + readers]))
+					pending.append(pool.submit(_read_and_release, read, *chunks[number + readers]))
 		finally:
 			for future in pending:  # stopped early: the chunks read ahead are not wanted
 				future.cancel()
@@ -135,15 +137,8 @@ def read_together(reads: dict[str, Callable], *, readers: int = 3) -> dict:
 	they are read in line, on this connection. A read that fails raises here once the others end."""
 	if len(reads) < 2 or not _nothing_uncommitted():
 		return {key: read() for key, read in reads.items()}
-
-	def read_and_release(read: Callable):
-		try:
-			return read()
-		finally:
-			frappe.db.rollback()
-
 	with _connected_threads(min(readers, len(reads)), "branch_crm_together") as pool:
-		pending = {key: pool.submit(read_and_release, read) for key, read in reads.items()}
+		pending = {key: pool.submit(_read_and_release, read) for key, read in reads.items()}
 		return {key: future.result() for key, future in pending.items()}
 
 
@@ -169,8 +164,9 @@ def write_behind(*, enabled: bool | None = None, writers: int = 1) -> Iterator[C
 	applies the writes one after another, in the order submitted, on one core of the database; two
 	apply two chunks' writes at once (chunks write disjoint rows, each its own transaction), for a
 	stage whose writes take longer than its reads and decisions. The caller should wait for a write
-	before submitting more than ``writers``, so that few chunks wait in memory. ``enabled=None`` writes behind only when this
-	connection has no uncommitted writes; otherwise each write runs at once, on this connection.
+	before submitting more than ``writers``, so that few chunks wait in memory. ``enabled=None``
+	writes behind only when this connection has no uncommitted writes; otherwise each write runs at
+	once, on this connection.
 	Leaving the block waits for the writes submitted, closes the writer's connection and commits this
 	one, so that its next read is a fresh snapshot that sees what the writer committed."""
 	if enabled is None:

@@ -30,7 +30,7 @@ import time
 import frappe
 
 from branch_crm.engine.parts import pack_branches
-from branch_crm.jobs.pipeline import RUN, STAGE, long_workers
+from branch_crm.jobs.pipeline import RUN, STAGE, branch_profiles, long_workers
 
 START_NIGHT = "branch_crm.jobs.pipeline.start_night"
 SNAPSHOT = "Customer Monthly Snapshot"
@@ -167,11 +167,7 @@ def projection(name: str, workers: tuple = (1, 2, 4, 8)) -> dict:
 		(name,),
 	)
 	part_size = frappe.db.get_value(RUN, name, "part_size") or 100_000
-	branches = dict(
-		frappe.db.sql(
-			"select ifnull(`branch`, ''), count(*) from `tabBank Customer Profile` group by 1 order by 1"
-		)
-	)
+	branches = branch_profiles()
 	chunks: dict[str, list[float]] = {}
 	by_branch: dict[str, list[float]] = {}  # stage: [seconds, profiles] of its branch-wise parts
 	for stage, seconds, scope in rows:

@@ -84,10 +84,14 @@ def _branch_parts(night: Night) -> list:
 	"""Branches packed into one part per long-queue worker, each at least ``part_size`` profiles
 	(``engine.parts.pack_branches``; "" = no branch): a part of several branches reads the next
 	branch while it writes this one, which separate parts on one worker cannot."""
-	counts = frappe.db.sql(
-		f"select ifnull(`branch`, '') as branch, count(*) from `tab{PROFILE}` group by 1 order by 1"
+	return pack_branches(branch_profiles(), parts=max(1, long_workers()), at_least=night.part_size)
+
+
+def branch_profiles() -> dict[str, int]:
+	"""Each branch's profiles ("" for those without a branch), in name order."""
+	return dict(
+		frappe.db.sql(f"select ifnull(`branch`, ''), count(*) from `tab{PROFILE}` group by 1 order by 1")
 	)
-	return pack_branches(dict(counts), parts=max(1, long_workers()), at_least=night.part_size)
 
 
 def long_workers() -> int:

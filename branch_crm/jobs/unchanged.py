@@ -12,8 +12,9 @@ as usual, and its fingerprint is remembered once its write has committed.
 
 The checksums cost a pass over the rows, so they are only asked for when they can match: a chunk
 remembered under another context (a new month, other settings, other code) or not at all cannot be
-unchanged, and is read at once; its read computes the same checksums in the same statement
-(``store.read_*(checksum=True)``), so the fingerprint remembered after its write costs nothing more.
+unchanged, and is read at once; its read gives the same checksums, computed in the worker from the
+text it read (``store.read_*(checksum=True)``), so the fingerprint remembered after its write costs
+the database nothing more.
 On the night a new month arrives, that is every chunk.
 
 The fingerprint of a chunk includes what the stage stores on its rows, checked again after its
